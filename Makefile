@@ -1,0 +1,49 @@
+# Everything runs from a project-local virtual environment, created or refreshed on demand,
+# so a fresh clone needs nothing but Python 3.11+ and make.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help venv run test e2e bench lint typecheck deploy undeploy image clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create the virtual environment with the project and its test/dev extras
+
+run: $(STAMP)  ## the embedded sandbox: in-memory Kubernetes + Headlamp emulator + the operator
+	$(BIN)/headlamp-operator sandbox
+
+test: $(STAMP)  ## everything that needs no real cluster
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+e2e: $(STAMP)  ## the same scenarios against a real cluster (E2E_KUBECONFIG, E2E_HEADLAMP_URL)
+	$(BIN)/python -m pytest tests/e2e -m e2e $(PYTEST_ARGS)
+
+bench: $(STAMP)  ## the benchmark: figures printed and written to bench/results.json
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: $(STAMP)  ## ruff, mypy --strict, import-linter layering
+	$(BIN)/ruff check operator tests
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+deploy:  ## install into the cluster of the current kubeconfig
+	kubectl apply -k manifests/
+
+undeploy:
+	kubectl delete -k manifests/
+
+image:  ## build the container image (needs a Docker engine)
+	docker build -t headlamp-operator:dev .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info operator/*.egg-info

@@ -1,0 +1,1 @@
+"""headlamp-operator: drive Headlamp's backend declaratively from custom resources."""

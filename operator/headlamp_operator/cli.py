@@ -1,0 +1,41 @@
+"""The command line: ``headlamp-operator run`` and ``headlamp-operator sandbox``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from headlamp_operator import settings as settings_module
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; every setting also has an environment variable (see README)."""
+    parser = argparse.ArgumentParser(prog="headlamp-operator", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the operator against the current kubeconfig's cluster")
+    run.add_argument("--namespace", "-n", action="append", default=[], help="watch this namespace (repeatable)")
+    run.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace")
+    run.add_argument("--standalone", action="store_true", help="no peering: assume this is the only replica")
+    run.add_argument("--liveness", metavar="URL", help="serve kopf's liveness probe, e.g. http://0.0.0.0:8080/healthz")
+    run.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on this port")
+    run.add_argument("--headlamp-url", help="overrides HEADLAMP_URL")
+    run.add_argument("--finalizer-timeout", type=float, metavar="SECONDS",
+                     help="give up on an unreachable backend during deletion after this long (default 600)")
+    sandbox = commands.add_parser("sandbox", help="in-memory Kubernetes + Headlamp emulator + the operator")
+    sandbox.add_argument("--once", action="store_true", help="exit 0 once every sample is Ready (60 s at most)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings_module.from_env(
+            backend__url=getattr(args, "headlamp_url", None),
+            reconcile__finalizer_timeout=getattr(args, "finalizer_timeout", None),
+        )
+    except settings_module.ConfigError as e:
+        print(f"headlamp-operator: configuration error: {e}", file=sys.stderr)
+        return 2
+    print(f"headlamp-operator {args.command}: not implemented yet", file=sys.stderr)
+    return 1

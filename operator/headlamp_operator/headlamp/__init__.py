@@ -1,0 +1,1 @@
+"""The Headlamp request layer: the frontend's fetch functions, re-made on aiohttp. Imports no kopf."""

@@ -1,0 +1,1 @@
+"""Reconciling logic as plain async functions, testable without kopf."""

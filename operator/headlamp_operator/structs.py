@@ -1,0 +1,71 @@
+"""Plain value types shared by every layer: secrets that hide themselves, and credentials."""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+from collections.abc import Iterator
+
+
+class Secret(str):
+    """A string whose repr never shows its value, so dataclass reprs and tracebacks stay clean.
+
+    ``str(secret)`` and formatting still give the value: it is needed on the wire.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Credentials:
+    """Who a request acts as at the Headlamp backend.
+
+    ``token`` is a bearer token: it logs in through ``set-token`` (session cookies for port-forwards)
+    and goes as ``Authorization`` on proxied Kubernetes requests.
+    ``kubeconfig`` makes the cluster a dynamic ("stateless") one: sent base64-encoded as ``KUBECONFIG``
+    together with ``user_id`` as ``X-HEADLAMP-USER-ID``.
+    """
+
+    token: Secret | None = None
+    kubeconfig: Secret | None = None
+    user_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kubeconfig is not None and not self.user_id:
+            raise ValueError("a kubeconfig credential needs a user id")
+
+    @property
+    def anonymous(self) -> bool:
+        """Whether no credential at all is carried (the backend's own identity is used)."""
+        return self.token is None and self.kubeconfig is None
+
+    @property
+    def kubeconfig_header(self) -> str | None:
+        """The kubeconfig as the backend expects it: base64 on one line."""
+        if self.kubeconfig is None:
+            return None
+        return base64.b64encode(self.kubeconfig.encode()).decode()
+
+    @property
+    def key(self) -> str:
+        """A stable, non-reversible identity for caches and cookie jars keyed by credential."""
+        digest = hashlib.sha256()
+        for part in (self.token, self.kubeconfig, self.user_id):
+            digest.update(b"\0" if part is None else b"\1" + part.encode())
+        return digest.hexdigest()[:32]
+
+    def secrets(self) -> Iterator[str]:
+        """Every value that must never reach an error message, a log line or a status."""
+        if self.token:
+            yield self.token
+        if self.kubeconfig:
+            yield self.kubeconfig
+            header = self.kubeconfig_header
+            if header:
+                yield header
+
+
+ANONYMOUS = Credentials()
