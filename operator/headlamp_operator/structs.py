@@ -5,6 +5,9 @@ import base64
 import dataclasses
 import hashlib
 from collections.abc import Iterator
+from typing import Any
+
+import yaml
 
 
 class Secret(str):
@@ -58,14 +61,44 @@ class Credentials:
         return digest.hexdigest()[:32]
 
     def secrets(self) -> Iterator[str]:
-        """Every value that must never reach an error message, a log line or a status."""
+        """Every value that must never reach an error message, a log line or a status.
+
+        Besides the values as given (and trimmed), the user credentials inside a kubeconfig, so that
+        an answer quoting one line of it does not leak the token on that line.
+        """
         if self.token:
             yield self.token
+            yield self.token.strip()
         if self.kubeconfig:
             yield self.kubeconfig
+            yield self.kubeconfig.strip()
+            yield from _kubeconfig_secrets(self.kubeconfig)
             header = self.kubeconfig_header
             if header:
                 yield header
+
+
+_SECRET_KEYS = frozenset({"token", "password", "client-key-data", "client-certificate-data", "id-token",
+                          "refresh-token", "access-token", "client-secret", "secret"})
+
+
+def _kubeconfig_secrets(kubeconfig: str) -> Iterator[str]:
+    """The credential values inside a kubeconfig's users (tokens, keys, passwords, auth-provider config)."""
+    try:
+        document = yaml.safe_load(kubeconfig)
+    except yaml.YAMLError:
+        return
+    stack: list[Any] = [entry for entry in (document or {}).get("users") or ()] if isinstance(document, dict) else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, str) and str(key).lower() in _SECRET_KEYS:
+                    yield value
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 ANONYMOUS = Credentials()

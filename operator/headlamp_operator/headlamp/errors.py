@@ -1,0 +1,167 @@
+"""The request layer's one error tree.
+
+As in httpx, errors without an answer (the backend never answered, or not in time) are kept apart
+from errors with one (a non-2xx status). aiohttp's exceptions are translated once, in
+:mod:`headlamp_operator.headlamp.fetch`; nothing above this layer sees them.
+Every message is redacted before it is stored: no credential value ever reaches ``str(error)``.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+
+MAX_DETAIL = 512
+REDACTED = "***"
+
+# Statuses worth retrying with backoff (SPEC 6); anything else is permanent until the spec changes.
+TRANSIENT_STATUSES = frozenset({408, 429, 502, 503, 504})
+
+
+class HeadlampError(Exception):
+    """Anything this layer raises on purpose."""
+
+
+class InvalidArgument(HeadlampError, ValueError):
+    """A value refused before any request was sent (a cluster name with ``/``, a newline in an id)."""
+
+
+class ApiError(HeadlampError):
+    """A request that did not succeed; ``status`` follows the frontend's conventions (408, 502, or the answer's)."""
+
+    status: int = 0
+
+    def __init__(self, message: str, *, status: int | None = None, cluster: str | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.cluster = cluster
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status={self.status}, cluster={self.cluster!r})"
+
+    @property
+    def transient(self) -> bool:
+        """Whether retrying later can help (timeouts, throttling, an unavailable backend)."""
+        return self.status in TRANSIENT_STATUSES
+
+
+class TransportError(ApiError):
+    """No usable answer came back at all."""
+
+
+class UnreachableError(TransportError):
+    """The backend never answered (connection refused, reset, DNS); the frontend reports it as 502."""
+
+    status = 502
+
+    def __init__(self, message: str = "Unreachable", **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class RequestTimeoutError(TransportError):
+    """No answer within the request timeout; the frontend reports it as 408."""
+
+    status = 408
+
+    def __init__(self, message: str = "Request timed-out", **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class InvalidResponseError(ApiError):
+    """An answer came, but it cannot be used: too large, or not the JSON it should be."""
+
+
+class StatusError(ApiError):
+    """The backend answered with a non-2xx status."""
+
+
+class ClientError(StatusError):
+    """A 4xx answer."""
+
+
+class BadRequestError(ClientError):
+    status = 400
+
+
+class UnauthorizedError(ClientError):
+    status = 401
+
+
+class ForbiddenError(ClientError):
+    status = 403
+
+
+class NotFoundError(ClientError):
+    status = 404
+
+
+class ConflictError(ClientError):
+    status = 409
+
+
+class UnprocessableEntityError(ClientError):
+    status = 422
+
+
+class TooManyRequestsError(ClientError):
+    status = 429
+
+
+class ServerError(StatusError):
+    """A 5xx answer (the Headlamp backend answers 500 for most of its own failures)."""
+
+
+_BY_STATUS: dict[int, type[StatusError]] = {
+    400: BadRequestError, 401: UnauthorizedError, 403: ForbiddenError, 404: NotFoundError,
+    409: ConflictError, 422: UnprocessableEntityError, 429: TooManyRequestsError,
+}
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret value (longest first, so a value containing another goes whole) in ``text``."""
+    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def extract_detail(body: bytes) -> str:
+    """The human part of an error body: a JSON ``message``, a JSON string, or the plain text, trimmed."""
+    text = body.decode("utf-8", errors="replace").strip()
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(payload, str):
+        return payload.strip()
+    if isinstance(payload, Mapping) and isinstance(payload.get("message"), str):
+        return str(payload["message"]).strip()
+    return text
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (the delta form; an HTTP date is ignored as unusual for APIs)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def from_status(status: int, reason: str, body: bytes, *, headers: Mapping[str, str],
+                secrets: Iterable[str], cluster: str | None = None) -> StatusError:
+    """Pick the error class from the status and build ``"{reason phrase} - {detail}"``, redacted and cut."""
+    detail = redact(extract_detail(body), secrets)
+    reason = redact(reason.strip(), secrets) or "Error"
+    if len(detail) > MAX_DETAIL:
+        detail = detail[:MAX_DETAIL - 3] + "..."
+    message = f"{reason} - {detail}" if detail else reason
+    cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else ClientError if status >= 400 else StatusError)
+    return cls(message, status=status, cluster=cluster, retry_after=parse_retry_after(headers.get("Retry-After")))

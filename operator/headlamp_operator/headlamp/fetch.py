@@ -1,0 +1,162 @@
+"""The seed's fetch functions ``backend_fetch`` and ``cluster_fetch``: the only place aiohttp is called.
+
+Each has one job, as in the frontend, without its flaws: ``backend_fetch`` joins the URL, adds the
+common headers, sends, translates aiohttp's exceptions (502 unreachable, 408 timed out), honours
+``X-Reload`` and raises the right :mod:`errors` class for a non-2xx answer. ``cluster_fetch`` adds the
+``/clusters/{cluster}`` prefix, the backend-token and dynamic-cluster headers, bounds concurrency per
+cluster and tags errors with the cluster.
+"""
+from __future__ import annotations
+
+import dataclasses
+import http.cookies
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import aiohttp
+import yarl
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from headlamp_operator.headlamp import errors, paths
+from headlamp_operator.headlamp.client import Backend, Exchange
+from headlamp_operator.structs import ANONYMOUS, Credentials
+
+logger = logging.getLogger("headlamp_operator.headlamp")
+
+JSON_HEADERS: Mapping[str, str] = {"Accept": "application/json", "Content-Type": "application/json"}
+ERROR_BODY_LIMIT = 64 * 1024
+_SECRET_HEADERS = ("Authorization", "Cookie", "KUBECONFIG", "X-HEADLAMP_BACKEND-TOKEN", "X-BACKSTAGE-TOKEN")
+
+
+@dataclasses.dataclass(frozen=True)
+class Response:
+    """A finished answer, read whole; aiohttp's own response never leaves this module."""
+
+    status: int
+    reason: str
+    headers: CIMultiDictProxy[str]
+    body: bytes
+    url: yarl.URL
+    cookies: http.cookies.SimpleCookie
+
+    def text(self) -> str:
+        """The body as text (undecodable bytes replaced: a hostile answer must not crash us)."""
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON, or :class:`errors.InvalidResponseError` if it is not."""
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise errors.InvalidResponseError(
+                f"{self.reason} - the backend's answer is not JSON", status=self.status) from None
+
+
+def _header_secrets(headers: Mapping[str, str]) -> Iterable[str]:
+    for name in _SECRET_HEADERS:
+        value = headers.get(name)
+        if not value:
+            continue
+        yield value
+        if name == "Authorization" and " " in value:
+            yield value.split(" ", 1)[1]
+        if name == "Cookie":
+            for pair in value.split(";"):
+                yield pair.partition("=")[2].strip()
+
+
+def _check_headers(headers: Mapping[str, str]) -> None:
+    for key, value in headers.items():
+        if any(c in value for c in "\r\n\0"):
+            raise errors.InvalidArgument(f"the {key} header would contain a line break: refused")
+
+
+async def _read(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise errors.InvalidResponseError(
+                f"{response.reason or response.status} - the backend's answer is larger than {limit} bytes",
+                status=response.status)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def backend_fetch(backend: Backend, path: str, *, method: str = "GET",
+                        headers: Mapping[str, str] | None = None, body: bytes | None = None,
+                        query: Mapping[str, str] | None = None, secrets: Iterable[str] = (),
+                        cluster: str | None = None) -> Response:
+    """Send one request to the backend and return its answer, or raise the matching :class:`errors.ApiError`.
+
+    ``path`` is joined to the configured base URL (which may carry a path prefix); the request can
+    never leave that backend. ``secrets`` are values to redact from any error message, besides the
+    credential headers themselves.
+    """
+    settings = backend.settings
+    sent = CIMultiDict(JSON_HEADERS)
+    sent.update(headers or {})
+    if settings.backstage_token:
+        sent["X-BACKSTAGE-TOKEN"] = str(settings.backstage_token)
+    _check_headers(sent)
+    hidden = [*secrets, *_header_secrets(sent)]
+    base = yarl.URL(settings.url)
+    url = base.with_path(base.raw_path.rstrip("/") + path, encoded=True)
+    if query:
+        url = url.with_query(query)
+    started = time.monotonic()
+    status = 502
+    try:
+        async with backend.session.request(
+                method, url, headers=sent, data=body, allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=settings.request_timeout)) as raw:
+            status = raw.status
+            if "reload" in raw.headers.get("X-Reload", ""):
+                backend.reload()
+            if raw.status >= 400:
+                error_body = await raw.content.read(ERROR_BODY_LIMIT)
+                raise errors.from_status(raw.status, raw.reason or "", error_body, headers=raw.headers,
+                                         secrets=hidden, cluster=cluster)
+            response = Response(status=raw.status, reason=raw.reason or "", headers=raw.headers,
+                                body=await _read(raw, settings.max_body_size), url=raw.url,
+                                cookies=raw.cookies)
+    except TimeoutError:
+        status = 408
+        raise errors.RequestTimeoutError(cluster=cluster) from None
+    except aiohttp.ClientResponseError as e:  # a malformed answer (bad status line, bad headers)
+        raise errors.UnreachableError(f"Unreachable - {errors.redact(e.message, hidden)}",
+                                      cluster=cluster) from None
+    except (aiohttp.ClientError, OSError):
+        status = 502
+        raise errors.UnreachableError(cluster=cluster) from None
+    finally:
+        elapsed = time.monotonic() - started
+        backend.observe(Exchange(cluster=cluster, method=method, status=status, seconds=elapsed))
+        logger.debug("%s %s -> %s in %.3fs", method, path.split("?", 1)[0], status, elapsed)
+    return response
+
+
+async def cluster_fetch(backend: Backend, path: str, *, cluster: str, method: str = "GET",
+                        headers: Mapping[str, str] | None = None, body: bytes | None = None,
+                        query: Mapping[str, str] | None = None,
+                        credentials: Credentials = ANONYMOUS) -> Response:
+    """A request under ``/clusters/{cluster}``: backend token, dynamic-cluster headers, the per-cluster bound."""
+    full_path = paths.cluster_path(cluster, path)
+    sent = dict(headers or {})
+    if backend.settings.backend_token:
+        sent["X-HEADLAMP_BACKEND-TOKEN"] = str(backend.settings.backend_token)
+    kubeconfig = credentials.kubeconfig_header
+    if kubeconfig is not None and credentials.user_id:
+        sent["KUBECONFIG"] = kubeconfig
+        sent["X-HEADLAMP-USER-ID"] = credentials.user_id
+    async with backend.limit(cluster):
+        try:
+            return await backend_fetch(backend, full_path, method=method, headers=sent, body=body,
+                                       query=query, secrets=credentials.secrets(), cluster=cluster)
+        except errors.ApiError as e:
+            e.cluster = cluster
+            raise

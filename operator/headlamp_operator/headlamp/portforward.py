@@ -1,0 +1,113 @@
+"""The port-forward calls of the frontend (``startPortForward``, ``stopOrDeletePortForward``, list and get).
+
+Every call carries the credential's session cookies: the backend reads the token for port-forwards
+only from them. Mind the backend's inverted flag: ``stopOrDelete: true`` STOPS (the entry stays,
+``Stopped``), ``false`` DELETES; here it is the keyword-only ``stop=True`` of the seed's default.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, TypedDict, cast
+
+from headlamp_operator.headlamp import auth, errors, fetch, paths
+from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.structs import ANONYMOUS, Credentials
+
+
+class PortForwardStarted(TypedDict, total=False):
+    """The backend's echo of a started forward (``address`` is not echoed)."""
+
+    id: str
+    namespace: str
+    pod: str
+    service: str
+    serviceNamespace: str
+    targetPort: str
+    port: str
+    cluster: str
+
+
+class PortForwardEntry(TypedDict, total=False):
+    """One forward as ``/portforward/list`` reports it; ``status`` is ``Running`` or ``Stopped``."""
+
+    id: str
+    pod: str
+    service: str
+    serviceNamespace: str
+    namespace: str
+    cluster: str
+    port: str
+    targetPort: str
+    status: str
+    error: str
+
+
+async def _fetch(backend: Backend, path: str, *, cluster: str, method: str, body: Any,
+                 credentials: Credentials, query: dict[str, str] | None = None) -> fetch.Response:
+    headers: dict[str, str] = {}
+    cookie = await auth.session_cookies(backend, cluster, credentials=credentials)
+    if cookie:
+        headers["Cookie"] = cookie
+    data = None if body is None else json.dumps(body).encode()
+    return await fetch.cluster_fetch(backend, path, cluster=cluster, method=method, headers=headers,
+                                     body=data, query=query, credentials=credentials)
+
+
+async def start_port_forward(backend: Backend, cluster: str, *, namespace: str, pod: str, target_port: str,
+                             service: str = "", service_namespace: str = "", port: str = "",
+                             address: str = "", id: str = "",
+                             credentials: Credentials = ANONYMOUS) -> PortForwardStarted:
+    """Start (or restart, for a known id) a forward; the answer has ``id`` and ``port`` filled in."""
+    paths.namespace(namespace)
+    paths.name(pod)
+    if service:
+        paths.name(service)
+    if service_namespace:
+        paths.namespace(service_namespace)
+    if id:
+        paths.portforward_id(id)
+    payload = {"id": id, "namespace": namespace, "pod": pod, "service": service,
+               "serviceNamespace": service_namespace, "targetPort": str(target_port),
+               "port": str(port) if port else "", "address": address}
+    response = await _fetch(backend, "/portforward", cluster=cluster, method="POST", body=payload,
+                            credentials=credentials)
+    answer = response.json()
+    if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
+        raise errors.InvalidResponseError(f"{response.reason} - unexpected port-forward answer",
+                                          status=response.status, cluster=cluster)
+    return cast(PortForwardStarted, answer)
+
+
+async def stop_or_delete_port_forward(backend: Backend, cluster: str, id: str, *,
+                                      stop: bool = True, credentials: Credentials = ANONYMOUS) -> str:
+    """Stop (``stop=True``: kept as Stopped) or delete (``stop=False``) a forward; returns the answer's text."""
+    response = await _fetch(backend, "/portforward", cluster=cluster, method="DELETE",
+                            body={"id": paths.portforward_id(id), "stopOrDelete": stop},
+                            credentials=credentials)
+    return response.text()
+
+
+async def list_port_forwards(backend: Backend, cluster: str, *,
+                             credentials: Credentials = ANONYMOUS) -> list[PortForwardEntry]:
+    """Every forward the backend knows for the cluster, Running or Stopped."""
+    response = await _fetch(backend, "/portforward/list", cluster=cluster, method="GET", body=None,
+                            credentials=credentials)
+    answer = response.json()
+    if answer is None:  # Go encodes an empty slice that was never allocated as null
+        return []
+    if not isinstance(answer, list):
+        raise errors.InvalidResponseError(f"{response.reason} - the port-forward list is not a list",
+                                          status=response.status, cluster=cluster)
+    return [cast(PortForwardEntry, entry) for entry in answer if isinstance(entry, dict)]
+
+
+async def get_port_forward(backend: Backend, cluster: str, id: str, *,
+                           credentials: Credentials = ANONYMOUS) -> PortForwardEntry:
+    """One forward by id; :class:`errors.NotFoundError` when the backend runs none with that id."""
+    response = await _fetch(backend, "/portforward", cluster=cluster, method="GET", body=None,
+                            query={"id": paths.portforward_id(id)}, credentials=credentials)
+    answer = response.json()
+    if not isinstance(answer, dict):
+        raise errors.InvalidResponseError(f"{response.reason} - unexpected port-forward answer",
+                                          status=response.status, cluster=cluster)
+    return cast(PortForwardEntry, answer)

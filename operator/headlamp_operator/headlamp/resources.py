@@ -1,0 +1,110 @@
+"""Kubernetes objects through the backend's proxy: the seed's ``patch``, API discovery, reads.
+
+Discovery finds a kind's plural name and scope (``GET /api/v1`` or ``/apis/{group}/{version}``),
+cached per (cluster, credential) in the :class:`Backend` and dropped on ``X-Reload``, on logout,
+or when a request for the resource answers 404 (the resource may have been removed or renamed).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from headlamp_operator.headlamp import errors, paths
+from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.proxy import cluster_request
+from headlamp_operator.structs import ANONYMOUS, Credentials
+
+PatchType = Literal["merge", "json", "strategic"]
+
+CONTENT_TYPES: Mapping[str, str] = {
+    "merge": "application/merge-patch+json",
+    "json": "application/json-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ApiResource:
+    """What discovery says of one kind: enough to build its URLs."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+    subresources: frozenset[str]
+
+    def path(self, *, namespace: str | None, name: str | None = None, subresource: str | None = None) -> str:
+        """The API path of the collection or of one object (``namespace`` ignored for cluster-scoped kinds)."""
+        return paths.object_path(group_name=self.group, version_name=self.version, plural_name=self.plural,
+                                 namespace_name=namespace if self.namespaced else None,
+                                 object_name=name, subresource_name=subresource)
+
+
+def _parse_resources(group: str, version: str, answer: Any) -> dict[str, ApiResource]:
+    if not isinstance(answer, dict) or not isinstance(answer.get("resources"), list):
+        raise errors.InvalidResponseError("OK - the discovery answer is not an APIResourceList", status=200)
+    subresources: dict[str, set[str]] = {}
+    mains: list[dict[str, Any]] = []
+    for item in answer["resources"]:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        main, _, sub = item["name"].partition("/")
+        if sub:
+            subresources.setdefault(main, set()).add(sub)
+        else:
+            mains.append(item)
+    by_kind: dict[str, ApiResource] = {}
+    for item in mains:
+        kind = item.get("kind")
+        if not isinstance(kind, str) or kind in by_kind:
+            continue
+        by_kind[kind] = ApiResource(group=group, version=version, kind=kind, plural=paths.plural(item["name"]),
+                                    namespaced=bool(item.get("namespaced")),
+                                    subresources=frozenset(subresources.get(item["name"], ())))
+    return by_kind
+
+
+async def discover(backend: Backend, cluster: str, *, api_version: str, kind: str,
+                   credentials: Credentials = ANONYMOUS) -> ApiResource:
+    """Find a kind's resource through the backend's proxy; :class:`errors.NotFoundError` if it has none."""
+    group, version = paths.split_api_version(api_version)
+    cache = backend.discovery.setdefault((cluster, credentials.key), {})
+    resources = cache.get(api_version)
+    if resources is None:
+        answer = await cluster_request(backend, paths.api_path(group_name=group, version_name=version),
+                                       cluster=cluster, credentials=credentials)
+        resources = _parse_resources(group, version, answer)
+        # A logout or X-Reload during the request dropped the cache: do not bring it back stale.
+        current = backend.discovery.get((cluster, credentials.key))
+        if current is not None:
+            current[api_version] = resources
+    resource = resources.get(kind)
+    if resource is None:
+        raise errors.NotFoundError(f"Not Found - the cluster serves no kind {kind!r} in {api_version}",
+                                   cluster=cluster)
+    return resource
+
+
+def forget_discovery(backend: Backend, cluster: str, *, api_version: str, credentials: Credentials) -> None:
+    """Drop one group/version from the discovery cache (after a 404 on one of its resources)."""
+    backend.discovery.get((cluster, credentials.key), {}).pop(api_version, None)
+
+
+async def patch(backend: Backend, path: str, body: Any, *, cluster: str, patch_type: PatchType = "merge",
+                credentials: Credentials = ANONYMOUS, auto_logout_on_auth_error: bool = True) -> Any:
+    """PATCH a Kubernetes object: serialise, pick the content type of ``patch_type``, return the new object."""
+    content_type = CONTENT_TYPES.get(patch_type)
+    if content_type is None:
+        raise errors.InvalidArgument(f"unknown patch type {patch_type!r}: one of {sorted(CONTENT_TYPES)}")
+    return await cluster_request(backend, path, cluster=cluster, method="PATCH", body=json.dumps(body).encode(),
+                                 headers={"Content-Type": content_type}, credentials=credentials,
+                                 auto_logout_on_auth_error=auto_logout_on_auth_error)
+
+
+async def get_object(backend: Backend, path: str, *, cluster: str,
+                     credentials: Credentials = ANONYMOUS, query: Mapping[str, str] | None = None) -> Any:
+    """GET one object or a list through the proxy (services, pods while resolving a forward's target)."""
+    return await cluster_request(backend, path, cluster=cluster, credentials=credentials, query=query)

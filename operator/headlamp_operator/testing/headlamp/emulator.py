@@ -1,0 +1,253 @@
+"""The Headlamp backend emulator: set-token cookies, port-forwards, and the clusters' Kubernetes APIs.
+
+Built from ``HEADLAMP_CONTRACT.md`` only. Usage::
+
+    async with HeadlampEmulator(backend_token="bt") as hl:
+        prod = hl.add_cluster("prod")
+        prod.add_pod("default", "web-0", labels={"app": "web"}, ports=[{"name": "web", "containerPort": 3000}])
+        ...  # talk HTTP to hl.url, then assert on hl.requests, hl.forwards, prod.objects
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from . import kubeapi
+from .dynamic import KubeconfigError, load_context
+from .forwards import ECHOED, Forward, ForwardError, ForwardTable, parse_start
+from .kube import KubeCluster
+from .records import RecordedRequest, go_error, json_response
+from .scaffold import HeadlampScaffold
+from .sessions import ContextKey, SessionStore, clear_cookie_headers, set_cookie_headers, token_from_cookies
+
+KUBECONFIG_HEADER = "KUBECONFIG"
+USER_ID_HEADER = "X-HEADLAMP-USER-ID"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Context:
+    """The backend context a request is for: a configured cluster, or a dynamic one from a kubeconfig."""
+
+    name: str
+    user_id: str | None  # set for dynamic clusters only
+    backing: KubeCluster | None  # the emulated cluster serving its objects; None: unknown / unreachable
+    token: str | None = None  # the kubeconfig user's token of a dynamic cluster
+    server: str = ""
+    dynamic: bool = False
+
+    @property
+    def key(self) -> ContextKey:
+        """What port-forwards and sessions are keyed by."""
+        return (self.name, self.user_id)
+
+
+class HeadlampEmulator(HeadlampScaffold):
+    """An emulated Headlamp backend serving any number of emulated clusters over real HTTP."""
+
+    def __init__(
+        self,
+        *,
+        backend_token: str | None = None,
+        session_ttl: int = 86400,
+        start_delay: float = 0.0,
+        ready_timeout: float = 0.0,
+        dynamic_clusters: bool = True,
+        stale_session_status: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        base_path: str = "",
+    ) -> None:
+        super().__init__(backend_token=backend_token, host=host, port=port, base_path=base_path)
+        self.session_ttl = session_ttl  # Max-Age of the session cookies
+        self.start_delay = start_delay  # seconds a port-forward takes to start (for "already starting")
+        self.ready_timeout = ready_timeout  # seconds to wait for the pod to run (the backend's 30 s)
+        self.dynamic_clusters = dynamic_clusters  # honour KUBECONFIG headers
+        self.stale_session_status = stale_session_status  # answer cookies of a forgotten session with it
+        self.clusters: dict[str, KubeCluster] = {}
+        self.sessions = SessionStore()
+        self.table = ForwardTable(notify=self.notify)
+        self.restarts = 0
+
+    # -- clusters and state -----------------------------------------------------------------------
+
+    def add_cluster(self, name: str) -> KubeCluster:
+        """Configure a cluster (its Kubernetes API is served under ``/clusters/{name}/``)."""
+        if name in self.clusters:
+            raise ValueError(f"Cluster {name!r} exists already.")
+        cluster = self.clusters[name] = KubeCluster(name)
+        cluster.listeners.append(self.table.on_change)
+        return cluster
+
+    def remove_cluster(self, name: str) -> None:
+        """Forget a configured cluster (requests for it then fail as for an unknown cluster)."""
+        cluster = self.clusters.pop(name)
+        cluster.listeners.remove(self.table.on_change)
+
+    @property
+    def forwards(self) -> list[Forward]:
+        """Every port-forward the backend has in its cache, of every cluster and user."""
+        return self.table.all()
+
+    def forwards_for(self, cluster: str, *, user_id: str | None = None) -> list[Forward]:
+        """The port-forwards of one cluster (of one user, for a dynamic cluster)."""
+        return list(self.table.of((cluster, user_id)).values())
+
+    def forward(self, fid: str) -> Forward:
+        """The port-forward with that id (KeyError if there is none)."""
+        for forward in self.table.all():
+            if forward.id == fid:
+                return forward
+        raise KeyError(fid)
+
+    def session_tokens(self, cluster: str, *, user_id: str | None = None) -> set[str]:
+        """The tokens that currently have a live session (set-token) for that cluster."""
+        return self.sessions.tokens((cluster, user_id))
+
+    async def restart(self) -> None:
+        """Simulate a backend restart: forwards and sessions forgotten, open connections dropped."""
+        self.restarts += 1
+        self.table.forget_all()
+        self.sessions.clear()
+        await self.drop_connections()
+        await self.notify()
+
+    async def cleanup(self) -> None:
+        """Close the forwards' local listeners when the emulator stops."""
+        self.table.forget_all()
+
+    # -- routing ----------------------------------------------------------------------------------
+
+    async def handle(self, request: web.BaseRequest, record: RecordedRequest, route: str) -> web.StreamResponse:
+        """Dispatch ``/clusters/{cluster}/...`` to set-token, port-forward, or the Kubernetes API."""
+        raw = self.route_path(record.raw_path) or ""
+        segments = [unquote(s) for s in raw.split("/")[1:]]
+        if len(segments) < 3 or segments[0] != "clusters" or not segments[1]:
+            return go_error(404, "404 page not found")
+        name, rest = segments[1], segments[2:]
+        match record.method, rest:
+            case "POST", ["set-token"]:
+                return self._set_token(record, name)
+        context = self._context(record, name)
+        if isinstance(context, web.Response):
+            return context
+        cookie_token, stale = self._cookie_token(record, context)
+        bearer = self._bearer(record)
+        if stale and self.stale_session_status is not None and (rest[:1] == ["portforward"] or bearer is None):
+            return go_error(self.stale_session_status, "unauthorized")
+        try:
+            match record.method, rest:
+                case "POST", ["portforward"]:
+                    return await self._start(record, context, cookie_token)
+                case "DELETE", ["portforward"]:
+                    return self._stop(record, context)
+                case "GET", ["portforward"]:
+                    return self._get(record, context)
+                case "GET", ["portforward", "list"]:
+                    return json_response([f.listing() for f in self.table.of(context.key).values()])
+        except ForwardError as exc:
+            return go_error(exc.status, exc.message)
+        finally:
+            await self.notify()
+        return self._proxy(record, context, rest, bearer or cookie_token or context.token)
+
+    def _context(self, record: RecordedRequest, name: str) -> Context | web.Response:
+        encoded = record.headers.get(KUBECONFIG_HEADER)
+        if encoded is None or not self.dynamic_clusters:
+            return Context(name=name, user_id=None, backing=self.clusters.get(name))
+        try:
+            loaded = load_context(encoded, name)
+        except KubeconfigError as exc:
+            return go_error(400, str(exc))
+        return Context(name=name, user_id=record.headers.get(USER_ID_HEADER, ""), dynamic=True,
+                       backing=self.clusters.get(loaded.cluster), token=loaded.token, server=loaded.server)
+
+    def _session_key(self, record: RecordedRequest, name: str) -> ContextKey:
+        if self.dynamic_clusters and KUBECONFIG_HEADER in record.headers:
+            return (name, record.headers.get(USER_ID_HEADER, ""))
+        return (name, None)
+
+    def _cookie_token(self, record: RecordedRequest, context: Context) -> tuple[str | None, bool]:
+        """The token of the request's session cookies, and whether they belong to a forgotten session."""
+        token = token_from_cookies(context.name, record.cookies)
+        if token is None:
+            return None, False
+        if not self.sessions.valid(context.key, token):
+            return None, True
+        return token, False
+
+    # -- set-token --------------------------------------------------------------------------------
+
+    def _set_token(self, record: RecordedRequest, name: str) -> web.Response:
+        try:
+            doc = json.loads(record.body)
+        except ValueError:
+            return go_error(400, "Invalid JSON")
+        if not isinstance(doc, dict) or not isinstance(doc.get("token"), str | None):
+            return go_error(400, "Invalid JSON")
+        token: str | None = doc.get("token")
+        key = self._session_key(record, name)
+        path = f"{self.base_path}/clusters/{name}"
+        if token:
+            headers = set_cookie_headers(name, token, path=path, max_age=self.session_ttl, existing=record.cookies)
+            self.sessions.open(key, token, ttl=self.session_ttl)
+        else:
+            headers = clear_cookie_headers(name, path=path, existing=record.cookies)
+            self.sessions.close(key, token_from_cookies(name, record.cookies))
+        response = web.Response(status=200)
+        for header in headers:
+            response.headers.add("Set-Cookie", header)
+        return response
+
+    # -- port-forwards ----------------------------------------------------------------------------
+
+    async def _start(self, record: RecordedRequest, context: Context, cookie_token: str | None) -> web.Response:
+        request = parse_start(record.body)
+        if context.backing is None and not context.dynamic:
+            raise ForwardError(500, f"failed to get context: key not found: {context.name}")
+        if context.backing is None:
+            raise ForwardError(500, f'permission check failed: Post "{context.server}/apis/authorization.k8s.io'
+                                    '/v1/selfsubjectaccessreviews": dial tcp: connect: connection refused')
+        token = cookie_token if cookie_token is not None else context.token  # never the Authorization header
+        forward = await self.table.start(context.key, request, backing=context.backing, token=token,
+                                         start_delay=self.start_delay, ready_timeout=self.ready_timeout)
+        echo = {**{name: request[name] for name in ECHOED}, "id": forward.id, "port": forward.port}
+        return json_response(echo)
+
+    def _stop(self, record: RecordedRequest, context: Context) -> web.Response:
+        try:
+            doc: Any = json.loads(record.body)
+        except ValueError as exc:
+            raise ForwardError(400, f"failed to marshal port forward payload {exc}") from exc
+        if not isinstance(doc, dict) or not isinstance(doc.get("id", ""), str | None) \
+                or not isinstance(doc.get("stopOrDelete", False), bool | None):
+            raise ForwardError(400, "failed to marshal port forward payload json: cannot unmarshal into "
+                                    "Go value of type portforward.portForwardStopRequest")
+        self.table.stop(context.key, doc.get("id") or "", stop=bool(doc.get("stopOrDelete")))
+        return web.Response(status=200, text="stopped", content_type="text/plain", charset="utf-8")
+
+    def _get(self, record: RecordedRequest, context: Context) -> web.Response:
+        fid = record.query.get("id", "")
+        forward = self.table.of(context.key).get(fid)
+        if forward is None:
+            raise ForwardError(404, f"no portforward running with id {fid}")
+        return json_response(forward.summary())
+
+    # -- the Kubernetes API proxy -----------------------------------------------------------------
+
+    @staticmethod
+    def _bearer(record: RecordedRequest) -> str | None:
+        scheme, _, token = record.headers.get("Authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def _proxy(self, record: RecordedRequest, context: Context, rest: list[str], token: str | None) -> web.Response:
+        """Serve a Kubernetes API request with the Authorization token, else the cookies', else the kubeconfig's."""
+        if context.backing is None:
+            if context.dynamic:  # Go's ReverseProxy when the API server does not answer
+                return web.Response(status=502)
+            return go_error(404, "404 page not found")
+        return kubeapi.serve(context.backing, method=record.method, segments=rest, query=record.query,
+                             body=record.body, content_type=record.headers.get("Content-Type", ""), token=token)

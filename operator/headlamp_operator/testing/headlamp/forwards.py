@@ -1,0 +1,217 @@
+"""Port-forwards of the emulated backend: start, stop, delete, list, and the pod monitor."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .kube import KubeCluster, ObjectKey
+from .sessions import ContextKey
+
+FIELDS = ("id", "namespace", "pod", "service", "serviceNamespace", "targetPort", "port", "address")
+ECHOED = FIELDS[:-1]  # the backend echoes the request without its address
+
+
+class ForwardError(Exception):
+    """A port-forward call the backend refuses: answered as a plain-text Go error."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclasses.dataclass(kw_only=True)
+class Forward:
+    """One port-forward the backend keeps in its cache (Running, or Stopped but not deleted)."""
+
+    id: str
+    cluster: str
+    user_id: str | None  # the X-HEADLAMP-USER-ID of a dynamic cluster, else None
+    namespace: str
+    pod: str
+    service: str
+    service_namespace: str
+    target_port: str
+    port: str
+    address: str
+    token: str | None  # the token it was started with (session cookies or kubeconfig), None: backend's own
+    status: str = "Running"
+    error: str = ""
+    backing: KubeCluster | None = dataclasses.field(default=None, repr=False, compare=False)
+    server: asyncio.Server | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    def listing(self) -> dict[str, str]:
+        """The entry as ``GET portforward/list`` shows it."""
+        return {"id": self.id, "pod": self.pod, "service": self.service, "serviceNamespace": self.service_namespace,
+                "namespace": self.namespace, "cluster": self.cluster, "port": self.port,
+                "targetPort": self.target_port, "status": self.status, "error": self.error}
+
+    def summary(self) -> dict[str, str]:
+        """The entry as ``GET portforward?id=`` shows it."""
+        return {"id": self.id, "pod": self.pod, "service": self.service, "cluster": self.cluster,
+                "namespace": self.namespace}
+
+    def close(self, *, error: str | None = None) -> None:
+        """Close the local listener and mark the forward Stopped."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        self.status = "Stopped"
+        if error is not None:
+            self.error = error
+
+
+def _go_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else "string"
+
+
+def parse_start(body: bytes) -> dict[str, str]:
+    """Decode a start request as Go's encoding/json would into a struct of string fields."""
+    try:
+        doc = json.loads(body)
+    except ValueError as exc:
+        raise ForwardError(400, f"failed to marshal port forward payload {'EOF' if not body.strip() else exc}") from exc
+    if not isinstance(doc, dict):
+        raise ForwardError(400, "failed to marshal port forward payload json: cannot unmarshal "
+                                f"{_go_type(doc)} into Go value of type portforward.portForwardRequest")
+    fields = {name.lower(): name for name in FIELDS}  # Go matches JSON keys case-insensitively
+    request = dict.fromkeys(FIELDS, "")
+    for key, value in doc.items():
+        name = fields.get(key.lower())
+        if name is None or value is None:
+            continue
+        if not isinstance(value, str):
+            raise ForwardError(400, "failed to marshal port forward payload json: cannot unmarshal "
+                                    f"{_go_type(value)} into Go struct field portForwardRequest.{name} "
+                                    "of type string")
+        request[name] = value
+    for name, what in (("namespace", "namespace"), ("pod", "pod name"), ("targetPort", "targetPort")):
+        if not request[name]:
+            raise ForwardError(400, f"{what} is required")
+    return request
+
+
+def _refuse_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    writer.close()
+
+
+class ForwardTable:
+    """The backend's port-forward cache, keyed by context (cluster name, dynamic user id)."""
+
+    def __init__(self, *, notify: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.notify = notify  # called when a start begins, so that waiters see "starting"
+        self.by_context: dict[ContextKey, dict[str, Forward]] = {}
+        self.starting: set[tuple[ContextKey, str]] = set()
+        self.generation = 0  # bumped by forget_all(), so that starts under way end up nowhere
+
+    def all(self) -> list[Forward]:
+        """Every forward of every context."""
+        return [f for table in self.by_context.values() for f in table.values()]
+
+    def of(self, key: ContextKey) -> dict[str, Forward]:
+        """The forwards of one context, by id."""
+        return self.by_context.get(key, {})
+
+    async def start(
+        self, key: ContextKey, request: dict[str, str], *, backing: KubeCluster, token: str | None,
+        start_delay: float, ready_timeout: float,
+    ) -> Forward:
+        """Start a forward as the backend does, or raise the backend's error for it."""
+        table = self.by_context.setdefault(key, {})
+        fid = request["id"] or str(uuid.uuid4())
+        existing = table.get(fid)
+        if existing is not None and existing.status == "Running":
+            raise ForwardError(409, "portforward with this ID is already running")
+        if (key, fid) in self.starting:
+            raise ForwardError(409, "portforward with this ID is already starting")
+        self.starting.add((key, fid))
+        generation = self.generation
+        try:
+            if self.notify is not None:
+                await self.notify()
+            denial = backing.portforward_denial(token, request["namespace"])
+            if denial is not None:
+                raise ForwardError(500, denial)
+            if start_delay > 0:
+                await asyncio.sleep(start_delay)
+            await self._wait_for_pod(backing, request["namespace"], request["pod"], patience=ready_timeout)
+            server = await self._listen(request["port"], patience=ready_timeout)
+            if generation != self.generation:
+                server.close()
+                raise ForwardError(500, "timeout waiting for portforward to be ready")
+        finally:
+            self.starting.discard((key, fid))
+        port = str(server.sockets[0].getsockname()[1])
+        forward = Forward(id=fid, cluster=key[0], user_id=key[1], namespace=request["namespace"],
+                          pod=request["pod"], service=request["service"],
+                          service_namespace=request["serviceNamespace"], target_port=request["targetPort"],
+                          port=port, address=request["address"], token=token, backing=backing, server=server)
+        self.by_context.setdefault(key, {})[fid] = forward
+        return forward
+
+    @staticmethod
+    async def _wait_for_pod(backing: KubeCluster, namespace: str, pod: str, *, patience: float) -> None:
+        changed = asyncio.Event()
+
+        def _wake(cluster: KubeCluster, key: ObjectKey, obj: dict[str, Any] | None) -> None:
+            changed.set()
+
+        backing.listeners.append(_wake)
+        try:
+            async with asyncio.timeout(patience):
+                while backing.pod_problem(namespace, pod) is not None:
+                    changed.clear()
+                    await changed.wait()
+        except TimeoutError:
+            raise ForwardError(500, "timeout waiting for portforward to be ready") from None
+        finally:
+            backing.listeners.remove(_wake)
+
+    @staticmethod
+    async def _listen(port: str, *, patience: float) -> asyncio.Server:
+        try:
+            return await asyncio.start_server(_refuse_connection, "127.0.0.1", int(port) if port else 0)
+        except (OSError, ValueError):
+            await asyncio.sleep(patience)  # the backend's forwarder never gets ready
+            raise ForwardError(500, "timeout waiting for portforward to be ready") from None
+
+    def stop(self, key: ContextKey, fid: str, *, stop: bool) -> None:
+        """``stopOrDelete: true`` stops (the entry stays, Stopped); false deletes the entry."""
+        forward = self.of(key).get(fid)
+        if forward is None:
+            raise ForwardError(500, "failed to delete port forward failed to get portforward from cache: "
+                                    "key not found")
+        forward.close()
+        if not stop:
+            del self.by_context[key][fid]
+
+    def on_change(self, cluster: KubeCluster, key: ObjectKey, obj: dict[str, Any] | None) -> None:
+        """The backend's pod monitor, run at once on every write: forwards to a dead pod stop."""
+        if key.resource != "pods":
+            return
+        for forward in self.all():
+            if (forward.backing is cluster and forward.status == "Running"
+                    and (forward.namespace, forward.pod) == (key.namespace, key.name)):
+                problem = cluster.pod_problem(forward.namespace, forward.pod)
+                if problem is not None:
+                    forward.close(error=f"Pod {forward.namespace}/{forward.pod} check failed: {problem}")
+
+    def forget_all(self) -> None:
+        """A backend restart: every forward closed and forgotten."""
+        self.generation += 1
+        for forward in self.all():
+            with contextlib.suppress(Exception):
+                forward.close()
+        self.by_context.clear()
+        self.starting.clear()

@@ -1,0 +1,116 @@
+"""408, 502, error messages from plain text and JSON, Retry-After, redaction and size limits."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from headlamp_operator.headlamp import errors, portforward, proxy, resources
+from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.structs import Credentials
+from headlamp_operator.testing.headlamp import Fault, HeadlampEmulator
+
+from .conftest import KUBECONFIG, TOKEN_A, b64
+
+
+async def test_no_answer_in_time_is_408(hl: HeadlampEmulator, make_backend: Callable[..., Backend]) -> None:
+    hl.delay = 2.0
+    async with make_backend(request_timeout=0.2) as backend:
+        with pytest.raises(errors.RequestTimeoutError) as err:
+            await proxy.cluster_request(backend, "/api/v1", cluster="prod")
+    assert err.value.status == 408
+    assert err.value.message == "Request timed-out"
+    assert err.value.cluster == "prod"
+    assert err.value.transient
+
+
+async def test_backend_not_listening_is_502_unreachable(hl: HeadlampEmulator, backend: Backend) -> None:
+    await hl.stop_listening()
+    with pytest.raises(errors.UnreachableError) as err:
+        await portforward.list_port_forwards(backend, "prod")
+    assert (err.value.status, err.value.message, err.value.cluster) == (502, "Unreachable", "prod")
+    assert err.value.transient
+    await hl.start_listening()
+    assert await portforward.list_port_forwards(backend, "prod") == []
+
+
+async def test_kubernetes_status_json_message(backend: Backend) -> None:
+    with pytest.raises(errors.NotFoundError) as err:
+        await proxy.cluster_request(backend, "/apis/apps/v1/namespaces/shop/deployments/nope", cluster="prod")
+    assert err.value.message.startswith("Not Found - ")
+    assert "nope" in err.value.message
+    assert "{" not in err.value.message  # the Status message, not the JSON document
+
+
+async def test_json_string_body_is_the_detail(hl: HeadlampEmulator, backend: Backend) -> None:
+    hl.fail_next(1, status=400, body='"a JSON string"', content_type="application/json")
+    with pytest.raises(errors.BadRequestError) as err:
+        await proxy.cluster_request(backend, "/api/v1", cluster="prod")
+    assert err.value.message == "Bad Request - a JSON string"
+
+
+async def test_long_details_are_cut_at_512(hl: HeadlampEmulator, backend: Backend) -> None:
+    hl.fail_next(1, status=500, body="x" * 5000)
+    with pytest.raises(errors.ServerError) as err:
+        await portforward.list_port_forwards(backend, "prod")
+    detail = err.value.message.removeprefix("Internal Server Error - ")
+    assert len(detail) == 512 and detail.endswith("...")
+
+
+async def test_retry_after_is_read(hl: HeadlampEmulator, backend: Backend) -> None:
+    hl.fail_next(1, status=429, body="slow down", retry_after=7)
+    with pytest.raises(errors.TooManyRequestsError) as err:
+        await portforward.list_port_forwards(backend, "prod")
+    assert err.value.retry_after == 7 and err.value.transient
+    assert err.value.message == "Too Many Requests - slow down"
+
+
+@pytest.mark.parametrize("status", [503, 504])
+async def test_unavailable_backends_are_transient(hl: HeadlampEmulator, backend: Backend, status: int) -> None:
+    hl.fail_next(1, status=status, body="later")
+    with pytest.raises(errors.ServerError) as err:
+        await portforward.list_port_forwards(backend, "prod")
+    assert err.value.status == status and err.value.transient
+
+
+async def test_secret_values_never_reach_an_error_message(hl: HeadlampEmulator, backend: Backend) -> None:
+    kubeconfig = Credentials(token=TOKEN_A, kubeconfig=KUBECONFIG, user_id="u1")  # type: ignore[arg-type]
+    echo = f"bad token {TOKEN_A} in {b64(KUBECONFIG)} and {KUBECONFIG}"
+    hl.fail_next(1, status=500, body=echo)
+    with pytest.raises(errors.ServerError) as err:
+        await proxy.cluster_request(backend, "/api/v1", cluster="prod", credentials=kubeconfig)
+    text = str(err.value) + repr(err.value)
+    assert TOKEN_A not in text
+    assert b64(KUBECONFIG) not in text
+    assert "kubeconfig-user-token" not in text
+    assert "***" in text
+
+
+async def test_backend_token_is_redacted_too(make_backend: Callable[..., Backend], hl: HeadlampEmulator) -> None:
+    from headlamp_operator.structs import Secret
+    hl.fail_next(1, status=500, body="rejected backend-token-value-123")
+    async with make_backend(backend_token=Secret("backend-token-value-123")) as backend:
+        with pytest.raises(errors.ServerError) as err:
+            await portforward.list_port_forwards(backend, "prod")
+    assert "backend-token-value-123" not in str(err.value)
+
+
+async def test_non_json_success_answer_is_a_clear_error(hl: HeadlampEmulator, backend: Backend) -> None:
+    hl.fail_next(1, status=200, body=b"\xff\xfe not json", content_type="application/json")
+    with pytest.raises(errors.InvalidResponseError) as err:
+        await portforward.list_port_forwards(backend, "prod")
+    assert "not JSON" in err.value.message
+
+
+async def test_oversized_answer_is_refused(hl: HeadlampEmulator, make_backend: Callable[..., Backend]) -> None:
+    hl.fault = Fault(status=200, body=b"[" + b" " * 3_000_000 + b"]", content_type="application/json")
+    async with make_backend(max_body_size=1_000_000) as backend:
+        with pytest.raises(errors.InvalidResponseError) as err:
+            await portforward.list_port_forwards(backend, "prod")
+    assert "larger than 1000000 bytes" in err.value.message
+
+
+async def test_discovery_404_names_the_kind(backend: Backend) -> None:
+    with pytest.raises(errors.NotFoundError) as err:
+        await resources.discover(backend, "prod", api_version="apps/v1", kind="Nope")
+    assert "Nope" in err.value.message

@@ -1,0 +1,36 @@
+"""aiohttp stays inside the client layer; the request layer never imports kopf."""
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import headlamp_operator
+
+PACKAGE = pathlib.Path(headlamp_operator.__file__).parent
+
+
+
+def _imports(path: pathlib.Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_aiohttp_never_leaks_out_of_the_client_layer() -> None:
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative.startswith(("testing/", "headlamp/")):
+            continue  # the emulators are servers: aiohttp.web is their job
+        if "aiohttp" in _imports(path):
+            offenders.append(relative)
+    assert offenders == []
+
+
+def test_the_request_layer_imports_no_kopf() -> None:
+    for path in (PACKAGE / "headlamp").rglob("*.py"):
+        assert "kopf" not in _imports(path), path

@@ -1,0 +1,79 @@
+"""The port-forward calls against the emulator: echo, the inverted stop/delete flag, answers and errors."""
+from __future__ import annotations
+
+import pytest
+
+from headlamp_operator.headlamp import errors, portforward
+from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.testing.headlamp import HeadlampEmulator
+
+FORWARD = {"namespace": "monitoring", "pod": "grafana-0", "target_port": "3000"}
+
+
+async def test_start_echoes_the_request_with_id_and_port_filled(hl: HeadlampEmulator, backend: Backend) -> None:
+    answer = await portforward.start_port_forward(backend, "prod", service="grafana",
+                                                  service_namespace="monitoring", address="127.0.0.1", **FORWARD)
+    assert answer["id"]  # a new id from the backend
+    assert answer["port"].isdigit() and 0 < int(answer["port"]) < 65536
+    assert answer["pod"] == "grafana-0" and answer["namespace"] == "monitoring"
+    assert answer["targetPort"] == "3000" and answer["service"] == "grafana"
+    [start] = hl.requests
+    assert start.json == {"id": "", "namespace": "monitoring", "pod": "grafana-0", "service": "grafana",
+                          "serviceNamespace": "monitoring", "targetPort": "3000", "port": "",
+                          "address": "127.0.0.1"}
+
+
+async def test_start_with_our_id_and_port(backend: Backend) -> None:
+    answer = await portforward.start_port_forward(backend, "prod", id="my-id", port="18080", **FORWARD)
+    assert answer["id"] == "my-id"
+    assert answer["port"] == "18080"
+
+
+async def test_stop_sends_true_and_keeps_the_entry_stopped(hl: HeadlampEmulator, backend: Backend) -> None:
+    await portforward.start_port_forward(backend, "prod", id="pf-1", **FORWARD)
+    text = await portforward.stop_or_delete_port_forward(backend, "prod", "pf-1")  # stop=True by default
+    assert text.strip() == "stopped"
+    assert hl.requests[-1].method == "DELETE" and hl.requests[-1].json == {"id": "pf-1", "stopOrDelete": True}
+    [entry] = await portforward.list_port_forwards(backend, "prod")
+    assert entry["id"] == "pf-1" and entry["status"] == "Stopped"
+
+
+async def test_delete_sends_false_and_removes_the_entry(hl: HeadlampEmulator, backend: Backend) -> None:
+    await portforward.start_port_forward(backend, "prod", id="pf-1", **FORWARD)
+    text = await portforward.stop_or_delete_port_forward(backend, "prod", "pf-1", stop=False)
+    assert text.strip() == "stopped"
+    assert hl.requests[-1].json == {"id": "pf-1", "stopOrDelete": False}
+    assert await portforward.list_port_forwards(backend, "prod") == []
+
+
+async def test_get_and_list(backend: Backend) -> None:
+    await portforward.start_port_forward(backend, "prod", id="pf-1", **FORWARD)
+    entry = await portforward.get_port_forward(backend, "prod", "pf-1")
+    assert entry["id"] == "pf-1" and entry["pod"] == "grafana-0"
+    [listed] = await portforward.list_port_forwards(backend, "prod")
+    assert listed["status"] == "Running"
+    with pytest.raises(errors.NotFoundError) as err:
+        await portforward.get_port_forward(backend, "prod", "nope")
+    assert err.value.message == "Not Found - no portforward running with id nope"
+    assert err.value.cluster == "prod"
+
+
+async def test_plain_text_errors_are_kept(backend: Backend) -> None:
+    await portforward.start_port_forward(backend, "prod", id="pf-1", **FORWARD)
+    with pytest.raises(errors.ConflictError) as err:
+        await portforward.start_port_forward(backend, "prod", id="pf-1", **FORWARD)
+    assert err.value.status == 409
+    assert err.value.message == "Conflict - portforward with this ID is already running"
+    with pytest.raises(errors.ServerError) as err2:
+        await portforward.stop_or_delete_port_forward(backend, "prod", "unknown-id")
+    assert err2.value.status == 500
+    assert err2.value.message.startswith(
+        "Internal Server Error - failed to delete port forward failed to get portforward from cache")
+    assert not err2.value.transient
+
+
+async def test_missing_fields_are_the_backends_400(backend: Backend) -> None:
+    with pytest.raises(errors.BadRequestError) as err:
+        await portforward.start_port_forward(backend, "prod", namespace="monitoring", pod="grafana-0",
+                                             target_port="")
+    assert err.value.message == "Bad Request - targetPort is required"
