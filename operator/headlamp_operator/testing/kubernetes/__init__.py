@@ -1,0 +1,19 @@
+"""An in-memory Kubernetes API server for tests and the sandbox: kmock's emulator, completed.
+
+``KubernetesEmulator`` subclasses ``kmock.KubernetesEmulator`` and adds what the real API server
+does and kmock 0.8 does not: namespace URLs, uid/creationTimestamp/generation/resourceVersion,
+the status subresource, the three patch content types, lossless watches, finalizers and CRDs.
+"""
+from headlamp_operator.testing.kubernetes.client import KubeApiError, KubeClient, resource_path, write_kubeconfig
+from headlamp_operator.testing.kubernetes.emulator import KubernetesEmulator
+from headlamp_operator.testing.kubernetes.store import ClusterState, WatchEvent
+
+__all__ = [
+    'ClusterState',
+    'KubeApiError',
+    'KubeClient',
+    'KubernetesEmulator',
+    'WatchEvent',
+    'resource_path',
+    'write_kubeconfig',
+]

@@ -1,0 +1,376 @@
+"""The API server's storage semantics on top of kmock's in-memory objects.
+
+All mutations are synchronous, so each one is atomic on the event loop: a watcher that takes its
+snapshot and its log position in one step can never miss a write (kmock 0.8's watch can).
+"""
+from __future__ import annotations
+
+import asyncio
+import bisect
+import collections
+import copy
+import datetime
+import random
+import string
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import kmock
+
+from headlamp_operator.testing.kubernetes import patches
+
+Body = dict[str, Any]
+Key = tuple[kmock.resource, str | None, str]
+NAMESPACES = kmock.resource('', 'v1', 'namespaces')
+_SERVER_FIELDS = ('name', 'namespace', 'uid', 'creationTimestamp', 'deletionTimestamp',
+                  'deletionGracePeriodSeconds', 'generation', 'resourceVersion')
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """One entry of the change log that watch requests replay from a ``resourceVersion``."""
+    rv: int
+    resource: kmock.resource
+    namespace: str | None
+    type: str
+    object: Body
+
+
+def api_error(status: int, reason: str, message: str) -> kmock.KubernetesError:
+    """An error that kmock renders as a ``kind: Status`` body, as the API server does."""
+    return kmock.KubernetesError(status=status, reason=reason, message=message)
+
+
+def now_rfc3339() -> str:
+    """The current time in the API server's timestamp format."""
+    return datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _api_version(resource: kmock.resource) -> str:
+    return f'{resource.group}/{resource.version}' if resource.group else f'{resource.version}'
+
+
+def _qualified(resource: kmock.resource) -> str:
+    return f'{resource.plural}.{resource.group}' if resource.group else f'{resource.plural}'
+
+
+class ClusterState:
+    """Objects with server-set metadata, one global resourceVersion counter and a change log."""
+
+    def __init__(self, objects: kmock.ObjectsArray, resources: kmock.ResourcesArray, *,
+                 history_limit: int = 10_000) -> None:
+        self.objects = objects
+        self.resources = resources
+        self.history_limit = history_limit
+        self.active_watches: collections.Counter[tuple[kmock.resource, str | None]] = collections.Counter()
+        self.hooks: list[Callable[[WatchEvent], None]] = []
+        self._rv = 0
+        self._log: list[WatchEvent] = []
+        self._floor = 0  # the newest resourceVersion already dropped from the log
+        self._wakeups: set[asyncio.Event] = set()
+
+    @property
+    def resource_version(self) -> str:
+        """The newest resourceVersion, as list responses and bookmarks report it."""
+        return str(self._rv)
+
+    # -- resource metadata -------------------------------------------------------------------
+    def info(self, resource: kmock.resource) -> kmock.ResourceInfo:
+        """The discovery info of a registered resource; 404 for resources the server does not serve."""
+        if resource.plural is None or resource not in self.resources:
+            raise api_error(404, 'NotFound', 'the server could not find the requested resource '
+                                             f'({_qualified(resource)}/{resource.version})')
+        return self.resources[resource]
+
+    def has_status(self, resource: kmock.resource) -> bool:
+        """Whether the resource has the status subresource (then .status is written only there)."""
+        return 'status' in self.info(resource).subresources
+
+    def kind(self, resource: kmock.resource) -> str:
+        """The kind of the resource's objects."""
+        return self.info(resource).kind or str(resource.plural).capitalize()
+
+    def key(self, resource: kmock.resource, namespace: str | None, name: str) -> Key:
+        """The storage key; rejects namespaced paths for cluster-scoped resources and vice versa."""
+        namespaced = self.info(resource).namespaced
+        if namespaced and not namespace:
+            raise api_error(404, 'NotFound', f'{_qualified(resource)} is namespaced: use a namespaced URL')
+        if namespaced is False and namespace:
+            raise api_error(404, 'NotFound', f'{_qualified(resource)} is cluster-scoped: no namespace in the URL')
+        return (resource, namespace if namespaced is not False else None, name)
+
+    # -- reads -------------------------------------------------------------------------------
+    def _current(self, key: Key) -> Body | None:
+        if key in self.objects and not self.objects[key].deleted:
+            return self.objects[key].raw
+        return None
+
+    def _existing(self, key: Key) -> Body:
+        body = self._current(key)
+        if body is None:
+            raise api_error(404, 'NotFound', f'{_qualified(key[0])} "{key[2]}" not found')
+        body = copy.deepcopy(body)
+        meta = body.setdefault('metadata', {})  # objects put straight into kmock's `objects` may lack it
+        meta.setdefault('name', key[2])
+        if key[1] is not None:
+            meta.setdefault('namespace', key[1])
+        return body
+
+    def get(self, resource: kmock.resource, namespace: str | None, name: str) -> Body | None:
+        """A copy of the object, or None if it does not exist (or is deleted)."""
+        return copy.deepcopy(self._current(self.key(resource, namespace, name)))
+
+    def iter_objects(self, resource: kmock.resource | None = None,
+                     namespace: str | None = None) -> Iterator[tuple[Key, Body]]:
+        """The live objects (not copies) of one resource or of all, optionally of one namespace."""
+        for key, obj in list(self.objects.items()):
+            if (resource is None or key[0] == resource) and (namespace is None or key[1] == namespace):
+                if not obj.deleted:
+                    yield key, obj.raw
+
+    def list(self, resource: kmock.resource, namespace: str | None,
+             matcher: Callable[[Mapping[str, Any]], bool]) -> list[Body]:
+        """Copies of the matching objects, sorted by namespace and name as the API server sorts them."""
+        self.info(resource)
+        found = [(key, body) for key, body in self.iter_objects(resource, namespace) if matcher(body)]
+        found.sort(key=lambda item: (item[0][1] or '', item[0][2]))
+        return [copy.deepcopy(body) for _, body in found]
+
+    # -- writes ------------------------------------------------------------------------------
+    def create(self, resource: kmock.resource, namespace: str | None, body: Any, *,
+               dry_run: bool = False) -> Body:
+        """POST: validate the name and namespace, set uid/creationTimestamp/generation, store."""
+        if not isinstance(body, dict) or not isinstance(body.get('metadata', {}), dict):
+            raise api_error(400, 'BadRequest', 'the body must be a JSON object with an object metadata')
+        body = copy.deepcopy(body)
+        meta = body.setdefault('metadata', {})
+        if namespace and meta.get('namespace') not in (None, namespace):
+            raise api_error(400, 'BadRequest', 'the namespace of the provided object does not match '
+                                               'the namespace sent on the request')
+        name = meta.get('name') or (meta.get('generateName') and self._generate_name(meta['generateName']))
+        if not name:
+            raise api_error(422, 'Invalid', 'metadata.name: Required value: name or generateName is required')
+        if meta.get('resourceVersion'):
+            raise api_error(422, 'Invalid', 'metadata.resourceVersion: must be empty on creation')
+        key = self.key(resource, namespace, name)
+        if self._current(key) is not None:
+            raise api_error(409, 'AlreadyExists', f'{_qualified(resource)} "{name}" already exists')
+        if key[1] is not None:
+            self._require_namespace(key[1])
+        for field in _SERVER_FIELDS:
+            meta.pop(field, None)
+        meta.update(name=name, uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339(), generation=1)
+        if key[1] is not None:
+            meta['namespace'] = key[1]
+        body.setdefault('apiVersion', _api_version(resource))
+        body.setdefault('kind', self.kind(resource))
+        if self.has_status(resource):
+            body.pop('status', None)
+        if resource == NAMESPACES:
+            body['status'] = {'phase': 'Active'}
+        return body if dry_run else self._commit(key, 'ADDED', body)
+
+    def update(self, resource: kmock.resource, namespace: str | None, name: str,
+               change: Callable[[Body], Any], *, subresource: str | None = None,
+               dry_run: bool = False) -> Body:
+        """PATCH/PUT: apply ``change`` to a copy, keep server-owned fields, honour the status subresource."""
+        key = self.key(resource, namespace, name)
+        if subresource not in (None, 'status') or (subresource == 'status' and not self.has_status(resource)):
+            raise api_error(404, 'NotFound', f'{_qualified(resource)} has no subresource {subresource!r}')
+        old = self._existing(key)
+        try:
+            candidate = change(copy.deepcopy(old))
+        except patches.PatchError as e:
+            raise api_error(422, 'Invalid', f'the patch cannot be applied: {e}') from e
+        if not isinstance(candidate, dict) or not isinstance(candidate.get('metadata', {}), dict):
+            raise api_error(422, 'Invalid', 'the patched object is not a JSON object with metadata')
+        new = self._merge_server_fields(resource, old, candidate, subresource)
+        if new == old:
+            return old  # a no-op write: no new resourceVersion, no watch event
+        return new if dry_run else self._store(key, new)
+
+    def delete(self, resource: kmock.resource, namespace: str | None, name: str, *,
+               preconditions: Mapping[str, Any] | None = None, dry_run: bool = False) -> Body:
+        """DELETE: mark with deletionTimestamp while finalizers remain, remove once they are gone."""
+        key = self.key(resource, namespace, name)
+        old = self._existing(key)
+        for field in ('uid', 'resourceVersion'):
+            expected = (preconditions or {}).get(field)
+            if expected is not None and expected != old['metadata'].get(field):
+                raise api_error(409, 'Conflict', f'Precondition failed: {field} in precondition: {expected}')
+        if dry_run or old['metadata'].get('deletionTimestamp'):
+            return old
+        new = copy.deepcopy(old)
+        new['metadata']['deletionTimestamp'] = now_rfc3339()
+        new['metadata']['deletionGracePeriodSeconds'] = 0
+        if resource == NAMESPACES:
+            new['status'] = dict(new.get('status') or {}, phase='Terminating')
+        if self._releasable(key, new):
+            return self._commit(key, 'DELETED', new)
+        new['metadata']['generation'] = old['metadata'].get('generation', 0) + 1
+        result = self._commit(key, 'MODIFIED', new)
+        if resource == NAMESPACES:
+            for content_key, _ in list(self.iter_objects(namespace=name)):
+                self.delete(content_key[0], content_key[1], content_key[2])
+        return result if resource != NAMESPACES else self._current(key) or result
+
+    def purge(self, resource: kmock.resource) -> None:
+        """Drop every object of a resource (its CRD is gone), with DELETED events for the watchers."""
+        for key, body in list(self.iter_objects(resource)):
+            self._commit(key, 'DELETED', copy.deepcopy(body))
+        for key in [key for key in self.objects if key[0] == resource]:
+            del self.objects[key]
+
+    # -- internals of writing ----------------------------------------------------------------
+    def _generate_name(self, prefix: str) -> str:
+        return prefix + ''.join(random.choices(string.ascii_lowercase + string.digits, k=5))  # noqa: S311
+
+    def _require_namespace(self, namespace: str) -> None:
+        body = self._current((NAMESPACES, None, namespace))
+        if body is None:
+            raise api_error(404, 'NotFound', f'namespaces "{namespace}" not found')
+        if body['metadata'].get('deletionTimestamp'):
+            raise api_error(403, 'Forbidden', f'unable to create new content in namespace {namespace} '
+                                              'because it is being terminated')
+
+    def _merge_server_fields(self, resource: kmock.resource, old: Body, candidate: Body,
+                             subresource: str | None) -> Body:
+        meta: dict[str, Any] = dict(candidate.get('metadata') or {})
+        if meta.get('resourceVersion') not in (None, old['metadata'].get('resourceVersion')):
+            raise api_error(409, 'Conflict', 'the object has been modified; please apply your changes '
+                                             'to the latest version and try again')
+        if subresource == 'status':
+            new = copy.deepcopy(old)
+            new.pop('status', None)
+            if candidate.get('status') is not None:
+                new['status'] = candidate['status']
+            return new
+        new = dict(candidate, apiVersion=old.get('apiVersion', _api_version(resource)),
+                   kind=old.get('kind', self.kind(resource)))
+        if self.has_status(resource):
+            new.pop('status', None)
+            if 'status' in old:
+                new['status'] = old['status']
+        for field in _SERVER_FIELDS:
+            meta.pop(field, None)
+            if field in old['metadata']:
+                meta[field] = old['metadata'][field]
+        new['metadata'] = meta
+        if old['metadata'].get('deletionTimestamp'):
+            added = set(meta.get('finalizers') or []) - set(old['metadata'].get('finalizers') or [])
+            if added:
+                raise api_error(422, 'Invalid', f'metadata.finalizers: Forbidden: no new finalizers can be '
+                                                f'added if the object is being deleted, found {sorted(added)}')
+        ignored = {'metadata', 'apiVersion', 'kind'} | ({'status'} if self.has_status(resource) else set())
+        if {k: v for k, v in new.items() if k not in ignored} != {k: v for k, v in old.items() if k not in ignored}:
+            meta['generation'] = old['metadata'].get('generation', 0) + 1
+        return new
+
+    def _releasable(self, key: Key, body: Body) -> bool:
+        """A deleting object goes once its finalizers are gone (and, for namespaces, its content)."""
+        if not body['metadata'].get('deletionTimestamp') or body['metadata'].get('finalizers'):
+            return False
+        return key[0] != NAMESPACES or next(self.iter_objects(namespace=key[2]), None) is None
+
+    def _store(self, key: Key, new: Body) -> Body:
+        return self._commit(key, 'DELETED' if self._releasable(key, new) else 'MODIFIED', new)
+
+    def _commit(self, key: Key, event_type: str, body: Body) -> Body:
+        self._rv += 1
+        body['metadata']['resourceVersion'] = str(self._rv)
+        stored = copy.deepcopy(body)
+        if key not in self.objects:
+            self.objects[key] = stored
+        elif event_type == 'DELETED':
+            self.objects[key].delete()
+        else:
+            self.objects[key].create(stored)  # appends a new version to kmock's history
+        self._emit(WatchEvent(self._rv, key[0], key[1], event_type, copy.deepcopy(body)))
+        if event_type == 'DELETED' and key[1] is not None:
+            namespace = self._current((NAMESPACES, None, key[1]))
+            if namespace is not None and self._releasable((NAMESPACES, None, key[1]), namespace):
+                self._commit((NAMESPACES, None, key[1]), 'DELETED', copy.deepcopy(namespace))
+        return body
+
+    def _emit(self, event: WatchEvent) -> None:
+        self._log.append(event)
+        if len(self._log) > self.history_limit:
+            dropped = len(self._log) - self.history_limit // 2
+            self._floor = self._log[dropped - 1].rv
+            del self._log[:dropped]
+        for wakeup in self._wakeups:
+            wakeup.set()
+        for hook in list(self.hooks):
+            hook(event)
+
+    # -- watching ----------------------------------------------------------------------------
+    async def watch(self, resource: kmock.resource, namespace: str | None, name: str | None, *,
+                    matcher: Callable[[Mapping[str, Any]], bool], since: str | None,
+                    initial_events: bool, bookmarks: bool, bookmark_interval: float,
+                    server_timeout: float | None, closed: Callable[[], bool]) -> AsyncIterator[Body]:
+        """Stream watch events: the current objects (or a replay after ``since``), then live changes."""
+        def relevant(ns: str | None, body: Body) -> bool:
+            return ((namespace is None or ns == namespace) and matcher(body)
+                    and (name is None or (body.get('metadata') or {}).get('name') == name))
+
+        loop = asyncio.get_running_loop()
+        deadline = None if server_timeout is None else loop.time() + server_timeout
+        next_bookmark = loop.time() + bookmark_interval
+        wakeup = asyncio.Event()
+        self._wakeups.add(wakeup)
+        self.active_watches[resource, namespace] += 1
+        try:
+            if since in (None, '', '0') or initial_events:
+                position = self._rv  # taken in the same synchronous step as the snapshot below
+                snapshot = [copy.deepcopy(body) for key, body in self.iter_objects(resource)
+                            if relevant(key[1], body)]
+                for body in snapshot:
+                    yield {'type': 'ADDED', 'object': body}
+                if initial_events and bookmarks:
+                    yield self._bookmark(resource, position, {'k8s.io/initial-events-end': 'true'})
+            elif not str(since).isdigit():
+                yield self._watch_error(400, 'BadRequest', f'invalid resourceVersion: {since!r}')
+                return
+            else:
+                position = int(str(since))
+            while True:
+                if position < self._floor:
+                    yield self._watch_error(410, 'Expired', f'too old resource version: {position}')
+                    return
+                pending = self._log[bisect.bisect_right(self._log, position, key=lambda e: e.rv):]
+                if pending:
+                    position = pending[-1].rv
+                    for event in pending:
+                        if event.resource == resource and relevant(event.namespace, event.object):
+                            yield {'type': event.type, 'object': event.object}
+                    continue
+                now = loop.time()
+                if closed() or (deadline is not None and now >= deadline):
+                    return
+                if bookmarks and now >= next_bookmark:
+                    next_bookmark = now + bookmark_interval
+                    yield self._bookmark(resource, position)
+                    continue
+                wakeup.clear()
+                delays = [0.5, next_bookmark - now] + ([] if deadline is None else [deadline - now])
+                try:
+                    await asyncio.wait_for(wakeup.wait(), timeout=max(0.0, min(delays)))
+                except TimeoutError:
+                    pass
+        finally:
+            self._wakeups.discard(wakeup)
+            self.active_watches[resource, namespace] -= 1
+
+    def _bookmark(self, resource: kmock.resource, rv: int, annotations: Mapping[str, str] | None = None) -> Body:
+        meta: Body = {'resourceVersion': str(rv)}
+        if annotations:
+            meta['annotations'] = dict(annotations)
+        return {'type': 'BOOKMARK', 'object': {'apiVersion': _api_version(resource),
+                                               'kind': self.kind(resource), 'metadata': meta}}
+
+    def _watch_error(self, code: int, reason: str, message: str) -> Body:
+        return {'type': 'ERROR', 'object': {'apiVersion': 'v1', 'kind': 'Status', 'metadata': {},
+                                            'status': 'Failure', 'code': code, 'reason': reason,
+                                            'message': message}}
