@@ -30,12 +30,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     args = build_parser().parse_args(argv)
     try:
-        settings_module.from_env(
+        settings = settings_module.from_env(
             backend__url=getattr(args, "headlamp_url", None),
             reconcile__finalizer_timeout=getattr(args, "finalizer_timeout", None),
         )
     except settings_module.ConfigError as e:
         print(f"headlamp-operator: configuration error: {e}", file=sys.stderr)
         return 2
+    if args.command == "run":
+        if args.metrics_port is not None and not 0 < args.metrics_port < 65536:
+            print("headlamp-operator: configuration error: --metrics-port: not a port number", file=sys.stderr)
+            return 2
+        from headlamp_operator import runner
+        runner.run(settings, runner.RunOptions(
+            namespaces=args.namespace, clusterwide=args.all_namespaces or not args.namespace,
+            standalone=args.standalone, liveness=args.liveness, metrics_port=args.metrics_port))
+        return 0
     print(f"headlamp-operator {args.command}: not implemented yet", file=sys.stderr)
     return 1

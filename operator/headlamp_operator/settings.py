@@ -76,6 +76,9 @@ class ReconcileSettings:
     finalizer_timeout: float = 600.0
     """Seconds a deletion keeps retrying an unreachable backend before the finalizer is removed anyway."""
 
+    min_reapply_interval: float = 30.0
+    """The shortest ``reapplyInterval`` accepted (the CRD enforces 30 s at admission too); lower only in tests."""
+
     backoff_min: float = 1.0
     """First delay of the exponential backoff for transient errors."""
 

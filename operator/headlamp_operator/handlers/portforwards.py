@@ -1,0 +1,155 @@
+"""PortForward handlers: thin kopf registrations around :mod:`headlamp_operator.reconciling.portforward`."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from headlamp_operator import status as status_module
+from headlamp_operator.handlers import runtime as rt
+from headlamp_operator.headlamp import errors
+from headlamp_operator.reconciling import credentials, outcomes, portforward, validation
+from headlamp_operator.reconciling.outcomes import Result
+from headlamp_operator.status import Outcome
+
+PLURAL = "portforwards"
+
+
+async def _context(runtime: rt.Runtime, body: kopf.Body) -> portforward.Context | Result:
+    spec = body.get("spec") or {}
+    problems = validation.portforward_problems(spec)
+    if problems:
+        return outcomes.invalid("InvalidSpec", "; ".join(problems))
+    try:
+        loaded = await rt.load_credentials(runtime, body)
+    except credentials.CredentialsError as e:
+        return outcomes.invalid("InvalidCredentials", str(e))
+    return portforward.Context(backend=runtime.open_backend, settings=runtime.settings.reconcile, spec=spec,
+                               namespace=body["metadata"]["namespace"], uid=body["metadata"]["uid"],
+                               credentials=loaded.credentials)
+
+
+async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, retry: int) -> None:
+    """Create, spec change, or a retry: bring the forward to the desired state."""
+    ctx = await _context(runtime, body)
+    result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, attempt=retry)
+    if result.outcome.reason == "Unauthorized":
+        runtime.blocked[body["metadata"]["uid"]] = await rt.secret_versions(
+            runtime, body.get("spec") or {}, body["metadata"]["namespace"])
+    runtime.healing.pop(body["metadata"]["uid"], None)
+    rt.write(body, patch, result, time_field="lastSyncTime")
+    rt.conclude(result)
+
+
+async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger | kopf.Logger) -> None:
+    """Deletion: stop, delete or orphan the forward; give up after the finalizer timeout."""
+    spec = body.get("spec") or {}
+    policy = spec.get("deletionPolicy") or "Delete"
+    uid = body["metadata"]["uid"]
+    runtime.healing.pop(uid, None)
+    runtime.blocked.pop(uid, None)
+    if policy == "Orphan" or validation.portforward_problems(spec):
+        return
+    ctx = await _context(runtime, body)
+    if isinstance(ctx, Result):  # credentials gone: the forward cannot be reached as its user
+        kopf.warn(body, reason="Orphaned", message=f"the forward may be orphaned: {ctx.outcome.message}")
+        return
+    try:
+        message = await portforward.release(ctx, policy=policy)
+    except errors.ApiError as e:
+        since = status_module.parse_timestamp(body["metadata"].get("deletionTimestamp"))
+        waited = (status_module.now() - since).total_seconds() if since else 0.0
+        if e.transient and waited < runtime.settings.reconcile.finalizer_timeout:
+            attempt = int(waited // 2) if waited else 0
+            delay = outcomes.backoff(min(attempt, 8), minimum=runtime.settings.reconcile.backoff_min,
+                                     maximum=min(runtime.settings.reconcile.backoff_max, 60.0),
+                                     retry_after=e.retry_after)
+            raise kopf.TemporaryError(f"releasing forward {ctx.id}: {e}", delay=delay) from None
+        kopf.warn(body, reason="Orphaned",
+                  message=f"gave up releasing forward {ctx.id} after {waited:.0f}s: {e}; it may be orphaned")
+        return
+    logger.info(message)
+
+
+async def sync(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
+    """The periodic health check: heal lost or stopped forwards; retry blocked ones whose Secret changed."""
+    spec: dict[str, Any] = dict(body.get("spec") or {})
+    current: dict[str, Any] = dict(body.get("status") or {})
+    uid = body["metadata"]["uid"]
+    if current.get("phase") == "Failed":
+        if current.get("reason") in ("Unauthorized", "InvalidCredentials") and await rt.secrets_changed(runtime, body):
+            await _retry_after_secret_change(runtime, body, patch)
+        return
+    if spec.get("state", "Running") != "Running" or current.get("phase") not in ("Running", "Pending"):
+        return
+    if current.get("phase") == "Pending" and uid not in runtime.healing:
+        return  # kopf's own retries of the create/update handler are under way
+    ctx = await _context(runtime, body)
+    if isinstance(ctx, Result):
+        rt.write(body, patch, ctx)
+        return
+    try:
+        entries = await runtime.lists.get(ctx.backend, ctx.cluster, credentials=ctx.credentials)
+    except errors.ApiError as e:
+        attempt = runtime.healing.get(uid, 0)
+        runtime.healing[uid] = attempt + 1
+        failure = outcomes.from_error(e, attempt=attempt, action="health check")
+        rt.write(body, patch, Result(outcome=Outcome(phase="Pending", reason=failure.outcome.reason,
+                                                     message=failure.outcome.message, fields={}), retry_in=1.0))
+        return
+    problem = portforward.health(ctx, entries, current)
+    if problem is None and not ctx.adopting:
+        entry = next(e for e in entries if e.get("id") == ctx.id)
+        runtime.healing.pop(uid, None)
+        if current.get("phase") != "Running" or str(entry.get("port") or "") != str(current.get("port") or ""):
+            rt.write(body, patch, Result(outcome=portforward.running(ctx, dict(entry), reason="Started")),
+                     time_field="lastSyncTime")
+        return
+    if problem is None or ctx.adopting:
+        result = await portforward.run(ctx)
+        rt.write(body, patch, result, time_field="lastSyncTime")
+        return
+    attempt = runtime.healing.get(uid, 0)
+    runtime.healing[uid] = attempt + 1
+    result = await portforward.run(ctx, attempt=attempt)
+    if result.outcome.ready:
+        runtime.healing.pop(uid, None)
+        outcome = result.outcome
+        result = Result(outcome=Outcome(phase=outcome.phase, reason=outcome.reason,
+                                        message=f"restarted ({problem}): {outcome.message}", fields=outcome.fields))
+    rt.write(body, patch, result, time_field="lastSyncTime")
+
+
+async def _retry_after_secret_change(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
+    ctx = await _context(runtime, body)
+    result = ctx if isinstance(ctx, Result) else await portforward.run(ctx)
+    uid = body["metadata"]["uid"]
+    if result.outcome.reason in ("Unauthorized", "InvalidCredentials"):
+        runtime.blocked[uid] = await rt.secret_versions(runtime, body.get("spec") or {},
+                                                        body["metadata"]["namespace"])
+    else:
+        runtime.blocked.pop(uid, None)
+    rt.write(body, patch, result, time_field="lastSyncTime")
+
+
+def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
+    """Register the PortForward handlers on ``registry`` with the runtime's intervals."""
+    resource = (rt.GROUP, rt.VERSION, PLURAL)
+    interval = runtime.settings.reconcile.sync_interval
+
+    @kopf.on.create(*resource, registry=registry, id="reconcile")
+    @kopf.on.update(*resource, registry=registry, id="reconcile", field="spec")
+    async def pf_reconcile(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
+        await reconcile(runtime, body, patch, retry)
+
+    @kopf.on.delete(*resource, registry=registry, id="release")
+    async def pf_release(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
+        await release(runtime, body, logger)
+
+    @kopf.timer(*resource, registry=registry, id="sync", interval=interval, initial_delay=interval,
+                idle=None)
+    async def pf_sync(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
+        await sync(runtime, body, patch)
+
+

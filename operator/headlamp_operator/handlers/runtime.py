@@ -1,0 +1,99 @@
+"""What the handlers share for the operator's lifetime: settings, the Backend, caches, and status writing."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+
+from headlamp_operator import metrics
+from headlamp_operator import status as status_module
+from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.reconciling import credentials
+from headlamp_operator.reconciling.forwardlists import ForwardLists
+from headlamp_operator.reconciling.outcomes import Result
+from headlamp_operator.settings import Settings
+
+GROUP = "headlamp-operator.dev"
+VERSION = "v1alpha1"
+PREFIX = "headlamp-operator.dev"  # of kopf's annotations: progress and last-handled configuration
+
+
+@dataclasses.dataclass
+class Runtime:
+    """The operator's shared state; the Backend is opened at startup and closed at cleanup."""
+
+    settings: Settings
+    read_secret: credentials.SecretReader
+    backend: Backend | None = None
+    lists: ForwardLists = dataclasses.field(init=False)
+    healing: dict[str, int] = dataclasses.field(default_factory=dict)  # uid -> restart attempts
+    blocked: dict[str, Mapping[str, str | None]] = dataclasses.field(default_factory=dict)  # uid -> secret rvs
+
+    def __post_init__(self) -> None:
+        self.lists = ForwardLists(ttl=self.settings.reconcile.sync_interval)
+
+    @property
+    def open_backend(self) -> Backend:
+        """The Backend, which exists between startup and cleanup."""
+        if self.backend is None:
+            raise kopf.TemporaryError("the operator is still starting", delay=1)
+        return self.backend
+
+
+def write(body: kopf.Body, patch: kopf.Patch, result: Result, *, time_field: str | None = None) -> None:
+    """Put a result into the status patch, and post an event when the phase changes."""
+    old: Mapping[str, Any] = body.get("status") or {}
+    generation = body.get("metadata", {}).get("generation")
+    kind = str(body.get("kind") or "")
+    metrics.reconciled(kind, result.outcome.phase)
+    metrics.phase(kind, str(body.get("metadata", {}).get("uid")), result.outcome.phase)
+    new = status_module.render(result.outcome, generation=generation, previous=old, time_field=time_field)
+    if not status_module.changed(old, new, ignore=("conditions", "lastSyncTime", "lastAppliedTime")) \
+            and time_field is None:
+        return  # quiet when idle: nothing that matters changed
+    patch.status.update(new)
+    if old.get("phase") != result.outcome.phase:
+        kopf.event(body, type=status_module.event_type(result.outcome), reason=result.outcome.reason,
+                   message=result.outcome.message)
+
+
+def conclude(result: Result) -> None:
+    """Tell kopf how the handler ended: retry later, fail until a change, or done."""
+    if result.transient:
+        raise kopf.TemporaryError(result.outcome.message, delay=result.retry_in or 1.0)
+    if not result.outcome.ready:
+        raise kopf.PermanentError(f"{result.outcome.reason}: {result.outcome.message}")
+
+
+async def secret_versions(runtime: Runtime, spec: Mapping[str, Any], namespace: str) -> dict[str, str | None]:
+    """The current resourceVersions of the Secrets a spec refers to (None for a missing one)."""
+    versions: dict[str, str | None] = {}
+    for name, _ in credentials.references(spec).values():
+        secret = await runtime.read_secret(namespace, name)
+        versions[name] = secret.resource_version if secret is not None else None
+    return versions
+
+
+async def load_credentials(runtime: Runtime, body: kopf.Body) -> credentials.Loaded:
+    """The resource's credentials; remembers the Secret versions when they cannot be used."""
+    spec, namespace = body.get("spec") or {}, body["metadata"]["namespace"]
+    try:
+        return await credentials.load(spec, namespace=namespace, read_secret=runtime.read_secret,
+                                      allow_anonymous=runtime.settings.reconcile.allow_anonymous,
+                                      user_id=runtime.settings.backend.user_id)
+    except credentials.CredentialsError:
+        runtime.blocked[body["metadata"]["uid"]] = await secret_versions(runtime, spec, namespace)
+        raise
+
+
+async def secrets_changed(runtime: Runtime, body: kopf.Body) -> bool:
+    """Whether a resource blocked on its credentials (Unauthorized, InvalidCredentials) may try again."""
+    uid = body["metadata"]["uid"]
+    recorded = runtime.blocked.get(uid)
+    current = await secret_versions(runtime, body.get("spec") or {}, body["metadata"]["namespace"])
+    if recorded is None:  # after a restart nothing is recorded: try once, then remember
+        runtime.blocked[uid] = current
+        return True
+    return dict(recorded) != current

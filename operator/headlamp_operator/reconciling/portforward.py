@@ -1,0 +1,149 @@
+"""Reconciling a PortForward: start, adopt, stop, release on deletion, and heal from the backend's list.
+
+Plain async functions over the request layer: they take the spec and return a :class:`Result`;
+kopf is the handlers' business. A forward's id is ``spec.id`` or the resource's uid, so a restart
+of the operator (or a 409 for our own id) finds the same forward again instead of a duplicate.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from headlamp_operator.headlamp import errors, portforward
+from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.reconciling import outcomes, targets
+from headlamp_operator.reconciling.outcomes import Result
+from headlamp_operator.settings import ReconcileSettings
+from headlamp_operator.status import Outcome
+from headlamp_operator.structs import Credentials
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Context:
+    """One PortForward as the reconciler needs it."""
+
+    backend: Backend
+    settings: ReconcileSettings
+    spec: Mapping[str, Any]
+    namespace: str
+    uid: str
+    credentials: Credentials
+
+    @property
+    def cluster(self) -> str:
+        """The Headlamp cluster name."""
+        return str(self.spec["cluster"])
+
+    @property
+    def id(self) -> str:
+        """The backend's id of the forward: ``spec.id`` or this resource's uid."""
+        return str(self.spec.get("id") or self.uid)
+
+    @property
+    def adopting(self) -> bool:
+        """An existing forward (started elsewhere) managed by id alone."""
+        return bool(self.spec.get("id")) and not self.spec.get("pod") and not self.spec.get("service")
+
+
+def gone(error: errors.ApiError) -> bool:
+    """Whether an error says the backend does not know the forward (so there is nothing to stop)."""
+    return error.status == 404 or (error.status == 500 and "failed to get portforward from cache" in error.message)
+
+
+def running(ctx: Context, entry: Mapping[str, Any], *, reason: str) -> Outcome:
+    """The Running outcome for a forward as the backend describes it."""
+    address = ctx.spec.get("address") or "127.0.0.1"
+    message = (f"forwarding {address}:{entry.get('port', '?')} -> "
+               f"{entry.get('namespace', '?')}/{entry.get('pod', '?')}:{entry.get('targetPort', '?')}")
+    if reason == "Adopted":
+        message = "adopted existing forward: " + message.removeprefix("forwarding ")
+    fields = {"id": ctx.id, "port": str(entry.get("port") or ""), "pod": str(entry.get("pod") or "")}
+    return Outcome(phase="Running", reason=reason, message=message, fields=fields)
+
+
+async def _adopt(ctx: Context) -> Result:
+    entry = await portforward.get_port_forward(ctx.backend, ctx.cluster, ctx.id, credentials=ctx.credentials)
+    if not entry.get("port") or not entry.get("targetPort"):  # GET ?id= answers fewer fields than the list
+        listed = await portforward.list_port_forwards(ctx.backend, ctx.cluster, credentials=ctx.credentials)
+        entry = next((e for e in listed if e.get("id") == ctx.id), entry)
+    if entry.get("status") == "Stopped":
+        detail = entry.get("error") or "stopped at the backend"
+        return Result(outcome=Outcome(phase="Pending", reason="Stopped", message=f"adopted forward {ctx.id}: {detail}",
+                                      fields={"id": ctx.id}), retry_in=ctx.settings.sync_interval)
+    return Result(outcome=running(ctx, {**entry, "port": entry.get("port", "")}, reason="Adopted"))
+
+
+async def _start(ctx: Context) -> Result:
+    target = await targets.resolve(ctx.backend, ctx.spec, namespace=ctx.namespace, cluster=ctx.cluster,
+                                   credentials=ctx.credentials)
+    port = ctx.spec.get("port")
+    try:
+        started = await portforward.start_port_forward(
+            ctx.backend, ctx.cluster, id=ctx.id, namespace=target.namespace, pod=target.pod,
+            service=target.service, service_namespace=target.service_namespace, target_port=target.target_port,
+            port=str(port) if port else "", address=str(ctx.spec.get("address") or ""), credentials=ctx.credentials)
+    except errors.ConflictError as e:
+        if "already running" not in e.message:
+            raise
+        return await _adopt(ctx)  # our own id is running: the forward exists, adopt it
+    return Result(outcome=running(ctx, dict(started), reason="Started"))
+
+
+async def run(ctx: Context, *, attempt: int = 0) -> Result:
+    """Bring the forward to ``spec.state``: Running (start or adopt) or Stopped."""
+    try:
+        if ctx.spec.get("state", "Running") == "Stopped":
+            return await _stop(ctx)
+        if ctx.adopting:
+            return await _adopt(ctx)
+        return await _start(ctx)
+    except targets.NoReadyPod as e:
+        delay = outcomes.backoff(attempt, minimum=ctx.settings.backoff_min, maximum=ctx.settings.backoff_max)
+        return Result(outcome=Outcome(phase="Pending", reason="Pending",
+                                      message=f"{e}; attempt {attempt + 1}, retrying in {delay:g}s"),
+                      retry_in=delay)
+    except targets.PortNotFound as e:
+        return outcomes.invalid("InvalidSpec", str(e))
+    except errors.ApiError as e:
+        if e.status == 409 and "already starting" in e.message:  # our own start is under way elsewhere
+            e = errors.TooManyRequestsError(e.message, cluster=e.cluster)
+        return outcomes.from_error(e, attempt=attempt, minimum=ctx.settings.backoff_min,
+                                   maximum=ctx.settings.backoff_max)
+
+
+async def _stop(ctx: Context) -> Result:
+    try:
+        await portforward.stop_or_delete_port_forward(ctx.backend, ctx.cluster, ctx.id, stop=True,
+                                                      credentials=ctx.credentials)
+    except errors.ApiError as e:
+        if not gone(e):
+            raise
+    return Result(outcome=Outcome(phase="Stopped", reason="Stopped", message=f"forward {ctx.id} is stopped",
+                                  fields={"id": ctx.id, "port": ""}))
+
+
+async def release(ctx: Context, *, policy: str) -> str:
+    """What deleting the resource does to the forward (``deletionPolicy``); raises on failure to retry."""
+    if policy == "Orphan":
+        return f"forward {ctx.id} left running (deletionPolicy Orphan)"
+    try:
+        await portforward.stop_or_delete_port_forward(ctx.backend, ctx.cluster, ctx.id, stop=policy == "Stop",
+                                                      credentials=ctx.credentials)
+    except errors.ApiError as e:
+        if not gone(e):
+            raise
+        return f"forward {ctx.id} was already gone"
+    return f"forward {ctx.id} {'stopped' if policy == 'Stop' else 'deleted'}"
+
+
+def health(ctx: Context, entries: Sequence[Mapping[str, Any]], status: Mapping[str, Any]) -> str | None:
+    """Why a forward that should run needs restarting, judged from the backend's list; ``None`` if healthy."""
+    entry = next((e for e in entries if e.get("id") == ctx.id), None)
+    if entry is None:
+        return "the backend no longer lists the forward (restarted?)"
+    if entry.get("status") == "Stopped":
+        return f"the backend reports the forward Stopped: {entry.get('error') or 'no reason given'}"
+    if status.get("port") and entry.get("port") and str(entry.get("port")) != str(status.get("port")):
+        return None  # running on another port than recorded: healthy; the caller refreshes status.port
+    return None

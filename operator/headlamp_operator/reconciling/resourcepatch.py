@@ -1,0 +1,57 @@
+"""Reconciling a ResourcePatch: discover the target's URL, PATCH it, report what the answer says."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from headlamp_operator.headlamp import errors, resources
+from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.reconciling import outcomes
+from headlamp_operator.reconciling.outcomes import Result
+from headlamp_operator.settings import ReconcileSettings
+from headlamp_operator.status import Outcome
+from headlamp_operator.structs import Credentials
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Context:
+    """One ResourcePatch as the reconciler needs it."""
+
+    backend: Backend
+    settings: ReconcileSettings
+    spec: Mapping[str, Any]
+    namespace: str
+    credentials: Credentials
+
+
+async def apply(ctx: Context, *, attempt: int = 0) -> Result:
+    """Send the patch once; the result says Applied, or why not and whether to retry."""
+    spec = ctx.spec
+    cluster = str(spec["cluster"])
+    target = spec["target"]
+    api_version, kind, name = str(target["apiVersion"]), str(target["kind"]), str(target["name"])
+    subresource = str(spec.get("subresource") or "")
+    try:
+        resource = await resources.discover(ctx.backend, cluster, api_version=api_version, kind=kind,
+                                            credentials=ctx.credentials)
+        namespace = (target.get("namespace") or ctx.namespace) if resource.namespaced else None
+        if subresource and subresource not in resource.subresources:
+            return outcomes.invalid("NotFound", f"{kind} in {api_version} has no {subresource} subresource")
+        path = resource.path(namespace=namespace, name=name, subresource=subresource or None)
+        try:
+            answer = await resources.patch(ctx.backend, path, spec.get("patch"), cluster=cluster,
+                                           patch_type=spec.get("patchType") or "merge", credentials=ctx.credentials)
+        except errors.NotFoundError:
+            resources.forget_discovery(ctx.backend, cluster, api_version=api_version, credentials=ctx.credentials)
+            raise
+    except errors.ApiError as e:
+        return outcomes.from_error(e, attempt=attempt, minimum=ctx.settings.backoff_min,
+                                   maximum=ctx.settings.backoff_max, action=f"patching {kind} {name}")
+    metadata = answer.get("metadata") if isinstance(answer, Mapping) else None
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    shown = f"{namespace}/{name}" if namespace else name
+    message = f"patched {api_version} {kind} {shown}" + (f" ({subresource})" if subresource else "")
+    fields = {"target": {"uid": str(metadata.get("uid") or ""),
+                         "resourceVersion": str(metadata.get("resourceVersion") or "")}}
+    return Result(outcome=Outcome(phase="Applied", reason="Applied", message=message, fields=fields))

@@ -1,0 +1,60 @@
+"""Running the operator: kopf with this project's registry, settings and login."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+from collections.abc import Sequence
+
+import kopf
+
+from headlamp_operator.handlers import login, registration, secrets
+from headlamp_operator.handlers.runtime import Runtime
+from headlamp_operator.settings import Settings
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunOptions:
+    """How kopf runs: which namespaces, peering, probes."""
+
+    namespaces: Sequence[str] = ()
+    clusterwide: bool = False
+    standalone: bool = False
+    liveness: str | None = None
+    metrics_port: int | None = None
+    priority: int | None = None  # peering priority; distinct per replica, or both pause
+
+
+def build_registry(settings: Settings, *, with_login: bool = True) -> tuple[kopf.OperatorRegistry, Runtime]:
+    """A registry with every handler of the operator, and the runtime those handlers share."""
+    registry = kopf.OperatorRegistry()
+    runtime = Runtime(settings=settings, read_secret=secrets.read_secret)
+    if with_login:
+        login.register(registry)
+    registration.register(registry, runtime)
+    return registry, runtime
+
+
+async def operate(settings: Settings, options: RunOptions, *, stop_flag: asyncio.Event | None = None,
+                  ready_flag: asyncio.Event | None = None) -> None:
+    """Run the operator until cancelled or ``stop_flag`` is set."""
+    registry, _ = build_registry(settings)
+    if options.metrics_port is not None:
+        from headlamp_operator import metrics
+        metrics.serve(options.metrics_port)
+    await kopf.operator(
+        registry=registry,
+        clusterwide=options.clusterwide,
+        namespaces=list(options.namespaces),
+        standalone=options.standalone,
+        priority=options.priority if options.priority is not None else random.randint(1, 1_000_000),  # noqa: S311
+        liveness_endpoint=options.liveness,
+        stop_flag=stop_flag,
+        ready_flag=ready_flag,
+    )
+
+
+def run(settings: Settings, options: RunOptions) -> None:
+    """The blocking entry point of ``headlamp-operator run``."""
+    kopf.configure(verbose=False)
+    asyncio.run(operate(settings, options))

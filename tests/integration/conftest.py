@@ -1,0 +1,167 @@
+"""The operator, for real, against kmock's Kubernetes emulator and the Headlamp emulator over loopback."""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import pathlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import kmock
+import kubernetes
+import pytest
+import yaml
+
+from headlamp_operator import runner
+from headlamp_operator.handlers.runtime import Runtime
+from headlamp_operator.settings import BackendSettings, ReconcileSettings, Settings
+from headlamp_operator.testing.headlamp import HeadlampEmulator
+from headlamp_operator.testing.kopf_harness import OperatorHarness, kopf_operator, wait_until
+from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator
+
+ROOT = pathlib.Path(__file__).parents[2]
+GROUP, VERSION = "headlamp-operator.dev", "v1alpha1"
+NAMESPACES = ("team-a", "team-b")
+TOKEN_A = "team-a-token-0123456789abcdef"
+TOKEN_B = "team-b-token-fedcba9876543210"
+SYNC = 1.0  # seconds between health checks in these tests
+
+
+def seed(hl: HeadlampEmulator) -> None:
+    """The cluster 'prod' behind the Headlamp emulator: a service with two pods, a pod, a deployment."""
+    cluster = hl.add_cluster("prod")
+    cluster.add_service("monitoring", "grafana", selector={"app": "grafana"},
+                        ports=[{"name": "http", "port": 80, "targetPort": "web"}])
+    for name in ("grafana-0", "grafana-1"):
+        cluster.add_pod("monitoring", name, labels={"app": "grafana"}, ports=[{"name": "web", "containerPort": 3000}])
+    cluster.add_pod("monitoring", "redis-0", labels={"app": "redis"}, ports=[{"containerPort": 6379}])
+    cluster.add_deployment("shop", "web", replicas=1)
+
+
+@dataclasses.dataclass
+class Env:
+    """One running operator and everything around it."""
+
+    harness: OperatorHarness
+    hl: HeadlampEmulator
+    runtime: Runtime
+    api: KubeClient
+
+    @property
+    def kube(self) -> KubernetesEmulator:
+        return self.harness.kube
+
+    async def create(self, plural: str, namespace: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        kind = {"portforwards": "PortForward", "resourcepatches": "ResourcePatch"}[plural]
+        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": kind,
+                "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+        return await self.api.create(GROUP, VERSION, plural, namespace, body)
+
+    async def patch_spec(self, plural: str, namespace: str, name: str, spec: dict[str, Any]) -> None:
+        await self.api.patch(GROUP, VERSION, plural, namespace, name, {"spec": spec})
+
+    async def delete(self, plural: str, namespace: str, name: str) -> None:
+        await self.api.delete(GROUP, VERSION, plural, namespace, name)
+
+    def get(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        return self.kube.get_object(GROUP, VERSION, plural, namespace, name)
+
+    def status(self, plural: str, namespace: str, name: str) -> dict[str, Any]:
+        return dict((self.get(plural, namespace, name) or {}).get("status") or {})
+
+    async def wait_status(self, plural: str, namespace: str, name: str, *, within: float = 10.0,
+                          **expected: Any) -> dict[str, Any]:
+        def check() -> dict[str, Any] | None:
+            status = self.status(plural, namespace, name)
+            return status if all(status.get(k) == v for k, v in expected.items()) else None
+        try:
+            return await wait_until(check, within=within, message=f"{plural} {namespace}/{name} status {expected}")
+        except TimeoutError as e:
+            raise AssertionError(f"{e}; last status: {self.status(plural, namespace, name)}") from None
+
+    async def wait_gone(self, plural: str, namespace: str, name: str, *, within: float = 10.0) -> None:
+        await wait_until(lambda: self.get(plural, namespace, name) is None, within=within,
+                         message=f"{plural} {namespace}/{name} deleted")
+
+    async def put_secret(self, namespace: str, name: str, **data: str) -> None:
+        """Create or update a Secret over the Kubernetes API, as a user rotating a token would."""
+        encoded = {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}
+        if await self.api.get("", "v1", "secrets", namespace, name) is None:
+            await self.api.create("", "v1", "secrets", namespace, {
+                "apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace},
+                "type": "Opaque", "data": encoded})
+        else:
+            await self.api.patch("", "v1", "secrets", namespace, name, {"data": encoded})
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [e for e in self.kube.events() if (e.get("involvedObject") or {}).get("name") == name]
+
+    async def wait_events(self, name: str, expected: list[tuple[str, str]], *, within: float = 5.0) -> None:
+        """Wait until the (type, reason) of the object's events are exactly ``expected`` (kopf posts them async)."""
+        def seen() -> list[tuple[str, str]]:
+            return [(e["type"], e["reason"]) for e in self.events(name)]
+        try:
+            await wait_until(lambda: seen() == expected, within=within, message=f"events of {name}")
+        except TimeoutError:
+            raise AssertionError(f"events of {name}: {seen()} != {expected}") from None
+
+
+def crds() -> list[dict[str, Any]]:
+    return [yaml.safe_load(path.read_text()) for path in sorted((ROOT / "manifests" / "crds").glob("*.yaml"))]
+
+
+def make_settings(hl: HeadlampEmulator, **reconcile: Any) -> Settings:
+    values: dict[str, Any] = {"sync_interval": SYNC, "backoff_min": 0.2, "backoff_max": 2.0, "finalizer_timeout": 5.0}
+    values.update(reconcile)
+    return Settings(backend=BackendSettings(url=str(hl.url), request_timeout=2.0),
+                    reconcile=ReconcileSettings(**values))
+
+
+@pytest.fixture()
+async def hl() -> AsyncIterator[HeadlampEmulator]:
+    async with HeadlampEmulator() as emulator:
+        seed(emulator)
+        yield emulator
+
+
+@pytest.fixture()
+async def kube(tmp_path: pathlib.Path) -> AsyncIterator[tuple[KubernetesEmulator, kmock.Server]]:
+    async with KubernetesEmulator() as emulator, kmock.Server(emulator) as server:
+        emulator.register_builtin()
+        for crd in crds():
+            emulator.register_crd(crd)
+        # The operator reads Secrets with the official client: point it at the emulator, as a kubeconfig would.
+        path = tmp_path / "kubeconfig"
+        from headlamp_operator.testing.kubernetes import write_kubeconfig
+        write_kubeconfig(str(server.url).rstrip("/"), path)
+        kubernetes.config.load_kube_config(config_file=str(path))
+        yield emulator, server
+
+
+OperatorFactory = Callable[..., Any]
+
+
+@pytest.fixture()
+def start_operator(hl: HeadlampEmulator, kube: tuple[KubernetesEmulator, kmock.Server]) -> OperatorFactory:
+    """Start (and on exit stop) the operator with settings overrides; usable several times per test."""
+    emulator, server = kube
+
+    def start(**reconcile: Any) -> Any:
+        import contextlib
+
+        @contextlib.asynccontextmanager
+        async def running() -> AsyncIterator[Env]:
+            registry, runtime = runner.build_registry(make_settings(hl, **reconcile), with_login=False)
+            async with kopf_operator(emulator, server=server, registry=registry, namespaces=NAMESPACES) as harness, \
+                    harness.client() as api:
+                yield Env(harness=harness, hl=hl, runtime=runtime, api=api)
+        return running()
+    return start
+
+
+@pytest.fixture()
+async def env(start_operator: OperatorFactory) -> AsyncIterator[Env]:
+    async with start_operator() as running:
+        await running.put_secret("team-a", "viewer", token=TOKEN_A)
+        await running.put_secret("team-b", "viewer", token=TOKEN_B)
+        yield running

@@ -1,0 +1,45 @@
+"""The health sync: one list call per cluster per interval; healing lost and stopped forwards."""
+from __future__ import annotations
+
+import asyncio
+
+from headlamp_operator.testing.kopf_harness import wait_until
+
+from .conftest import SYNC, Env
+
+SERVICE = {"cluster": "prod", "service": "grafana", "namespace": "monitoring", "targetPort": "http",
+           "credentials": {"tokenSecretRef": {"name": "viewer"}}}
+
+
+async def test_a_dead_pod_is_replaced_by_re_resolving_the_service(env: Env) -> None:
+    await env.create("portforwards", "team-a", "grafana", SERVICE)
+    first = await env.wait_status("portforwards", "team-a", "grafana", phase="Running")
+    assert first["pod"] == "grafana-0"
+    env.hl.clusters["prod"].kill_pod("monitoring", "grafana-0")  # the backend's monitor stops the forward
+    healed = await env.wait_status("portforwards", "team-a", "grafana", phase="Running", pod="grafana-1",
+                                   within=10 * SYNC)
+    assert "restarted" in healed["message"] and "Stopped" in healed["message"]
+    assert healed["id"] == first["id"]
+    assert env.hl.forward(first["id"]).pod == "grafana-1" and env.hl.forward(first["id"]).status == "Running"
+
+
+async def test_forwards_lost_in_a_backend_restart_are_started_again(env: Env) -> None:
+    await env.create("portforwards", "team-a", "grafana", SERVICE)
+    first = await env.wait_status("portforwards", "team-a", "grafana", phase="Running")
+    await env.hl.restart()
+    await wait_until(lambda: any(f.id == first["id"] for f in env.hl.forwards_for("prod")), within=10 * SYNC,
+                     message="the forward restarted")
+    status = await env.wait_status("portforwards", "team-a", "grafana", phase="Running")
+    assert "no longer lists" in status["message"]
+
+
+async def test_one_list_call_per_cluster_per_interval_with_50_forwards(env: Env) -> None:
+    await asyncio.gather(*(env.create("portforwards", "team-a", f"pf-{i}", SERVICE) for i in range(50)))
+    for i in range(50):
+        await env.wait_status("portforwards", "team-a", f"pf-{i}", phase="Running", within=20)
+    env.hl.clear_requests()
+    window = 4 * SYNC
+    await asyncio.sleep(window)  # a measurement window, not a synchronisation: count what happens in it
+    lists = env.hl.requests_for(path="/clusters/prod/portforward/list")
+    assert 1 <= len(lists) <= window / SYNC + 1
+    assert [r for r in env.hl.requests if r.path != "/clusters/prod/portforward/list"] == []  # quiet when idle

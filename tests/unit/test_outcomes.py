@@ -1,0 +1,33 @@
+import pytest
+
+from headlamp_operator.headlamp import errors
+from headlamp_operator.reconciling import outcomes
+
+
+def test_backoff_doubles_from_one_second_to_five_minutes() -> None:
+    assert [outcomes.backoff(n) for n in range(4)] == [1, 2, 4, 8]
+    assert outcomes.backoff(50) == 300
+    assert outcomes.backoff(0, retry_after=30) == 30
+    assert outcomes.backoff(0, retry_after=10_000) == 300
+
+
+@pytest.mark.parametrize(("error", "phase", "reason"), [
+    (errors.UnreachableError(), "Pending", "Unreachable"),
+    (errors.RequestTimeoutError(), "Pending", "Timeout"),
+    (errors.TooManyRequestsError("Too Many Requests - x"), "Pending", "BackendError"),
+    (errors.ServerError("Service Unavailable - x", status=503), "Pending", "BackendError"),
+    (errors.UnauthorizedError("Unauthorized - x"), "Failed", "Unauthorized"),
+    (errors.ForbiddenError("Forbidden - x"), "Failed", "Forbidden"),
+    (errors.NotFoundError("Not Found - x"), "Failed", "NotFound"),
+    (errors.ConflictError("Conflict - x"), "Failed", "Conflict"),
+    (errors.UnprocessableEntityError("Unprocessable Entity - x"), "Failed", "InvalidSpec"),
+    (errors.ServerError("Internal Server Error - permission check failed: access denied", status=500),
+     "Failed", "Forbidden"),
+    (errors.ServerError("Internal Server Error - boom", status=500), "Failed", "BackendError"),
+])
+def test_errors_become_outcomes(error: errors.ApiError, phase: str, reason: str) -> None:
+    result = outcomes.from_error(error, attempt=2)
+    assert (result.outcome.phase, result.outcome.reason) == (phase, reason)
+    assert result.transient == (phase == "Pending")
+    if result.transient:
+        assert "attempt 3" in result.outcome.message and result.retry_in == 4
