@@ -46,5 +46,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             namespaces=args.namespace, clusterwide=args.all_namespaces or not args.namespace,
             standalone=args.standalone, liveness=args.liveness, metrics_port=args.metrics_port))
         return 0
-    print(f"headlamp-operator {args.command}: not implemented yet", file=sys.stderr)
-    return 1
+    from headlamp_operator import sandbox
+    return sandbox.run(once=args.once)

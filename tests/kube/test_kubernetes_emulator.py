@@ -365,3 +365,15 @@ async def test_kopf_operator_handles_create_status_finalizers_and_events(
                              within=10, message='kopf releasing its finalizer')
             events = await wait_until(lambda: kube.events('default'), message='the event posted by kopf')
     assert [(e['reason'], e['involvedObject']['name']) for e in events] == [('Created', 'w1')]
+
+
+async def test_secret_string_data_is_folded_into_data() -> None:
+    import base64
+
+    from headlamp_operator.testing.kubernetes import KubernetesEmulator
+    async with KubernetesEmulator() as kube:
+        kube.create_object('', 'v1', 'namespaces', None, {'metadata': {'name': 'demo'}})
+        created = kube.create_object('', 'v1', 'secrets', 'demo', {
+            'metadata': {'name': 's'}, 'stringData': {'token': 'abc'}, 'data': {'other': 'eA=='}})
+        assert 'stringData' not in created
+        assert created['data'] == {'other': 'eA==', 'token': base64.b64encode(b'abc').decode()}

@@ -6,6 +6,7 @@ snapshot and its log position in one step can never miss a write (kmock 0.8's wa
 from __future__ import annotations
 
 import asyncio
+import base64
 import bisect
 import collections
 import copy
@@ -170,6 +171,7 @@ class ClusterState:
             body.pop('status', None)
         if resource == NAMESPACES:
             body['status'] = {'phase': 'Active'}
+        _fold_string_data(resource, body)
         return body if dry_run else self._commit(key, 'ADDED', body)
 
     def update(self, resource: kmock.resource, namespace: str | None, name: str,
@@ -187,6 +189,7 @@ class ClusterState:
         if not isinstance(candidate, dict) or not isinstance(candidate.get('metadata', {}), dict):
             raise api_error(422, 'Invalid', 'the patched object is not a JSON object with metadata')
         new = self._merge_server_fields(resource, old, candidate, subresource)
+        _fold_string_data(resource, new)
         if new == old:
             return old  # a no-op write: no new resourceVersion, no watch event
         return new if dry_run else self._store(key, new)
@@ -374,3 +377,13 @@ class ClusterState:
         return {'type': 'ERROR', 'object': {'apiVersion': 'v1', 'kind': 'Status', 'metadata': {},
                                             'status': 'Failure', 'code': code, 'reason': reason,
                                             'message': message}}
+
+
+def _fold_string_data(resource: kmock.resource, body: dict[str, Any]) -> None:
+    """A Secret's write-only ``stringData`` goes into ``data`` base64-encoded, as the API server does."""
+    if resource.plural != 'secrets' or resource.group != '' or not isinstance(body.get('stringData'), dict):
+        return
+    data = body.setdefault('data', {}) or {}
+    for key, value in body.pop('stringData').items():
+        data[key] = base64.b64encode(str(value).encode()).decode()
+    body['data'] = data

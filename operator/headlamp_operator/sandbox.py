@@ -1,0 +1,185 @@
+"""``headlamp-operator sandbox``: the operator against an in-memory Kubernetes API and a Headlamp emulator.
+
+Everything runs in this process on loopback: kmock's Kubernetes emulator with this project's CRDs,
+the Headlamp backend emulator seeded as the samples expect, and the operator itself. The samples
+in ``manifests/samples/`` are applied, and a table shows each resource's phase as it changes. A
+kubeconfig is written so that a person can ``kubectl apply`` more resources while it runs.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import pathlib
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from typing import Any, TextIO
+
+import kmock
+import kubernetes
+import yaml
+
+from headlamp_operator import runner
+from headlamp_operator.settings import BackendSettings, ReconcileSettings, Settings
+from headlamp_operator.testing import scenery
+from headlamp_operator.testing.headlamp import HeadlampEmulator
+from headlamp_operator.testing.kopf_harness import kopf_operator
+from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator, write_kubeconfig
+
+GROUP, VERSION = "headlamp-operator.dev", "v1alpha1"
+PLURALS = {"PortForward": "portforwards", "ResourcePatch": "resourcepatches"}
+BUILTINS = {"Namespace": ("", "v1", "namespaces"), "Secret": ("", "v1", "secrets")}
+ONCE_TIMEOUT = 60.0
+Key = tuple[str, str, str]  # (kind, namespace, name)
+
+
+def find_manifests() -> pathlib.Path:
+    """The repository's ``manifests/`` (the sandbox runs from a checkout: ``make run``)."""
+    for base in (pathlib.Path.cwd(), *pathlib.Path(__file__).resolve().parents):
+        if (base / "manifests" / "crds").is_dir() and (base / "manifests" / "samples").is_dir():
+            return base / "manifests"
+    raise FileNotFoundError("manifests/crds and manifests/samples not found: run from the repository")
+
+
+def documents(directory: pathlib.Path) -> Iterator[dict[str, Any]]:
+    """Every YAML document of the directory's files, in file-name order."""
+    for path in sorted(directory.glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if isinstance(document, dict):
+                yield document
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One line of the table."""
+
+    kind: str
+    namespace: str
+    name: str
+    cluster: str
+    phase: str
+    reason: str
+    message: str
+    ready: bool
+
+    @classmethod
+    def of(cls, kind: str, body: Mapping[str, Any]) -> Row:
+        """The row for a resource's current state."""
+        status = body.get("status") or {}
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ())
+        generation = (body.get("metadata") or {}).get("generation")
+        ready = ready and status.get("observedGeneration") == generation
+        return cls(kind=kind, namespace=body["metadata"]["namespace"], name=body["metadata"]["name"],
+                   cluster=str((body.get("spec") or {}).get("cluster", "")), phase=status.get("phase") or "-",
+                   reason=status.get("reason") or "-", message=status.get("message") or "", ready=ready)
+
+
+FORMAT = "{:<14} {:<8} {:<26} {:<9} {:<8} {:<12} {}"
+
+
+def header() -> str:
+    """The table's header line."""
+    return FORMAT.format("KIND", "NS", "NAME", "CLUSTER", "PHASE", "REASON", "MESSAGE")
+
+
+def line(row: Row) -> str:
+    """One row as text (the message cut so that a row stays on one line of a wide terminal)."""
+    message = row.message if len(row.message) <= 90 else row.message[:87] + "..."
+    return FORMAT.format(row.kind, row.namespace, row.name, row.cluster, row.phase, row.reason, message)
+
+
+def snapshot(kube: KubernetesEmulator) -> dict[Key, Row]:
+    """Every PortForward and ResourcePatch in the emulator, as rows."""
+    rows: dict[Key, Row] = {}
+    for kind, plural in PLURALS.items():
+        for body in kube.list_objects(GROUP, VERSION, plural):
+            row = Row.of(kind, body)
+            rows[(kind, row.namespace, row.name)] = row
+    return rows
+
+
+async def apply(api: KubeClient, directory: pathlib.Path) -> list[Key]:
+    """Create every document of the directory (namespaces and Secrets first, as their files are ordered)."""
+    applied: list[Key] = []
+    for document in documents(directory):
+        kind = document.get("kind", "")
+        namespace = (document.get("metadata") or {}).get("namespace")
+        if kind in PLURALS:
+            await api.create(GROUP, VERSION, PLURALS[kind], namespace, document)
+            applied.append((kind, namespace, document["metadata"]["name"]))
+        elif kind in BUILTINS:
+            await api.create(*BUILTINS[kind], namespace, document)
+    return applied
+
+
+async def show(kube: KubernetesEmulator, samples: list[Key], *, once: bool, out: TextIO) -> int:
+    """Print rows as they change; with ``once``, return 0 when every sample is Ready, 1 otherwise."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ONCE_TIMEOUT
+    shown: dict[Key, Row] = {}
+    print(header(), file=out, flush=True)
+    while True:
+        rows = snapshot(kube)
+        for key, row in rows.items():
+            if shown.get(key) != row:
+                print(line(row), file=out, flush=True)
+        shown = rows
+        if once:
+            failed = [rows[k] for k in samples if k in rows and rows[k].phase == "Failed"]
+            waiting = [k for k in samples if k not in rows or not rows[k].ready]
+            if failed:
+                for row in failed:
+                    print(f"FAILED: {row.kind} {row.namespace}/{row.name}: {row.reason}: {row.message}", file=out)
+                return 1
+            if not waiting:
+                print(f"\nall {len(samples)} samples are Ready", file=out, flush=True)
+                print(header(), file=out)
+                for key in samples:
+                    print(line(rows[key]), file=out)
+                return 0
+            if loop.time() >= deadline:
+                for kind, namespace, name in waiting:
+                    row = rows.get((kind, namespace, name))
+                    state = f"{row.phase} {row.reason}: {row.message}" if row else "not found"
+                    print(f"NOT READY after {ONCE_TIMEOUT:.0f}s: {kind} {namespace}/{name}: {state}", file=out)
+                return 1
+        await asyncio.sleep(0.2)
+
+
+async def main(*, once: bool, out: TextIO = sys.stdout, manifests: pathlib.Path | None = None,
+               workdir: pathlib.Path | None = None) -> int:
+    """Run the sandbox; returns the exit code (``--once``), or runs until cancelled (Ctrl-C)."""
+    manifests = manifests or find_manifests()
+    workdir = workdir or pathlib.Path(tempfile.mkdtemp(prefix="headlamp-operator-sandbox-"))
+    async with contextlib.AsyncExitStack() as stack:
+        hl = await stack.enter_async_context(HeadlampEmulator())
+        await scenery.seed_sandbox(hl)
+        kube = await stack.enter_async_context(KubernetesEmulator())
+        server = await stack.enter_async_context(kmock.Server(kube))
+        for crd in documents(manifests / "crds"):
+            kube.register_crd(crd)
+        url = str(server.url).rstrip("/")
+        kubeconfig = write_kubeconfig(url, workdir / "kubeconfig", namespace="demo")
+        kubernetes.config.load_kube_config(config_file=str(kubeconfig))  # the operator's Secret reader
+        settings = Settings(backend=BackendSettings(url=str(hl.url)),
+                            reconcile=ReconcileSettings(sync_interval=5.0, allow_anonymous=False))
+        registry, _ = runner.build_registry(settings, with_login=False)
+        harness = await stack.enter_async_context(kopf_operator(kube, server=server, registry=registry,
+                                                                clusterwide=True))
+        print(f"Kubernetes API (in memory): {url}\nHeadlamp backend (emulated): {hl.url}\n"
+              f"Try:  kubectl --kubeconfig {kubeconfig} get headlamp -A\n"
+              f"      kubectl --kubeconfig {kubeconfig} apply --validate=false -f my-portforward.yaml\n"
+              + ("" if once else "Stop with Ctrl-C.\n"), file=out, flush=True)
+        async with harness.client() as api:
+            samples = await apply(api, manifests / "samples")
+        return await show(kube, samples, once=once, out=out)
+    return 1  # pragma: no cover  (the exit stack does not swallow exceptions)
+
+
+def run(*, once: bool) -> int:
+    """The blocking entry point of ``headlamp-operator sandbox``."""
+    try:
+        return asyncio.run(main(once=once))
+    except KeyboardInterrupt:
+        return 0
