@@ -104,12 +104,12 @@ async def apply(api: KubeClient, directory: pathlib.Path) -> list[Key]:
     applied: list[Key] = []
     for document in documents(directory):
         kind = document.get("kind", "")
-        namespace = (document.get("metadata") or {}).get("namespace")
+        namespace = str((document.get("metadata") or {}).get("namespace") or "")
         if kind in PLURALS:
             await api.create(GROUP, VERSION, PLURALS[kind], namespace, document)
             applied.append((kind, namespace, document["metadata"]["name"]))
         elif kind in BUILTINS:
-            await api.create(*BUILTINS[kind], namespace, document)
+            await api.create(*BUILTINS[kind], namespace or None, document)
     return applied
 
 
@@ -140,8 +140,8 @@ async def show(kube: KubernetesEmulator, samples: list[Key], *, once: bool, out:
                 return 0
             if loop.time() >= deadline:
                 for kind, namespace, name in waiting:
-                    row = rows.get((kind, namespace, name))
-                    state = f"{row.phase} {row.reason}: {row.message}" if row else "not found"
+                    late = rows.get((kind, namespace, name))
+                    state = f"{late.phase} {late.reason}: {late.message}" if late else "not found"
                     print(f"NOT READY after {ONCE_TIMEOUT:.0f}s: {kind} {namespace}/{name}: {state}", file=out)
                 return 1
         await asyncio.sleep(0.2)
@@ -161,7 +161,7 @@ async def main(*, once: bool, out: TextIO = sys.stdout, manifests: pathlib.Path 
             kube.register_crd(crd)
         url = str(server.url).rstrip("/")
         kubeconfig = write_kubeconfig(url, workdir / "kubeconfig", namespace="demo")
-        kubernetes.config.load_kube_config(config_file=str(kubeconfig))  # the operator's Secret reader
+        kubernetes.config.load_kube_config(config_file=str(kubeconfig))  # type: ignore[no-untyped-call]
         settings = Settings(backend=BackendSettings(url=str(hl.url)),
                             reconcile=ReconcileSettings(sync_interval=5.0, allow_anonymous=False))
         registry, _ = runner.build_registry(settings, with_login=False)
