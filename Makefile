@@ -28,7 +28,8 @@ test: $(STAMP)  ## everything that needs no real cluster
 e2e: $(STAMP)  ## the same scenarios against a real cluster (E2E_KUBECONFIG, E2E_HEADLAMP_URL)
 	$(BIN)/python -m pytest tests/e2e -m e2e $(PYTEST_ARGS)
 
-bench: $(STAMP)  ## the benchmark: figures printed and written to bench/results.json
+bench: $(STAMP)  ## the benchmark: figures printed and written to bench/results.json and bench/results.png
+	$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff, mypy --strict, import-linter layering

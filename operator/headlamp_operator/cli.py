@@ -21,6 +21,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--headlamp-url", help="overrides HEADLAMP_URL")
     run.add_argument("--finalizer-timeout", type=float, metavar="SECONDS",
                      help="give up on an unreachable backend during deletion after this long (default 600)")
+    run.add_argument("--webhook-port", type=int, metavar="N", help="serve the validating admission webhook (HTTPS)")
+    run.add_argument("--webhook-addr", metavar="ADDR", help="listening address of the webhook (default 0.0.0.0)")
+    run.add_argument("--webhook-host", metavar="NAME", help="the webhook Service's DNS name (certificate, config)")
+    run.add_argument("--webhook-cert", metavar="FILE", help="server certificate, e.g. from cert-manager")
+    run.add_argument("--webhook-key", metavar="FILE", help="private key of --webhook-cert")
+    run.add_argument("--webhook-ca", metavar="FILE", help="CA bundle of --webhook-cert")
+    run.add_argument("--webhook-managed", action="store_true",
+                     help="create and keep the ValidatingWebhookConfiguration (operator-managed CA)")
     sandbox = commands.add_parser("sandbox", help="in-memory Kubernetes + Headlamp emulator + the operator")
     sandbox.add_argument("--once", action="store_true", help="exit 0 once every sample is Ready (60 s at most)")
     return parser
@@ -33,6 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_module.from_env(
             backend__url=getattr(args, "headlamp_url", None),
             reconcile__finalizer_timeout=getattr(args, "finalizer_timeout", None),
+            webhook__port=getattr(args, "webhook_port", None),
+            webhook__addr=getattr(args, "webhook_addr", None),
+            webhook__host=getattr(args, "webhook_host", None),
+            webhook__certfile=getattr(args, "webhook_cert", None),
+            webhook__pkeyfile=getattr(args, "webhook_key", None),
+            webhook__cafile=getattr(args, "webhook_ca", None),
+            webhook__managed=getattr(args, "webhook_managed", None) or None,
         )
     except settings_module.ConfigError as e:
         print(f"headlamp-operator: configuration error: {e}", file=sys.stderr)

@@ -95,11 +95,44 @@ class ReconcileSettings:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class WebhookSettings:
+    """The validating admission webhook (off unless a port is given)."""
+
+    port: int | None = None
+    """Port of the HTTPS admission server (``--webhook-port``); unset: no webhook is served."""
+
+    addr: str = "0.0.0.0"  # noqa: S104 (a webhook in a pod listens on the pod's interfaces)
+    """Listening address of the admission server."""
+
+    host: str | None = None
+    """The name the API server reaches the webhook by (its Service's DNS name), for certificates and the config."""
+
+    certfile: str | None = None
+    """Server certificate (PEM), e.g. mounted from cert-manager; unset: a self-signed one is made at start."""
+
+    pkeyfile: str | None = None
+    """Private key of ``certfile``."""
+
+    cafile: str | None = None
+    """CA bundle of ``certfile`` for the webhook configuration's caBundle."""
+
+    managed: bool = False
+    """Let the operator create and keep its ValidatingWebhookConfiguration (needs RBAC for it)."""
+
+    def __post_init__(self) -> None:
+        if self.port is not None and not 0 < self.port < 65536:
+            raise ConfigError("--webhook-port", "not a port number")
+        if bool(self.certfile) != bool(self.pkeyfile):
+            raise ConfigError("--webhook-cert", "give both --webhook-cert and --webhook-key, or neither")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
     """All of the operator's settings, one group per concern."""
 
     backend: BackendSettings = dataclasses.field(default_factory=BackendSettings)
     reconcile: ReconcileSettings = dataclasses.field(default_factory=ReconcileSettings)
+    webhook: WebhookSettings = dataclasses.field(default_factory=WebhookSettings)
 
 
 def _number(env: Mapping[str, str], variable: str, kind: type[float] | type[int]) -> float | int | None:
@@ -129,6 +162,7 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
     env = os.environ if env is None else env
     backend: dict[str, object] = {}
     reconcile: dict[str, object] = {}
+    webhook: dict[str, object] = {}
     if env.get("HEADLAMP_URL"):
         backend["url"] = env["HEADLAMP_URL"].strip()
     for variable, field in (("HEADLAMP_BACKEND_TOKEN", "backend_token"),
@@ -153,7 +187,10 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
             backend[field] = Secret(value) if field.endswith("_token") else value
         elif group == "reconcile":
             reconcile[field] = value
+        elif group == "webhook":
+            webhook[field] = value
         else:
-            raise TypeError(f"unknown setting {key!r}; use backend__<field> or reconcile__<field>")
+            raise TypeError(f"unknown setting {key!r}; use backend__, reconcile__ or webhook__<field>")
     return Settings(backend=BackendSettings(**backend),  # type: ignore[arg-type]
-                    reconcile=ReconcileSettings(**reconcile))  # type: ignore[arg-type]
+                    reconcile=ReconcileSettings(**reconcile),  # type: ignore[arg-type]
+                    webhook=WebhookSettings(**webhook))  # type: ignore[arg-type]

@@ -66,16 +66,13 @@ class Credentials:
         Besides the values as given (and trimmed), the user credentials inside a kubeconfig, so that
         an answer quoting one line of it does not leak the token on that line.
         """
-        if self.token:
-            yield self.token
-            yield self.token.strip()
+        for value in (self.token, self.kubeconfig):
+            if value:
+                for variant in {value, value.strip()}:
+                    yield variant
+                    yield base64.b64encode(variant.encode()).decode()  # an encoding of a secret is the secret
         if self.kubeconfig:
-            yield self.kubeconfig
-            yield self.kubeconfig.strip()
             yield from _kubeconfig_secrets(self.kubeconfig)
-            header = self.kubeconfig_header
-            if header:
-                yield header
 
 
 _SECRET_KEYS = frozenset({"token", "password", "client-key-data", "client-certificate-data", "id-token",

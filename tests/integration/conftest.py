@@ -14,7 +14,7 @@ import yaml
 
 from headlamp_operator import runner
 from headlamp_operator.handlers.runtime import Runtime
-from headlamp_operator.settings import BackendSettings, ReconcileSettings, Settings
+from headlamp_operator.settings import BackendSettings, ReconcileSettings, Settings, WebhookSettings
 from headlamp_operator.testing.headlamp import HeadlampEmulator
 from headlamp_operator.testing.kopf_harness import OperatorHarness, kopf_operator, wait_until
 from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator
@@ -110,11 +110,11 @@ def crds() -> list[dict[str, Any]]:
     return [yaml.safe_load(path.read_text()) for path in sorted((ROOT / "manifests" / "crds").glob("*.yaml"))]
 
 
-def make_settings(hl: HeadlampEmulator, **reconcile: Any) -> Settings:
+def make_settings(hl: HeadlampEmulator, *, webhook: WebhookSettings | None = None, **reconcile: Any) -> Settings:
     values: dict[str, Any] = {"sync_interval": SYNC, "backoff_min": 0.2, "backoff_max": 2.0, "finalizer_timeout": 5.0}
     values.update(reconcile)
     return Settings(backend=BackendSettings(url=str(hl.url), request_timeout=2.0),
-                    reconcile=ReconcileSettings(**values))
+                    reconcile=ReconcileSettings(**values), webhook=webhook or WebhookSettings())
 
 
 @pytest.fixture()
@@ -146,12 +146,13 @@ def start_operator(hl: HeadlampEmulator, kube: tuple[KubernetesEmulator, kmock.S
     """Start (and on exit stop) the operator with settings overrides; usable several times per test."""
     emulator, server = kube
 
-    def start(**reconcile: Any) -> Any:
+    def start(*, webhook: WebhookSettings | None = None, **reconcile: Any) -> Any:
         import contextlib
 
         @contextlib.asynccontextmanager
         async def running() -> AsyncIterator[Env]:
-            registry, runtime = runner.build_registry(make_settings(hl, **reconcile), with_login=False)
+            settings = make_settings(hl, webhook=webhook, **reconcile)
+            registry, runtime = runner.build_registry(settings, with_login=False)
             async with kopf_operator(emulator, server=server, registry=registry, namespaces=NAMESPACES) as harness, \
                     harness.client() as api:
                 yield Env(harness=harness, hl=hl, runtime=runtime, api=api)

@@ -35,7 +35,7 @@ SAMPLES = MANIFESTS / "samples"
 GROUP = "headlamp-operator.dev"
 VERSION = "v1alpha1"
 OPERATOR_NAMESPACE = "headlamp-operator"
-CUSTOM_GROUPS = {GROUP, "kopf.dev"}  # kinds kubernetes-validate cannot know
+CUSTOM_GROUPS = {GROUP, "kopf.dev", "cert-manager.io"}  # kinds kubernetes-validate cannot know
 K8S_VERSION = kubernetes_validate.latest_version()
 
 Doc = dict[str, Any]
@@ -65,12 +65,15 @@ ALL_DOCS: list[tuple[Path, int, Doc]] = [
     if path.name != "kustomization.yaml"
     for index, doc in enumerate(load_docs(path))
 ]
+WEBHOOK = MANIFESTS.parent / "deploy" / "webhook"  # opt-in overlays: kubectl apply -k deploy/webhook/<option>/
+ALL_DOCS += [(path, index, doc) for path in yaml_files(WEBHOOK) if path.name != "kustomization.yaml"
+             for index, doc in enumerate(load_docs(path))]
 BUILTIN_DOCS = [item for item in ALL_DOCS if api_group(item[2]) not in CUSTOM_GROUPS]
 
 
 def doc_id(item: tuple[Path, int, Doc]) -> str:
     path, index, doc = item
-    return f"{path.relative_to(MANIFESTS)}#{index}:{doc['kind']}/{doc['metadata']['name']}"
+    return f"{path.relative_to(MANIFESTS.parent)}#{index}:{doc['kind']}/{doc['metadata']['name']}"
 
 
 def docs_of(path: Path, kind: str | None = None) -> list[Doc]:
@@ -1033,7 +1036,7 @@ def test_kustomization_lists_exactly_the_deployable_files() -> None:
     deployable = {
         str(p.relative_to(MANIFESTS))
         for p in yaml_files(MANIFESTS)
-        if p.name != "kustomization.yaml" and SAMPLES not in p.parents
+        if p.name != "kustomization.yaml" and SAMPLES not in p.parents and WEBHOOK not in p.parents
     }
     assert set(listed) == deployable
     assert {f"crds/{p.name}" for p in CRD_FILES.values()} <= set(listed)
@@ -1058,3 +1061,35 @@ def test_kustomization_builds() -> None:
     expected = {key(doc) for entry in listed for doc in load_docs(MANIFESTS / entry)}
     assert {key(doc) for doc in docs} == expected
     assert all(doc["metadata"]["labels"]["app.kubernetes.io/part-of"] == "headlamp-operator" for doc in docs)
+
+
+@pytest.mark.parametrize("option", ["cert-manager", "managed"])
+def test_webhook_overlays_reference_existing_files(option: str) -> None:
+    kustomization = yaml.safe_load((WEBHOOK / option / "kustomization.yaml").read_text())
+    for entry in kustomization["resources"]:
+        target = (WEBHOOK / option / entry).resolve()
+        assert target.is_file() or (target / "kustomization.yaml").is_file(), entry
+    args = [op["value"] for patch in kustomization["patches"] for op in yaml.safe_load(patch["patch"])
+            if op["path"].endswith("/args/-")]
+    assert "--webhook-port=9443" in args
+    from headlamp_operator.cli import build_parser
+    build_parser().parse_args(["run", *args])  # every flag the overlay adds is one the CLI accepts
+
+
+def test_webhook_paths_match_the_handler_ids() -> None:
+    config = yaml.safe_load((WEBHOOK / "cert-manager" / "validatingwebhookconfiguration.yaml").read_text())
+    paths = {hook["rules"][0]["resources"][0]: hook["clientConfig"]["service"]["path"] for hook in config["webhooks"]}
+    assert paths == {"portforwards": "/validate-portforwards", "resourcepatches": "/validate-resourcepatches"}
+    assert all(hook["failurePolicy"] == "Ignore" for hook in config["webhooks"])  # the operator re-validates
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@pytest.mark.parametrize("option", ["cert-manager", "managed"])
+def test_webhook_overlays_build(option: str) -> None:
+    built = subprocess.run(["kubectl", "kustomize", str(WEBHOOK / option)], capture_output=True, text=True,
+                           check=True, timeout=60).stdout
+    docs = [doc for doc in yaml.safe_load_all(built) if doc]
+    [deployment] = [d for d in docs if d["kind"] == "Deployment"]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert "--webhook-port=9443" in container["args"]
+    assert any(port.get("name") == "webhook" for port in container["ports"])

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import logging
+import pathlib
+import tempfile
 from typing import Any
 
 import kopf
 
-from headlamp_operator import metrics
-from headlamp_operator.handlers import portforwards, resourcepatches
+from headlamp_operator import certificates, metrics
+from headlamp_operator.handlers import admission, portforwards, resourcepatches
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.headlamp.client import Backend
 
@@ -24,12 +26,30 @@ def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime) -> None:
     settings.execution.max_workers = 8
 
 
+def webhook_server(runtime: rt.Runtime) -> kopf.WebhookServer | None:
+    """kopf's HTTPS admission server from our settings; a self-signed certificate when none is given."""
+    webhook = runtime.settings.webhook
+    if webhook.port is None:
+        return None
+    certfile, pkeyfile, cafile = webhook.certfile, webhook.pkeyfile, webhook.cafile
+    if certfile is None:
+        names = [name for name in (webhook.host, "localhost", "127.0.0.1") if name]
+        bundle = certificates.generate(pathlib.Path(tempfile.mkdtemp(prefix="headlamp-operator-webhook-")), names)
+        certfile, pkeyfile, cafile = str(bundle.certfile), str(bundle.pkeyfile), str(bundle.cafile)
+    return kopf.WebhookServer(addr=webhook.addr, port=webhook.port, host=webhook.host, certfile=certfile,
+                              pkeyfile=pkeyfile, cafile=cafile)
+
+
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
-    """Register startup/cleanup and the handlers of both resources on ``registry``."""
+    """Register startup/cleanup, the admission webhook and the handlers of both resources on ``registry``."""
 
     @kopf.on.startup(registry=registry)
     async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         configure(settings, runtime)
+        server = webhook_server(runtime)
+        if server is not None:
+            settings.admission.server = server
+            settings.admission.managed = rt.GROUP if runtime.settings.webhook.managed else None
         runtime.backend = await Backend(runtime.settings.backend).__aenter__()
         runtime.backend.reload_listeners.append(runtime.lists.drop)
         runtime.backend.observers.append(metrics.observe)
@@ -40,5 +60,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
             await runtime.backend.close()
             runtime.backend = None
 
+    if runtime.settings.webhook.port is not None:  # kopf refuses validation handlers without a server
+        admission.register(registry, runtime)
     portforwards.register(registry, runtime)
     resourcepatches.register(registry, runtime)

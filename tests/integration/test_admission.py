@@ -1,0 +1,105 @@
+"""The validating webhook: real AdmissionReview requests over HTTPS to kopf's admission server."""
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import socket
+import ssl
+import uuid
+from typing import Any
+
+import aiohttp
+import pytest
+
+from headlamp_operator import certificates
+from headlamp_operator.settings import WebhookSettings
+
+from .conftest import GROUP, VERSION, OperatorFactory
+
+PF = {"cluster": "prod", "service": "grafana", "targetPort": "http",
+      "credentials": {"tokenSecretRef": {"name": "viewer"}}}
+RP = {"cluster": "prod", "target": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+      "patch": {"spec": {"replicas": 2}}, "credentials": {"tokenSecretRef": {"name": "viewer"}}}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def review(plural: str, kind: str, spec: Any, *, operation: str = "CREATE") -> dict[str, Any]:
+    obj = {"apiVersion": f"{GROUP}/{VERSION}", "kind": kind,
+           "metadata": {"name": "x", "namespace": "team-a", "uid": str(uuid.uuid4())}, "spec": spec}
+    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+        "uid": str(uuid.uuid4()), "kind": {"group": GROUP, "version": VERSION, "kind": kind},
+        "resource": {"group": GROUP, "version": VERSION, "resource": plural},
+        "requestKind": {"group": GROUP, "version": VERSION, "kind": kind},
+        "requestResource": {"group": GROUP, "version": VERSION, "resource": plural},
+        "name": "x", "namespace": "team-a", "operation": operation,
+        "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
+        "object": obj, "oldObject": obj if operation == "UPDATE" else None, "dryRun": False, "options": {}}}
+
+
+CASES = [
+    ("portforwards", "PortForward", PF, True, ""),
+    ("portforwards", "PortForward", {**PF, "service": None, "targetPort": None}, False,
+     "set spec.pod or spec.service (or spec.id alone to adopt an existing forward)"),
+    ("portforwards", "PortForward", {**PF, "pod": "grafana-0"}, False, "set either spec.pod or spec.service, not both"),
+    ("portforwards", "PortForward",
+     {**PF, "credentials": {"tokenSecretRef": {"name": "t", "namespace": "kube-system"}}},
+     False, "Secrets are read from the resource's own namespace"),
+    ("resourcepatches", "ResourcePatch", RP, True, ""),
+    ("resourcepatches", "ResourcePatch", {**RP, "patchType": "json", "patch": {"spec": {}}}, False,
+     "a json patch must be a non-empty list of RFC 6902 operations"),
+    ("resourcepatches", "ResourcePatch", {**RP, "patchType": "json", "patch": [{"op": "jump", "path": "/x"}]}, False,
+     "spec.patch[0].op 'jump' must be one of"),
+    ("resourcepatches", "ResourcePatch", {**RP, "patch": ["a"]}, False, "a merge patch must be an object"),
+    ("resourcepatches", "ResourcePatch", {**RP, "patchType": "strategic", "patch": 3}, False,
+     "a strategic patch must be an object"),
+    ("resourcepatches", "ResourcePatch", {**RP, "reapplyInterval": "soon"}, False, "is not a duration"),
+    ("resourcepatches", "ResourcePatch", {**RP, "reapplyInterval": "10s"}, False, "under the minimum of 30s"),
+]
+
+
+async def test_admission_reviews_over_https(start_operator: OperatorFactory, tmp_path: pathlib.Path) -> None:
+    bundle = certificates.generate(tmp_path, ["127.0.0.1", "localhost"])
+    port = free_port()
+    webhook = WebhookSettings(port=port, addr="127.0.0.1", host="127.0.0.1", certfile=str(bundle.certfile),
+                              pkeyfile=str(bundle.pkeyfile), cafile=str(bundle.cafile))
+    context = ssl.create_default_context(cafile=str(bundle.cafile))  # verifies the server's certificate
+    async with start_operator(webhook=webhook, min_reapply_interval=30.0) as env, aiohttp.ClientSession() as session:
+        async def up() -> bool:
+            try:
+                async with session.post(f"https://127.0.0.1:{port}/validate-portforwards", ssl=context,
+                                        json=review("portforwards", "PortForward", PF)) as response:
+                    return response.status == 200
+            except aiohttp.ClientConnectionError:
+                return False
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10  # the admission server starts shortly after kopf is ready
+        while not await up():
+            assert loop.time() < deadline, "the admission server did not start within 10 s"
+            await asyncio.sleep(0.05)
+        results = []
+        for plural, kind, spec, _, _ in CASES:
+            async with session.post(f"https://127.0.0.1:{port}/validate-{plural}", ssl=context,
+                                    json=review(plural, kind, spec)) as response:
+                assert response.status == 200
+                results.append((await response.json())["response"])
+        assert env.hl.requests == []  # admission never reaches the backend
+    for (_, _, _, allowed, words), answer in zip(CASES, results, strict=True):
+        assert answer["allowed"] is allowed, answer
+        if not allowed:
+            assert answer["status"]["code"] == 422
+            assert words in answer["status"]["message"], answer["status"]["message"]
+
+
+def test_a_self_signed_bundle_verifies(tmp_path: pathlib.Path) -> None:
+    bundle = certificates.generate(tmp_path, ["headlamp-operator-webhook.headlamp-operator.svc", "10.0.0.1"])
+    context = ssl.create_default_context(cafile=str(bundle.cafile))
+    context.load_cert_chain(bundle.certfile, bundle.pkeyfile)  # the key matches the certificate
+    assert oct(bundle.pkeyfile.stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(ValueError):
+        certificates.generate(tmp_path, [])
