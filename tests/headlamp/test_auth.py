@@ -109,3 +109,12 @@ async def test_the_backend_token_403(make_backend: object) -> None:
                 await portforward.list_port_forwards(backend, "prod")
     assert err.value.message == "Forbidden - access denied"
     assert not err.value.transient
+
+
+async def test_concurrent_discovery_is_one_request(hl: HeadlampEmulator, backend: Backend) -> None:
+    import asyncio
+    found = await asyncio.gather(*(resources.discover(backend, "prod", api_version="apps/v1", kind="Deployment")
+                                   for _ in range(20)))
+    assert {r.plural for r in found} == {"deployments"}
+    assert len(hl.requests_for(path="/clusters/prod/apis/apps/v1")) == 1
+    assert backend.discovering == {}

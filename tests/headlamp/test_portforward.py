@@ -1,6 +1,8 @@
 """The port-forward calls against the emulator: echo, the inverted stop/delete flag, answers and errors."""
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from headlamp_operator.headlamp import errors, portforward
@@ -24,9 +26,12 @@ async def test_start_echoes_the_request_with_id_and_port_filled(hl: HeadlampEmul
 
 
 async def test_start_with_our_id_and_port(backend: Backend) -> None:
-    answer = await portforward.start_port_forward(backend, "prod", id="my-id", port="18080", **FORWARD)
+    with socket.socket() as probe:  # a port nothing else on this machine holds right now
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    answer = await portforward.start_port_forward(backend, "prod", id="my-id", port=port, **FORWARD)
     assert answer["id"] == "my-id"
-    assert answer["port"] == "18080"
+    assert answer["port"] == port
 
 
 async def test_stop_sends_true_and_keeps_the_entry_stopped(hl: HeadlampEmulator, backend: Backend) -> None:

@@ -110,10 +110,11 @@ def crds() -> list[dict[str, Any]]:
     return [yaml.safe_load(path.read_text()) for path in sorted((ROOT / "manifests" / "crds").glob("*.yaml"))]
 
 
-def make_settings(hl: HeadlampEmulator, *, webhook: WebhookSettings | None = None, **reconcile: Any) -> Settings:
+def make_settings(hl: HeadlampEmulator, *, webhook: WebhookSettings | None = None,
+                  backend: dict[str, Any] | None = None, **reconcile: Any) -> Settings:
     values: dict[str, Any] = {"sync_interval": SYNC, "backoff_min": 0.2, "backoff_max": 2.0, "finalizer_timeout": 5.0}
     values.update(reconcile)
-    return Settings(backend=BackendSettings(url=str(hl.url), request_timeout=2.0),
+    return Settings(backend=BackendSettings(**{"url": str(hl.url), "request_timeout": 2.0, **(backend or {})}),
                     reconcile=ReconcileSettings(**values), webhook=webhook or WebhookSettings())
 
 
@@ -146,12 +147,13 @@ def start_operator(hl: HeadlampEmulator, kube: tuple[KubernetesEmulator, kmock.S
     """Start (and on exit stop) the operator with settings overrides; usable several times per test."""
     emulator, server = kube
 
-    def start(*, webhook: WebhookSettings | None = None, **reconcile: Any) -> Any:
+    def start(*, webhook: WebhookSettings | None = None, backend: dict[str, Any] | None = None,
+              **reconcile: Any) -> Any:
         import contextlib
 
         @contextlib.asynccontextmanager
         async def running() -> AsyncIterator[Env]:
-            settings = make_settings(hl, webhook=webhook, **reconcile)
+            settings = make_settings(hl, webhook=webhook, backend=backend, **reconcile)
             registry, runtime = runner.build_registry(settings, with_login=False)
             async with kopf_operator(emulator, server=server, registry=registry, namespaces=NAMESPACES) as harness, \
                     harness.client() as api:

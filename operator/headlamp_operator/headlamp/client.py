@@ -43,6 +43,7 @@ class Backend:
         self.jars: dict[CacheKey, aiohttp.CookieJar] = {}
         self.login_locks: dict[CacheKey, asyncio.Lock] = {}
         self.discovery: dict[CacheKey, dict[str, Any]] = {}
+        self.discovering: dict[tuple[str, str, str], asyncio.Future[Any]] = {}  # single-flight discovery
         self.reload_listeners: list[Callable[[], None]] = []
         self.logout_listeners: list[Callable[[str, str], None]] = []
         self.observers: list[Callable[[Exchange], None]] = []

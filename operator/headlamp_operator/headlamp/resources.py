@@ -6,6 +6,7 @@ or when a request for the resource answers 404 (the resource may have been remov
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 from collections.abc import Mapping
@@ -72,20 +73,37 @@ async def discover(backend: Backend, cluster: str, *, api_version: str, kind: st
     """Find a kind's resource through the backend's proxy; :class:`errors.NotFoundError` if it has none."""
     group, version = paths.split_api_version(api_version)
     cache = backend.discovery.setdefault((cluster, credentials.key), {})
-    resources = cache.get(api_version)
-    if resources is None:
-        answer = await cluster_request(backend, paths.api_path(group_name=group, version_name=version),
-                                       cluster=cluster, credentials=credentials)
-        resources = _parse_resources(group, version, answer)
-        # A logout or X-Reload during the request dropped the cache: do not bring it back stale.
-        current = backend.discovery.get((cluster, credentials.key))
-        if current is not None:
-            current[api_version] = resources
+    cached: dict[str, ApiResource] | None = cache.get(api_version)
+    resources: dict[str, ApiResource]
+    if cached is not None:
+        resources = cached
+    else:
+        # Many resources of one cluster start at once: the first asks, the others wait for its answer.
+        flight = (cluster, credentials.key, api_version)
+        task = backend.discovering.get(flight)
+        if task is None:
+            task = backend.discovering[flight] = asyncio.ensure_future(
+                _discover(backend, cluster, group=group, version=version, api_version=api_version,
+                          credentials=credentials))
+            task.add_done_callback(lambda _: backend.discovering.pop(flight, None))
+        resources = await asyncio.shield(task)
     resource = resources.get(kind)
     if resource is None:
         raise errors.NotFoundError(f"Not Found - the cluster serves no kind {kind!r} in {api_version}",
                                    cluster=cluster)
     return resource
+
+
+async def _discover(backend: Backend, cluster: str, *, group: str, version: str, api_version: str,
+                    credentials: Credentials) -> dict[str, ApiResource]:
+    answer = await cluster_request(backend, paths.api_path(group_name=group, version_name=version),
+                                   cluster=cluster, credentials=credentials)
+    resources = _parse_resources(group, version, answer)
+    # A logout or X-Reload during the request dropped the cache: do not bring it back stale.
+    current = backend.discovery.get((cluster, credentials.key))
+    if current is not None:
+        current[api_version] = resources
+    return resources
 
 
 def forget_discovery(backend: Backend, cluster: str, *, api_version: str, credentials: Credentials) -> None:

@@ -1,6 +1,7 @@
 """kmock's ``KubernetesEmulator`` with the API server behaviour that kopf and the operator rely on."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import copy
@@ -37,6 +38,7 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
     _state: ClusterState = attrs.field(init=False)
     _results: dict[kmock.Request, kmock.Payload] = attrs.field(factory=dict, init=False)
     _preferred: dict[str, str] = attrs.field(factory=dict, init=False)
+    _watch_transports: set[asyncio.Transport] = attrs.field(factory=set, init=False)
     _crd_resources: dict[str, set[kmock.resource]] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -247,6 +249,9 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
             transport = raw.transport if raw is not None else None
             return transport is None or transport.is_closing()
 
+        if raw is not None and raw.transport is not None:
+            self._watch_transports.add(raw.transport)
+
         yield b''  # send the headers now: the stream is open even if nothing happens
         async for event in self._state.watch(
                 resource, request.namespace, request.name, matcher=matcher,
@@ -255,6 +260,16 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
                 bookmarks=params.get('allowWatchBookmarks') == 'true',
                 bookmark_interval=self.bookmark_interval):
             yield event
+
+    def cut_watches(self, *, expire: bool = False) -> int:
+        """Drop every open watch connection abruptly (a network cut); ``expire`` also forces a re-list (410)."""
+        if expire:
+            self._state.expire_history()
+        transports = [t for t in self._watch_transports if not t.is_closing()]
+        self._watch_transports.clear()
+        for transport in transports:
+            transport.abort()
+        return len(transports)
 
     def _read_scope(self, request: kmock.Request) -> tuple[kmock.resource, Matcher]:
         resource = request.resource

@@ -309,6 +309,11 @@ class ClusterState:
             hook(event)
 
     # -- watching ----------------------------------------------------------------------------
+    def expire_history(self) -> None:
+        """Forget the change log: a watch resuming from an older resourceVersion gets 410 Gone and re-lists."""
+        self._floor = self._rv  # older positions are gone; a fresh list (at _rv) can watch on
+        self._log.clear()
+
     async def watch(self, resource: kmock.resource, namespace: str | None, name: str | None, *,
                     matcher: Callable[[Mapping[str, Any]], bool], since: str | None,
                     initial_events: bool, bookmarks: bool, bookmark_interval: float,
