@@ -16,6 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--namespace", "-n", action="append", default=[], help="watch this namespace (repeatable)")
     run.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace")
     run.add_argument("--standalone", action="store_true", help="no peering: assume this is the only replica")
+    run.add_argument("--peering-lifetime", type=float, metavar="SECONDS",
+                     help="how long a silent replica counts as alive before another takes over (default 60)")
     run.add_argument("--liveness", metavar="URL", help="serve kopf's liveness probe, e.g. http://0.0.0.0:8080/healthz")
     run.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on this port")
     run.add_argument("--headlamp-url", help="overrides HEADLAMP_URL")
@@ -48,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             webhook__pkeyfile=getattr(args, "webhook_key", None),
             webhook__cafile=getattr(args, "webhook_ca", None),
             webhook__managed=getattr(args, "webhook_managed", None) or None,
+            peering__lifetime=getattr(args, "peering_lifetime", None),
         )
     except settings_module.ConfigError as e:
         print(f"headlamp-operator: configuration error: {e}", file=sys.stderr)

@@ -127,12 +127,25 @@ class WebhookSettings:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class PeeringSettings:
+    """How replicas agree on which one is active (kopf peering)."""
+
+    lifetime: float = 60.0
+    """Seconds a replica's peering record counts as alive; a dead active replica is replaced after this."""
+
+    def __post_init__(self) -> None:
+        if not self.lifetime > 0:
+            raise ConfigError("--peering-lifetime", "must be a positive number of seconds")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Settings:
     """All of the operator's settings, one group per concern."""
 
     backend: BackendSettings = dataclasses.field(default_factory=BackendSettings)
     reconcile: ReconcileSettings = dataclasses.field(default_factory=ReconcileSettings)
     webhook: WebhookSettings = dataclasses.field(default_factory=WebhookSettings)
+    peering: PeeringSettings = dataclasses.field(default_factory=PeeringSettings)
 
 
 def _number(env: Mapping[str, str], variable: str, kind: type[float] | type[int]) -> float | int | None:
@@ -163,6 +176,7 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
     backend: dict[str, object] = {}
     reconcile: dict[str, object] = {}
     webhook: dict[str, object] = {}
+    peering: dict[str, object] = {}
     if env.get("HEADLAMP_URL"):
         backend["url"] = env["HEADLAMP_URL"].strip()
     for variable, field in (("HEADLAMP_BACKEND_TOKEN", "backend_token"),
@@ -189,8 +203,11 @@ def from_env(env: Mapping[str, str] | None = None, **overrides: object) -> Setti
             reconcile[field] = value
         elif group == "webhook":
             webhook[field] = value
+        elif group == "peering":
+            peering[field] = value
         else:
             raise TypeError(f"unknown setting {key!r}; use backend__, reconcile__ or webhook__<field>")
     return Settings(backend=BackendSettings(**backend),  # type: ignore[arg-type]
                     reconcile=ReconcileSettings(**reconcile),  # type: ignore[arg-type]
-                    webhook=WebhookSettings(**webhook))  # type: ignore[arg-type]
+                    webhook=WebhookSettings(**webhook),  # type: ignore[arg-type]
+                    peering=PeeringSettings(**peering))  # type: ignore[arg-type]

@@ -140,3 +140,25 @@ async def test_missing_target_is_not_found(env: Env) -> None:
         "credentials": CREDS})
     status = await env.wait_status("resourcepatches", "team-a", "rp", phase="Failed")
     assert status["reason"] == "NotFound" and "nope" in status["message"]
+
+
+async def test_an_outcome_lost_in_a_crash_is_recovered_on_restart(start_operator: OperatorFactory) -> None:
+    """kopf wrote its last-handled annotation, the operator died before the status: resume re-applies."""
+    import json
+    spec = {"cluster": "prod", "target": TARGET, "patch": {"spec": {"replicas": 8}}, "credentials": CREDS}
+    annotation = json.dumps({"spec": spec}) + "\n"
+    async with start_operator() as env:
+        await env.put_secret("team-a", "viewer", token=TOKEN_A)
+        await env.create("resourcepatches", "team-a", "same", {"cluster": "prod", "target": TARGET,
+                                                              "patch": {"spec": {"replicas": 2}}, "credentials": CREDS})
+        await env.wait_status("resourcepatches", "team-a", "same", phase="Applied")
+    env.kube.create_object("headlamp-operator.dev", "v1alpha1", "resourcepatches", "team-a", {
+        "apiVersion": "headlamp-operator.dev/v1alpha1", "kind": "ResourcePatch",
+        "metadata": {"name": "crashed", "namespace": "team-a",
+                     "annotations": {"headlamp-operator.dev/last-handled-configuration": annotation}},
+        "spec": spec})
+    async with start_operator() as env:
+        env.hl.clear_requests()
+        await env.wait_status("resourcepatches", "team-a", "crashed", phase="Applied")
+        assert replicas(env) == 8
+        assert len(env.hl.requests_for(method="PATCH")) == 1  # only the one whose outcome was lost

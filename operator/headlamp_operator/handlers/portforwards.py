@@ -143,6 +143,13 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     async def pf_reconcile(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
         await reconcile(runtime, body, patch, retry)
 
+    def stale(body: kopf.Body, **_: Any) -> bool:
+        return rt.stale(body)
+
+    @kopf.on.resume(*resource, registry=registry, id="resume", when=stale)
+    async def pf_resume(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
+        await reconcile(runtime, body, patch, retry)
+
     @kopf.on.delete(*resource, registry=registry, id="release")
     async def pf_release(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
         await release(runtime, body, logger)

@@ -14,6 +14,14 @@ from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.headlamp.client import Backend
 
 
+class QuietTimers(logging.Filter):
+    """Drops kopf's "Timer '...' succeeded." lines: one per resource per interval is noise, not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (record.levelno <= logging.INFO and message.startswith("Timer '") and message.endswith("succeeded."))
+
+
 def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime) -> None:
     """kopf's settings for this operator: progress kept in annotations, explicit events only, quick batching."""
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=rt.PREFIX)
@@ -24,6 +32,10 @@ def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime) -> None:
     settings.queueing.idle_timeout = 5.0
     settings.watching.server_timeout = 300
     settings.execution.max_workers = 8
+    settings.peering.lifetime = int(runtime.settings.peering.lifetime)
+    objects = logging.getLogger("kopf.objects")
+    if not any(isinstance(f, QuietTimers) for f in objects.filters):
+        objects.addFilter(QuietTimers())
 
 
 def webhook_server(runtime: rt.Runtime) -> kopf.WebhookServer | None:

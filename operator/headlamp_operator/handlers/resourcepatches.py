@@ -83,6 +83,14 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     async def rp_apply(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
         await reconcile(runtime, body, patch, retry)
 
+    def stale(body: kopf.Body, **_: Any) -> bool:
+        return rt.stale(body)
+
+    # A restart re-applies nothing, except a resource whose last outcome was never recorded.
+    @kopf.on.resume(*resource, registry=registry, id="resume", when=stale)
+    async def rp_resume(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
+        await reconcile(runtime, body, patch, retry)
+
     def timer_wanted(spec: kopf.Spec, status: kopf.Status, **_: Any) -> bool:
         return needs_timer(spec, status)
 

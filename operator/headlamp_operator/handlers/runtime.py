@@ -59,6 +59,16 @@ def write(body: kopf.Body, patch: kopf.Patch, result: Result, *, time_field: str
                    message=result.outcome.message)
 
 
+def stale(body: Mapping[str, Any]) -> bool:
+    """Whether the status does not describe the current generation (an outcome was never recorded).
+
+    kopf writes its last-handled annotation and the status in two requests; an operator killed
+    between them leaves a resource that kopf considers handled and whose outcome is lost.
+    """
+    generation = (body.get("metadata") or {}).get("generation")
+    return (body.get("status") or {}).get("observedGeneration") != generation
+
+
 def conclude(result: Result) -> None:
     """Tell kopf how the handler ended: retry later, fail until a change, or done."""
     if result.transient:
