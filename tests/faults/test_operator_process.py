@@ -79,7 +79,7 @@ async def test_sigkill_mid_burst_then_restart_converges_without_duplicates_or_lo
                 stuck = [o["metadata"] for o in emulator.list_objects(GROUP, VERSION, "portforwards")
                          if not o.get("status")]
                 raise AssertionError(f"{phases(emulator, 'portforwards')} {phases(emulator, 'resourcepatches')}\n"
-                                     f"{stuck}") from None
+                                     f"{stuck}\n{second.log()[-3000:]}") from None
             remaining = {o["status"]["id"] for o in emulator.list_objects(GROUP, VERSION, "portforwards")}
             await wait_until(lambda: sorted(f.id for f in hl.forwards) == sorted(remaining), within=30,
                              message="exactly one forward per remaining resource")
