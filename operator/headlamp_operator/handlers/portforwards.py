@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import kopf
@@ -73,7 +74,11 @@ async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger |
 
 
 async def sync(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
-    """The periodic health check: heal lost or stopped forwards; retry blocked ones whose Secret changed."""
+    """The periodic health check: heal lost or stopped forwards; retry blocked ones whose Secret changed.
+
+    It reads only the shared per-cluster list (one request per cluster per interval) and writes
+    only what changed; restarts of a forward are spaced by the backoff.
+    """
     spec: dict[str, Any] = dict(body.get("spec") or {})
     current: dict[str, Any] = dict(body.get("status") or {})
     uid = body["metadata"]["uid"]
@@ -85,6 +90,9 @@ async def sync(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
         return
     if current.get("phase") == "Pending" and uid not in runtime.healing:
         return  # kopf's own retries of the create/update handler are under way
+    attempt, not_before = runtime.healing.get(uid, (0, 0.0))
+    if time.monotonic() < not_before:
+        return  # backing off from the last attempt to heal it
     ctx = await _context(runtime, body)
     if isinstance(ctx, Result):
         rt.write(body, patch, ctx)
@@ -92,33 +100,39 @@ async def sync(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
     try:
         entries = await runtime.lists.get(ctx.backend, ctx.cluster, credentials=ctx.credentials)
     except errors.ApiError as e:
-        attempt = runtime.healing.get(uid, 0)
-        runtime.healing[uid] = attempt + 1
         failure = outcomes.from_error(e, attempt=attempt, action="health check")
+        _back_off(runtime, uid, attempt)
         rt.write(body, patch, Result(outcome=Outcome(phase="Pending", reason=failure.outcome.reason,
-                                                     message=failure.outcome.message, fields={}), retry_in=1.0))
+                                                     message=failure.outcome.message), retry_in=1.0))
         return
-    problem = portforward.health(ctx, entries, current)
-    if problem is None and not ctx.adopting:
-        entry = next(e for e in entries if e.get("id") == ctx.id)
+    entry, problem = portforward.health(ctx, entries)
+    if entry is not None and problem is None:  # running: refresh what changed (a port after a restart)
         runtime.healing.pop(uid, None)
-        if current.get("phase") != "Running" or str(entry.get("port") or "") != str(current.get("port") or ""):
-            rt.write(body, patch, Result(outcome=portforward.running(ctx, dict(entry), reason="Started")),
-                     time_field="lastSyncTime")
+        outcome = portforward.running(ctx, entry, reason="Adopted" if ctx.adopting else "Started")
+        if current.get("phase") != "Running" or outcome.fields.get("port") != current.get("port"):
+            rt.write(body, patch, Result(outcome=outcome), time_field="lastSyncTime")
         return
-    if problem is None or ctx.adopting:
-        result = await portforward.run(ctx)
-        rt.write(body, patch, result, time_field="lastSyncTime")
+    if ctx.adopting:  # an adopted forward is only observed, never restarted
+        gone = entry is None
+        rt.write(body, patch, Result(outcome=Outcome(
+            phase="Failed" if gone else "Pending", reason="NotFound" if gone else "Stopped",
+            message=f"adopted forward {ctx.id}: {problem}", fields={"id": ctx.id})), time_field="lastSyncTime")
         return
-    attempt = runtime.healing.get(uid, 0)
-    runtime.healing[uid] = attempt + 1
     result = await portforward.run(ctx, attempt=attempt)
     if result.outcome.ready:
         runtime.healing.pop(uid, None)
         outcome = result.outcome
         result = Result(outcome=Outcome(phase=outcome.phase, reason=outcome.reason,
                                         message=f"restarted ({problem}): {outcome.message}", fields=outcome.fields))
+    else:
+        _back_off(runtime, uid, attempt)
     rt.write(body, patch, result, time_field="lastSyncTime")
+
+
+def _back_off(runtime: rt.Runtime, uid: str, attempt: int) -> None:
+    delay = outcomes.backoff(attempt, minimum=runtime.settings.reconcile.backoff_min,
+                             maximum=runtime.settings.reconcile.backoff_max)
+    runtime.healing[uid] = (attempt + 1, time.monotonic() + delay)
 
 
 async def _retry_after_secret_change(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:

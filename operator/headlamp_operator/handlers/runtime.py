@@ -28,7 +28,7 @@ class Runtime:
     read_secret: credentials.SecretReader
     backend: Backend | None = None
     lists: ForwardLists = dataclasses.field(init=False)
-    healing: dict[str, int] = dataclasses.field(default_factory=dict)  # uid -> restart attempts
+    healing: dict[str, tuple[int, float]] = dataclasses.field(default_factory=dict)  # uid -> (attempts, not before)
     blocked: dict[str, Mapping[str, str | None]] = dataclasses.field(default_factory=dict)  # uid -> secret rvs
 
     def __post_init__(self) -> None:

@@ -137,13 +137,11 @@ async def release(ctx: Context, *, policy: str) -> str:
     return f"forward {ctx.id} {'stopped' if policy == 'Stop' else 'deleted'}"
 
 
-def health(ctx: Context, entries: Sequence[Mapping[str, Any]], status: Mapping[str, Any]) -> str | None:
-    """Why a forward that should run needs restarting, judged from the backend's list; ``None`` if healthy."""
+def health(ctx: Context, entries: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any] | None, str | None]:
+    """The backend's entry for this forward and, if it is not running, why (from the shared list)."""
     entry = next((e for e in entries if e.get("id") == ctx.id), None)
     if entry is None:
-        return "the backend no longer lists the forward (restarted?)"
+        return None, "the backend no longer lists the forward (restarted?)"
     if entry.get("status") == "Stopped":
-        return f"the backend reports the forward Stopped: {entry.get('error') or 'no reason given'}"
-    if status.get("port") and entry.get("port") and str(entry.get("port")) != str(status.get("port")):
-        return None  # running on another port than recorded: healthy; the caller refreshes status.port
-    return None
+        return entry, f"the backend reports the forward Stopped: {entry.get('error') or 'no reason given'}"
+    return entry, None
