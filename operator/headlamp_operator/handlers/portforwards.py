@@ -154,14 +154,8 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
 
     @kopf.on.create(*resource, registry=registry, id="reconcile")
     @kopf.on.update(*resource, registry=registry, id="reconcile", field="spec")
+    @kopf.on.resume(*resource, registry=registry, id="resume", when=rt.stale_filter)
     async def pf_reconcile(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
-        await reconcile(runtime, body, patch, retry)
-
-    def stale(body: kopf.Body, **_: Any) -> bool:
-        return rt.stale(body)
-
-    @kopf.on.resume(*resource, registry=registry, id="resume", when=stale)
-    async def pf_resume(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
         await reconcile(runtime, body, patch, retry)
 
     @kopf.on.delete(*resource, registry=registry, id="release")

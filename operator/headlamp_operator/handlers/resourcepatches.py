@@ -78,17 +78,11 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     """Register the ResourcePatch handlers on ``registry`` with the runtime's intervals."""
     resource = (rt.GROUP, rt.VERSION, PLURAL)
 
+    # A restart re-applies nothing, except a resource whose last outcome was never recorded.
     @kopf.on.create(*resource, registry=registry, id="apply")
     @kopf.on.update(*resource, registry=registry, id="apply", field="spec")
+    @kopf.on.resume(*resource, registry=registry, id="resume", when=rt.stale_filter)
     async def rp_apply(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
-        await reconcile(runtime, body, patch, retry)
-
-    def stale(body: kopf.Body, **_: Any) -> bool:
-        return rt.stale(body)
-
-    # A restart re-applies nothing, except a resource whose last outcome was never recorded.
-    @kopf.on.resume(*resource, registry=registry, id="resume", when=stale)
-    async def rp_resume(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
         await reconcile(runtime, body, patch, retry)
 
     def timer_wanted(spec: kopf.Spec, status: kopf.Status, **_: Any) -> bool:

@@ -69,6 +69,11 @@ def stale(body: Mapping[str, Any]) -> bool:
     return (body.get("status") or {}).get("observedGeneration") != generation
 
 
+def stale_filter(body: kopf.Body, **_: Any) -> bool:
+    """:func:`stale` as a kopf ``when=`` filter: on resume, only resources whose outcome was lost."""
+    return stale(body)
+
+
 def conclude(result: Result) -> None:
     """Tell kopf how the handler ended: retry later, fail until a change, or done."""
     if result.transient:
