@@ -6,10 +6,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test e2e bench lint typecheck deploy undeploy image clean
+.PHONY: help venv run test e2e bench lint deploy undeploy image clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,8 @@ lint: $(STAMP)  ## ruff, mypy --strict, import-linter layering
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-deploy:  ## install into the cluster of the current kubeconfig
-	kubectl apply -k manifests/
+deploy:  ## install into the cluster of the current kubeconfig (a first install waits for the CRDs)
+	kubectl apply -k manifests/ || { kubectl wait --for=condition=Established --timeout=60s crd/portforwards.headlamp-operator.dev crd/resourcepatches.headlamp-operator.dev crd/clusterkopfpeerings.kopf.dev crd/kopfpeerings.kopf.dev && kubectl apply -k manifests/; }
 
 undeploy:
 	kubectl delete -k manifests/

@@ -13,14 +13,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="headlamp-operator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the operator against the current kubeconfig's cluster")
-    run.add_argument("--namespace", "-n", action="append", default=[], help="watch this namespace (repeatable)")
-    run.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace")
+    scope = run.add_mutually_exclusive_group()
+    scope.add_argument("--namespace", "-n", action="append", default=[], help="watch this namespace (repeatable)")
+    scope.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace (the default)")
     run.add_argument("--standalone", action="store_true", help="no peering: assume this is the only replica")
     run.add_argument("--peering-lifetime", type=float, metavar="SECONDS",
                      help="how long a silent replica counts as alive before another takes over (default 60)")
     run.add_argument("--liveness", metavar="URL", help="serve kopf's liveness probe, e.g. http://0.0.0.0:8080/healthz")
     run.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on this port")
-    run.add_argument("--headlamp-url", help="overrides HEADLAMP_URL")
+    run.add_argument("--headlamp-url", metavar="URL", help="overrides HEADLAMP_URL")
+    run.add_argument("--backend-token", metavar="TOKEN",
+                     help="overrides HEADLAMP_BACKEND_TOKEN (prefer the variable: flags show in process lists)")
+    run.add_argument("--backstage-token", metavar="TOKEN", help="overrides HEADLAMP_BACKSTAGE_TOKEN (likewise)")
+    run.add_argument("--user-id", metavar="ID", help="overrides HEADLAMP_USER_ID")
+    run.add_argument("--request-timeout", type=float, metavar="SECONDS", help="overrides HEADLAMP_REQUEST_TIMEOUT")
+    run.add_argument("--max-concurrency", type=int, metavar="N", help="overrides HEADLAMP_MAX_CONCURRENCY")
+    run.add_argument("--allow-anonymous", action="store_true", default=None,
+                     help="overrides HEADLAMP_ALLOW_ANONYMOUS with true")
+    run.add_argument("--sync-interval", type=float, metavar="SECONDS", help="overrides HEADLAMP_SYNC_INTERVAL")
+    run.add_argument("--log-format", choices=("plain", "full", "json"), default="full",
+                     help="log lines as text (plain, full) or structured JSON")
     run.add_argument("--finalizer-timeout", type=float, metavar="SECONDS",
                      help="give up on an unreachable backend during deletion after this long (default 600)")
     run.add_argument("--webhook-port", type=int, metavar="N", help="serve the validating admission webhook (HTTPS)")
@@ -42,6 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_module.from_env(
             backend__url=getattr(args, "headlamp_url", None),
+            backend__backend_token=getattr(args, "backend_token", None),
+            backend__backstage_token=getattr(args, "backstage_token", None),
+            backend__user_id=getattr(args, "user_id", None),
+            backend__request_timeout=getattr(args, "request_timeout", None),
+            backend__max_concurrency=getattr(args, "max_concurrency", None),
+            reconcile__allow_anonymous=getattr(args, "allow_anonymous", None),
+            reconcile__sync_interval=getattr(args, "sync_interval", None),
             reconcile__finalizer_timeout=getattr(args, "finalizer_timeout", None),
             webhook__port=getattr(args, "webhook_port", None),
             webhook__addr=getattr(args, "webhook_addr", None),
@@ -62,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from headlamp_operator import runner
         runner.run(settings, runner.RunOptions(
             namespaces=args.namespace, clusterwide=args.all_namespaces or not args.namespace,
-            standalone=args.standalone, liveness=args.liveness, metrics_port=args.metrics_port))
+            standalone=args.standalone, liveness=args.liveness, metrics_port=args.metrics_port,
+            log_format=args.log_format))
         return 0
     from headlamp_operator import sandbox
     return sandbox.run(once=args.once)

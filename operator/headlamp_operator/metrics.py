@@ -30,7 +30,7 @@ def observe(exchange: Exchange) -> None:
 
 
 def reconciled(kind: str, result: str) -> None:
-    """Count one reconciliation; ``result`` is a phase or ``error``."""
+    """Count one reconciliation; ``result`` is the phase it ended in (Pending for a retry, Failed)."""
     RECONCILES.labels(kind, result).inc()
 
 

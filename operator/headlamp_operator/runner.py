@@ -23,6 +23,7 @@ class RunOptions:
     liveness: str | None = None
     metrics_port: int | None = None
     priority: int | None = None  # peering priority; distinct per replica, or both pause
+    log_format: str = "full"  # plain | full | json
 
 
 def build_registry(settings: Settings, *, with_login: bool = True) -> tuple[kopf.OperatorRegistry, Runtime]:
@@ -56,5 +57,5 @@ async def operate(settings: Settings, options: RunOptions, *, stop_flag: asyncio
 
 def run(settings: Settings, options: RunOptions) -> None:
     """The blocking entry point of ``headlamp-operator run``."""
-    kopf.configure(verbose=False)
+    kopf.configure(verbose=False, log_format=kopf.LogFormat[options.log_format.upper()])
     asyncio.run(operate(settings, options))

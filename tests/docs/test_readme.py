@@ -364,7 +364,8 @@ def test_config_table_flag_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
             continue
         flag = max(action.option_strings, key=len)
         row = documented_flags()[flag]
-        value = [] if action.nargs == 0 else ["5" if action.type in (int, float) else "x"]
+        sample = sorted(action.choices)[0] if action.choices else ("5" if action.type in (int, float) else "x")
+        value = [] if action.nargs == 0 else [sample]
         overrides = flag_overrides(monkeypatch, ["run", flag, *value])
         if overrides:  # a flag that becomes a setting: the dataclass default is the documented one
             (key,) = overrides

@@ -36,10 +36,10 @@ async def test_forwards_lost_in_a_backend_restart_are_started_again(env: Env) ->
 async def test_one_list_call_per_cluster_per_interval_with_50_forwards(env: Env) -> None:
     await asyncio.gather(*(env.create("portforwards", "team-a", f"pf-{i}", SERVICE) for i in range(49)))
     adopted = await env.create("portforwards", "team-a", "pf-49", SERVICE)  # then adopted by its id alone
-    await env.wait_status("portforwards", "team-a", "pf-49", phase="Running")
+    await env.wait_status("portforwards", "team-a", "pf-49", phase="Running", within=30)  # behind 49 starts
     await env.create("portforwards", "team-b", "adopter", {"cluster": "prod", "id": adopted["metadata"]["uid"],
                                                           "credentials": SERVICE["credentials"]})
-    await env.wait_status("portforwards", "team-b", "adopter", phase="Running", reason="Adopted")
+    await env.wait_status("portforwards", "team-b", "adopter", phase="Running", reason="Adopted", within=30)
     for i in range(50):
         await env.wait_status("portforwards", "team-a", f"pf-{i}", phase="Running", within=20)
     env.hl.clear_requests()

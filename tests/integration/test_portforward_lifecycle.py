@@ -84,3 +84,20 @@ async def _start_in_ui(env: Env, forward_id: str) -> None:
             assert response.status == 200
     env.hl.clear_requests()
 
+
+
+async def test_an_adopted_forward_that_vanishes_is_watched_until_it_returns(env: Env) -> None:
+    import aiohttp
+    await _start_in_ui(env, "ui-forward")
+    await env.create("portforwards", "team-a", "adopted", {"cluster": "prod", "id": "ui-forward",
+                                                          "credentials": CREDS})
+    await env.wait_status("portforwards", "team-a", "adopted", phase="Running", reason="Adopted")
+    async with aiohttp.ClientSession() as session:  # deleted in Headlamp's UI
+        async with session.delete(f"{env.hl.url}/clusters/prod/portforward",
+                                  json={"id": "ui-forward", "stopOrDelete": False}) as response:
+            assert response.status == 200
+    gone = await env.wait_status("portforwards", "team-a", "adopted", phase="Pending", reason="NotFound")
+    assert "watching for it" in gone["message"]
+    await _start_in_ui(env, "ui-forward")  # started again in the UI
+    await env.wait_status("portforwards", "team-a", "adopted", phase="Running", reason="Adopted")
+    assert not env.hl.requests_for(method="POST", path="/clusters/prod/portforward")  # observed, never started

@@ -162,3 +162,26 @@ async def test_an_outcome_lost_in_a_crash_is_recovered_on_restart(start_operator
         await env.wait_status("resourcepatches", "team-a", "crashed", phase="Applied")
         assert replicas(env) == 8
         assert len(env.hl.requests_for(method="PATCH")) == 1  # only the one whose outcome was lost
+
+
+async def test_deleted_resources_leave_the_phase_gauge(env: Env) -> None:
+    from headlamp_operator import metrics
+    await env.create("resourcepatches", "team-a", "counted", {"cluster": "prod", "target": TARGET,
+                                                             "patch": {"spec": {"replicas": 2}}, "credentials": CREDS})
+    status = await env.wait_status("resourcepatches", "team-a", "counted", phase="Applied")
+    uid = env.get("resourcepatches", "team-a", "counted")["metadata"]["uid"]  # type: ignore[index]
+    assert metrics._phases[uid] == ("ResourcePatch", "Applied")
+    await env.delete("resourcepatches", "team-a", "counted")
+    await wait_until(lambda: uid not in metrics._phases, within=5, message="the gauge forgot it")
+    del status
+
+
+async def test_any_permanent_failure_is_retried_when_its_secret_changes(env: Env) -> None:
+    env.hl.clusters["prod"].forbid_token(TOKEN_A)
+    await env.create("resourcepatches", "team-a", "rp", {"cluster": "prod", "target": TARGET,
+                                                        "patch": {"spec": {"replicas": 9}}, "credentials": CREDS})
+    await env.wait_status("resourcepatches", "team-a", "rp", phase="Failed", reason="Forbidden")
+    attempts = len(env.hl.requests_for(method="PATCH"))
+    await env.put_secret("team-a", "viewer", token="a-token-with-rbac-0123456789")
+    await env.wait_status("resourcepatches", "team-a", "rp", phase="Applied", within=10 * SYNC)
+    assert replicas(env) == 9 and len(env.hl.requests_for(method="PATCH")) == attempts + 1

@@ -35,9 +35,7 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     """Create, spec change, or a retry: bring the forward to the desired state."""
     ctx = await _context(runtime, body)
     result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, attempt=retry)
-    if result.outcome.reason == "Unauthorized":
-        runtime.blocked[body["metadata"]["uid"]] = await rt.secret_versions(
-            runtime, body.get("spec") or {}, body["metadata"]["namespace"])
+    await rt.remember(runtime, body, result)
     runtime.healing.pop(body["metadata"]["uid"], None)
     rt.write(body, patch, result, time_field="lastSyncTime")
     rt.conclude(result)
@@ -83,12 +81,13 @@ async def sync(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
     current: dict[str, Any] = dict(body.get("status") or {})
     uid = body["metadata"]["uid"]
     if current.get("phase") == "Failed":
-        if current.get("reason") in ("Unauthorized", "InvalidCredentials") and await rt.secrets_changed(runtime, body):
+        if await rt.secrets_changed(runtime, body):
             await _retry_after_secret_change(runtime, body, patch)
         return
     if spec.get("state", "Running") != "Running" or current.get("phase") not in ("Running", "Pending"):
         return
-    if current.get("phase") == "Pending" and uid not in runtime.healing:
+    adopting = bool(spec.get("id")) and not spec.get("pod") and not spec.get("service")
+    if current.get("phase") == "Pending" and uid not in runtime.healing and not adopting:
         return  # kopf's own retries of the create/update handler are under way
     attempt, not_before = runtime.healing.get(uid, (0, 0.0))
     if time.monotonic() < not_before:
@@ -112,11 +111,11 @@ async def sync(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
         if current.get("phase") != "Running" or outcome.fields.get("port") != current.get("port"):
             rt.write(body, patch, Result(outcome=outcome), time_field="lastSyncTime")
         return
-    if ctx.adopting:  # an adopted forward is only observed, never restarted
-        gone = entry is None
+    if ctx.adopting:  # an adopted forward is only observed, never restarted; it may come back
         rt.write(body, patch, Result(outcome=Outcome(
-            phase="Failed" if gone else "Pending", reason="NotFound" if gone else "Stopped",
-            message=f"adopted forward {ctx.id}: {problem}", fields={"id": ctx.id})), time_field="lastSyncTime")
+            phase="Pending", reason="NotFound" if entry is None else "Stopped",
+            message=f"adopted forward {ctx.id}: {problem}; watching for it", fields={"id": ctx.id})),
+            time_field="lastSyncTime")
         return
     result = await portforward.run(ctx, attempt=attempt)
     if result.outcome.ready:
@@ -138,12 +137,7 @@ def _back_off(runtime: rt.Runtime, uid: str, attempt: int) -> None:
 async def _retry_after_secret_change(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
     ctx = await _context(runtime, body)
     result = ctx if isinstance(ctx, Result) else await portforward.run(ctx)
-    uid = body["metadata"]["uid"]
-    if result.outcome.reason in ("Unauthorized", "InvalidCredentials"):
-        runtime.blocked[uid] = await rt.secret_versions(runtime, body.get("spec") or {},
-                                                        body["metadata"]["namespace"])
-    else:
-        runtime.blocked.pop(uid, None)
+    await rt.remember(runtime, body, result)
     rt.write(body, patch, result, time_field="lastSyncTime")
 
 

@@ -31,34 +31,29 @@ async def _apply(runtime: rt.Runtime, body: kopf.Body, *, attempt: int) -> Resul
         return outcomes.invalid("InvalidCredentials", str(e))
     ctx = resourcepatch.Context(backend=runtime.open_backend, settings=runtime.settings.reconcile, spec=spec,
                                 namespace=body["metadata"]["namespace"], credentials=loaded.credentials)
-    result = await resourcepatch.apply(ctx, attempt=attempt)
-    uid = body["metadata"]["uid"]
-    if result.outcome.reason == "Unauthorized":
-        runtime.blocked[uid] = await rt.secret_versions(runtime, spec, body["metadata"]["namespace"])
-    elif result.outcome.ready:
-        runtime.blocked.pop(uid, None)
-    return result
+    return await resourcepatch.apply(ctx, attempt=attempt)
 
 
 async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, retry: int) -> None:
     """Create or spec change: apply the patch now."""
     result = await _apply(runtime, body, attempt=retry)
+    await rt.remember(runtime, body, result)
     rt.write(body, patch, result, time_field="lastAppliedTime" if result.outcome.ready else None)
     rt.conclude(result)
 
 
 def needs_timer(spec: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
     """Only resources that re-apply, or wait for a Secret to change, get a timer (and kopf's finalizer)."""
-    return bool(spec.get("reapplyInterval")) or (
-        status.get("phase") == "Failed" and status.get("reason") in ("Unauthorized", "InvalidCredentials"))
+    return bool(spec.get("reapplyInterval")) or (status.get("phase") == "Failed" and bool(spec.get("credentials")))
 
 
 async def tick(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
     """Re-apply when ``reapplyInterval`` has passed; retry a blocked resource when its Secret changed."""
     spec, current = body.get("spec") or {}, body.get("status") or {}
     if current.get("phase") == "Failed":
-        if current.get("reason") in ("Unauthorized", "InvalidCredentials") and await rt.secrets_changed(runtime, body):
+        if await rt.secrets_changed(runtime, body):
             result = await _apply(runtime, body, attempt=0)
+            await rt.remember(runtime, body, result)
             rt.write(body, patch, result, time_field="lastAppliedTime" if result.outcome.ready else None)
         return
     if current.get("phase") != "Applied" or not spec.get("reapplyInterval"):

@@ -92,19 +92,24 @@ async def secret_versions(runtime: Runtime, spec: Mapping[str, Any], namespace: 
 
 
 async def load_credentials(runtime: Runtime, body: kopf.Body) -> credentials.Loaded:
-    """The resource's credentials; remembers the Secret versions when they cannot be used."""
+    """The resource's credentials (:class:`credentials.CredentialsError` when they cannot be used)."""
     spec, namespace = body.get("spec") or {}, body["metadata"]["namespace"]
-    try:
-        return await credentials.load(spec, namespace=namespace, read_secret=runtime.read_secret,
-                                      allow_anonymous=runtime.settings.reconcile.allow_anonymous,
-                                      user_id=runtime.settings.backend.user_id)
-    except credentials.CredentialsError:
-        runtime.blocked[body["metadata"]["uid"]] = await secret_versions(runtime, spec, namespace)
-        raise
+    return await credentials.load(spec, namespace=namespace, read_secret=runtime.read_secret,
+                                  allow_anonymous=runtime.settings.reconcile.allow_anonymous,
+                                  user_id=runtime.settings.backend.user_id)
+
+
+async def remember(runtime: Runtime, body: kopf.Body, result: Result) -> None:
+    """After a permanent failure, note the Secret versions it happened with (SPEC 6: retried when they change)."""
+    uid = body["metadata"]["uid"]
+    if result.transient or result.outcome.ready:
+        runtime.blocked.pop(uid, None)
+    else:
+        runtime.blocked[uid] = await secret_versions(runtime, body.get("spec") or {}, body["metadata"]["namespace"])
 
 
 async def secrets_changed(runtime: Runtime, body: kopf.Body) -> bool:
-    """Whether a resource blocked on its credentials (Unauthorized, InvalidCredentials) may try again."""
+    """Whether a Failed resource may try again: one of its Secrets changed since it failed."""
     uid = body["metadata"]["uid"]
     recorded = runtime.blocked.get(uid)
     current = await secret_versions(runtime, body.get("spec") or {}, body["metadata"]["namespace"])
