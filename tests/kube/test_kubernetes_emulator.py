@@ -377,3 +377,20 @@ async def test_secret_string_data_is_folded_into_data() -> None:
             'metadata': {'name': 's'}, 'stringData': {'token': 'abc'}, 'data': {'other': 'eA=='}})
         assert 'stringData' not in created
         assert created['data'] == {'other': 'eA==', 'token': base64.b64encode(b'abc').decode()}
+
+
+async def test_subresources_carry_no_categories_so_kubectl_get_by_category_works() -> None:
+    import pathlib
+
+    import kmock
+    import yaml
+
+    from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator
+    crd = yaml.safe_load((pathlib.Path(__file__).parents[2] / 'manifests/crds/portforwards.yaml').read_text())
+    async with KubernetesEmulator() as kube, kmock.Server(kube) as server:
+        kube.register_crd(crd)
+        async with KubeClient(str(server.url).rstrip('/')) as api:
+            listing = await api.request('GET', '/apis/headlamp-operator.dev/v1alpha1')
+    entries = {entry['name']: entry for entry in listing['resources']}
+    assert entries['portforwards']['categories'] == ['headlamp'] and entries['portforwards']['shortNames'] == ['hpf']
+    assert entries['portforwards/status']['categories'] == [] and entries['portforwards/status']['shortNames'] == []

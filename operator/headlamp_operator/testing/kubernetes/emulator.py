@@ -315,6 +315,9 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
         document = await super()._serve_version(request)
         if isinstance(document, dict):  # kmock says "/v1" for the core group; the API server says "v1"
             document['groupVersion'] = str(document['groupVersion']).lstrip('/')
+            for entry in document.get('resources') or ():
+                if '/' in str(entry.get('name')):  # a subresource: no short names or categories of its own
+                    entry.update(singularName='', shortNames=[], categories=[], verbs=['get', 'patch', 'update'])
         return document
 
     @staticmethod
