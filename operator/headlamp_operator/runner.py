@@ -29,7 +29,7 @@ class RunOptions:
 def build_registry(settings: Settings, *, with_login: bool = True) -> tuple[kopf.OperatorRegistry, Runtime]:
     """A registry with every handler of the operator, and the runtime those handlers share."""
     registry = kopf.OperatorRegistry()
-    runtime = Runtime(settings=settings, read_secret=secrets.read_secret)
+    runtime = Runtime(settings=settings, read_secret=secrets.SecretReader())
     if with_login:
         login.register(registry)
     registration.register(registry, runtime)

@@ -142,11 +142,10 @@ async def test_missing_target_is_not_found(env: Env) -> None:
     assert status["reason"] == "NotFound" and "nope" in status["message"]
 
 
-async def test_an_outcome_lost_in_a_crash_is_recovered_on_restart(start_operator: OperatorFactory) -> None:
-    """kopf wrote its last-handled annotation, the operator died before the status: resume re-applies."""
+async def test_an_outcome_missing_from_the_status_is_recovered_on_restart(start_operator: OperatorFactory) -> None:
+    """kopf's handled state is there but the outcome is not (a wiped status, an older operator): resume applies."""
     import json
     spec = {"cluster": "prod", "target": TARGET, "patch": {"spec": {"replicas": 8}}, "credentials": CREDS}
-    annotation = json.dumps({"spec": spec}) + "\n"
     async with start_operator() as env:
         await env.put_secret("team-a", "viewer", token=TOKEN_A)
         await env.create("resourcepatches", "team-a", "same", {"cluster": "prod", "target": TARGET,
@@ -154,14 +153,16 @@ async def test_an_outcome_lost_in_a_crash_is_recovered_on_restart(start_operator
         await env.wait_status("resourcepatches", "team-a", "same", phase="Applied")
     env.kube.create_object("headlamp-operator.dev", "v1alpha1", "resourcepatches", "team-a", {
         "apiVersion": "headlamp-operator.dev/v1alpha1", "kind": "ResourcePatch",
-        "metadata": {"name": "crashed", "namespace": "team-a",
-                     "annotations": {"headlamp-operator.dev/last-handled-configuration": annotation}},
-        "spec": spec})
+        "metadata": {"name": "lost", "namespace": "team-a"}, "spec": spec})
+    async with env.harness.client() as api:  # only kopf's bookkeeping in the status, no outcome
+        await api.patch("headlamp-operator.dev", "v1alpha1", "resourcepatches", "team-a", "lost",
+                        {"status": {"kopf": {"last-handled-configuration": json.dumps({"spec": spec})}}},
+                        subresource="status")
     async with start_operator() as env:
         env.hl.clear_requests()
-        await env.wait_status("resourcepatches", "team-a", "crashed", phase="Applied")
+        await env.wait_status("resourcepatches", "team-a", "lost", phase="Applied")
         assert replicas(env) == 8
-        assert len(env.hl.requests_for(method="PATCH")) == 1  # only the one whose outcome was lost
+        assert len(env.hl.requests_for(method="PATCH")) == 1  # only the one whose outcome was missing
 
 
 async def test_deleted_resources_leave_the_phase_gauge(env: Env) -> None:

@@ -28,7 +28,8 @@ async def _context(runtime: rt.Runtime, body: kopf.Body) -> portforward.Context 
         return outcomes.invalid("InvalidCredentials", str(e))
     return portforward.Context(backend=runtime.open_backend, settings=runtime.settings.reconcile, spec=spec,
                                namespace=body["metadata"]["namespace"], uid=body["metadata"]["uid"],
-                               credentials=loaded.credentials)
+                               credentials=loaded.credentials, resolutions=runtime.resolutions,
+                               lists=runtime.lists)
 
 
 async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, retry: int) -> None:
@@ -97,7 +98,7 @@ async def sync(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
         rt.write(body, patch, ctx)
         return
     try:
-        entries = await runtime.lists.get(ctx.backend, ctx.cluster, credentials=ctx.credentials)
+        entries, fetched = await runtime.lists.listing(ctx.backend, ctx.cluster, credentials=ctx.credentials)
     except errors.ApiError as e:
         failure = outcomes.from_error(e, attempt=attempt, action="health check")
         _back_off(runtime, uid, attempt)
@@ -105,6 +106,9 @@ async def sync(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
                                                      message=failure.outcome.message), retry_in=1.0))
         return
     entry, problem = portforward.health(ctx, entries)
+    synced = status_module.parse_timestamp(current.get("lastSyncTime"))
+    if problem is not None and synced is not None and synced >= fetched.replace(microsecond=0):
+        return  # the shared list was asked for before this forward (re)started: no verdict from it
     if entry is not None and problem is None:  # running: refresh what changed (a port after a restart)
         runtime.healing.pop(uid, None)
         outcome = portforward.running(ctx, entry, reason="Adopted" if ctx.adopting else "Started")
@@ -117,7 +121,7 @@ async def sync(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
             message=f"adopted forward {ctx.id}: {problem}; watching for it", fields={"id": ctx.id})),
             time_field="lastSyncTime")
         return
-    result = await portforward.run(ctx, attempt=attempt)
+    result = await portforward.run(ctx, attempt=attempt, fresh=True)  # its pod may be gone: resolve anew
     if result.outcome.ready:
         runtime.healing.pop(uid, None)
         outcome = result.outcome

@@ -23,9 +23,11 @@ class QuietTimers(logging.Filter):
 
 
 def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime) -> None:
-    """kopf's settings for this operator: progress kept in annotations, explicit events only, quick batching."""
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=rt.PREFIX)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=rt.PREFIX)
+    """kopf's settings for this operator: its bookkeeping in status.kopf, explicit events only."""
+    # kopf's bookkeeping goes into status.kopf: one status write carries both the outcome and the
+    # handled state, where annotations would cost a second write (and a crash between the two).
+    settings.persistence.progress_storage = kopf.StatusProgressStorage(name="kopf")
+    settings.persistence.diffbase_storage = kopf.StatusDiffBaseStorage(name="kopf")
     settings.persistence.finalizer = f"{rt.PREFIX}/finalizer"
     settings.posting.loggers = False  # events are ours: one per phase change, never a log line
     settings.posting.level = logging.INFO
@@ -64,6 +66,8 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
             settings.admission.managed = rt.GROUP if runtime.settings.webhook.managed else None
         runtime.backend = await Backend(runtime.settings.backend).__aenter__()
         runtime.backend.reload_listeners.append(runtime.lists.drop)
+        runtime.backend.reload_listeners.append(runtime.resolutions.drop)
+        runtime.backend.logout_listeners.append(runtime.resolutions.forget)
         runtime.backend.observers.append(metrics.observe)
 
     @kopf.on.cleanup(registry=registry)
@@ -74,7 +78,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
 
     for plural in (portforwards.PLURAL, resourcepatches.PLURAL):
         @kopf.on.event(rt.GROUP, rt.VERSION, plural, registry=registry, id=f"forget-{plural}")
-        def forget(type: str, body: kopf.Body, **_: Any) -> None:
+        async def forget(type: str, body: kopf.Body, **_: Any) -> None:
             """A deleted resource leaves nothing behind: not in the phase gauge, not in memory."""
             if type == "DELETED":
                 uid = str(body["metadata"]["uid"])

@@ -10,14 +10,14 @@ import kopf
 from headlamp_operator import metrics
 from headlamp_operator import status as status_module
 from headlamp_operator.headlamp.client import Backend
-from headlamp_operator.reconciling import credentials
+from headlamp_operator.reconciling import credentials, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.reconciling.outcomes import Result
 from headlamp_operator.settings import Settings
 
 GROUP = "headlamp-operator.dev"
 VERSION = "v1alpha1"
-PREFIX = "headlamp-operator.dev"  # of kopf's annotations: progress and last-handled configuration
+PREFIX = "headlamp-operator.dev"  # of kopf's finalizer
 
 
 @dataclasses.dataclass
@@ -28,6 +28,7 @@ class Runtime:
     read_secret: credentials.SecretReader
     backend: Backend | None = None
     lists: ForwardLists = dataclasses.field(init=False)
+    resolutions: targets.Resolutions = dataclasses.field(default_factory=targets.Resolutions)
     healing: dict[str, tuple[int, float]] = dataclasses.field(default_factory=dict)  # uid -> (attempts, not before)
     blocked: dict[str, Mapping[str, str | None]] = dataclasses.field(default_factory=dict)  # uid -> secret rvs
 
@@ -62,8 +63,9 @@ def write(body: kopf.Body, patch: kopf.Patch, result: Result, *, time_field: str
 def stale(body: Mapping[str, Any]) -> bool:
     """Whether the status does not describe the current generation (an outcome was never recorded).
 
-    kopf writes its last-handled annotation and the status in two requests; an operator killed
-    between them leaves a resource that kopf considers handled and whose outcome is lost.
+    kopf's handled state and the outcome are written together (both in the status), but a status
+    wiped by hand, or written by an operator that kept kopf's state elsewhere, leaves a resource that
+    kopf considers handled and whose outcome is missing: resume reconciles exactly those.
     """
     generation = (body.get("metadata") or {}).get("generation")
     return (body.get("status") or {}).get("observedGeneration") != generation

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime
 import time
 
 from headlamp_operator.headlamp import portforward
@@ -20,6 +21,7 @@ Key = tuple[str, str | None]  # (cluster, dynamic-cluster user id)
 @dataclasses.dataclass
 class _Entry:
     at: float
+    fetched: datetime.datetime  # when the request was sent: the list says nothing of later starts
     task: asyncio.Task[list[portforward.PortForwardEntry]]
 
 
@@ -37,6 +39,12 @@ class ForwardLists:
     async def get(self, backend: Backend, cluster: str, *,
                   credentials: Credentials) -> list[portforward.PortForwardEntry]:
         """The forwards of ``cluster`` as of at most ``ttl`` seconds ago; raises the request's error."""
+        entries, _ = await self.listing(backend, cluster, credentials=credentials)
+        return entries
+
+    async def listing(self, backend: Backend, cluster: str, *,
+                      credentials: Credentials) -> tuple[list[portforward.PortForwardEntry], datetime.datetime]:
+        """Like :meth:`get`, with the time the list was asked for (forwards started later may be missing)."""
         # The list is backend-wide for configured clusters; a dynamic cluster is per user (kubeconfig).
         if credentials.kubeconfig is not None:
             key: Key = (cluster, credentials.user_id)
@@ -47,5 +55,5 @@ class ForwardLists:
         entry = self._entries.get(key)
         if entry is None or now - entry.at >= self.ttl:  # a failed call also stands for its interval
             task = asyncio.ensure_future(portforward.list_port_forwards(backend, cluster, credentials=lister))
-            entry = self._entries[key] = _Entry(at=now, task=task)
-        return await asyncio.shield(entry.task)
+            entry = self._entries[key] = _Entry(at=now, fetched=datetime.datetime.now(datetime.UTC), task=task)
+        return await asyncio.shield(entry.task), entry.fetched

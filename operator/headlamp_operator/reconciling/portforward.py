@@ -13,6 +13,7 @@ from typing import Any
 from headlamp_operator.headlamp import errors, portforward
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.reconciling import outcomes, targets
+from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.reconciling.outcomes import Result
 from headlamp_operator.settings import ReconcileSettings
 from headlamp_operator.status import Outcome
@@ -29,6 +30,8 @@ class Context:
     namespace: str
     uid: str
     credentials: Credentials
+    resolutions: targets.Resolutions | None = None  # shared service resolutions (None: none shared)
+    lists: ForwardLists | None = None  # the shared per-cluster forward lists (None: ask the backend)
 
     @property
     def cluster(self) -> str:
@@ -63,9 +66,13 @@ def running(ctx: Context, entry: Mapping[str, Any], *, reason: str) -> Outcome:
 
 
 async def _adopt(ctx: Context) -> Result:
-    entry = await portforward.get_port_forward(ctx.backend, ctx.cluster, ctx.id, credentials=ctx.credentials)
+    entry: Mapping[str, Any] = await portforward.get_port_forward(ctx.backend, ctx.cluster, ctx.id,
+                                                                  credentials=ctx.credentials)
     if not entry.get("port") or not entry.get("targetPort"):  # GET ?id= answers fewer fields than the list
-        listed = await portforward.list_port_forwards(ctx.backend, ctx.cluster, credentials=ctx.credentials)
+        if ctx.lists is not None:  # the shared list, if it already knows the forward (no extra request)
+            listed = await ctx.lists.get(ctx.backend, ctx.cluster, credentials=ctx.credentials)
+        else:
+            listed = await portforward.list_port_forwards(ctx.backend, ctx.cluster, credentials=ctx.credentials)
         entry = next((e for e in listed if e.get("id") == ctx.id), entry)
     if entry.get("status") == "Stopped":
         detail = entry.get("error") or "stopped at the backend"
@@ -74,9 +81,9 @@ async def _adopt(ctx: Context) -> Result:
     return Result(outcome=running(ctx, {**entry, "port": entry.get("port", "")}, reason="Adopted"))
 
 
-async def _start(ctx: Context) -> Result:
+async def _start(ctx: Context, *, fresh: bool) -> Result:
     target = await targets.resolve(ctx.backend, ctx.spec, namespace=ctx.namespace, cluster=ctx.cluster,
-                                   credentials=ctx.credentials)
+                                   credentials=ctx.credentials, resolutions=ctx.resolutions, fresh=fresh)
     port = ctx.spec.get("port")
     try:
         started = await portforward.start_port_forward(
@@ -90,14 +97,14 @@ async def _start(ctx: Context) -> Result:
     return Result(outcome=running(ctx, dict(started), reason="Started"))
 
 
-async def run(ctx: Context, *, attempt: int = 0) -> Result:
-    """Bring the forward to ``spec.state``: Running (start or adopt) or Stopped."""
+async def run(ctx: Context, *, attempt: int = 0, fresh: bool = False) -> Result:
+    """Bring the forward to ``spec.state``: Running (start or adopt) or Stopped; ``fresh``: re-resolve."""
     try:
         if ctx.spec.get("state", "Running") == "Stopped":
             return await _stop(ctx)
         if ctx.adopting:
             return await _adopt(ctx)
-        return await _start(ctx)
+        return await _start(ctx, fresh=fresh)
     except targets.NoReadyPod as e:
         delay = outcomes.backoff(attempt, minimum=ctx.settings.backoff_min, maximum=ctx.settings.backoff_max)
         return Result(outcome=Outcome(phase="Pending", reason="Pending",

@@ -5,7 +5,9 @@ operator sees exactly what that user may see.
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +33,56 @@ class NoReadyPod(Exception):
 
 class PortNotFound(Exception):
     """A named port is not declared by the service or the pod (permanent until the spec changes)."""
+
+
+ResolutionKey = tuple[str, str, str, str]  # (cluster, credentials.key, namespace, service)
+
+
+class Resolutions:
+    """Resolved services (the Service and its pods), shared by every forward to it for ``ttl`` seconds.
+
+    A burst of forwards to one service reads it once; the cache is single-flight, dropped on
+    ``X-Reload`` and on a logout, and bypassed (``fresh``) when healing a forward whose pod died.
+    """
+
+    def __init__(self, *, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._cache: dict[ResolutionKey, tuple[float, asyncio.Future[tuple[Any, Any]]]] = {}
+
+    def drop(self) -> None:
+        """Forget every resolution (the backend sent ``X-Reload``)."""
+        self._cache.clear()
+
+    def forget(self, cluster: str, key: str) -> None:
+        """Forget the resolutions made with one credential (it was logged out)."""
+        self._cache = {k: v for k, v in self._cache.items() if k[:2] != (cluster, key)}
+
+    async def read(self, backend: Backend, cluster: str, *, namespace: str, service: str, pod_path: str,
+                   credentials: Credentials, fresh: bool = False) -> tuple[Any, Any]:
+        """The Service and the list of its pods (by its selector), as recently as ``ttl`` seconds ago."""
+        key = (cluster, credentials.key, namespace, service)
+        now = time.monotonic()
+        entry = self._cache.get(key)
+        if fresh or entry is None or now - entry[0] >= self.ttl or (entry[1].done() and entry[1].exception()):
+            future = asyncio.ensure_future(_read_service(backend, cluster, namespace=namespace, service=service,
+                                                         pod_path=pod_path, credentials=credentials))
+            entry = self._cache[key] = (now, future)
+        return await asyncio.shield(entry[1])
+
+
+async def _read_service(backend: Backend, cluster: str, *, namespace: str, service: str, pod_path: str,
+                        credentials: Credentials) -> tuple[Any, Any]:
+    found = await resources.get_object(
+        backend, paths.object_path(group_name="", version_name="v1", plural_name="services",
+                                   namespace_name=namespace, object_name=service),
+        cluster=cluster, credentials=credentials)
+    selector = (found.get("spec") or {}).get("selector") or {} if isinstance(found, Mapping) else {}
+    if not selector:
+        return found, None
+    label_selector = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+    listing = await resources.get_object(backend, pod_path, cluster=cluster, credentials=credentials,
+                                         query={"labelSelector": label_selector})
+    return found, listing
 
 
 def _pod_ready(pod: Mapping[str, Any]) -> bool:
@@ -66,29 +118,27 @@ def _resolve_port(port: str, *, service: Mapping[str, Any] | None, pod: Mapping[
 
 
 async def resolve(backend: Backend, spec: Mapping[str, Any], *, namespace: str, cluster: str,
-                  credentials: Credentials) -> Target:
+                  credentials: Credentials, resolutions: Resolutions | None = None, fresh: bool = False) -> Target:
     """The pod and container port a PortForward spec points at, read through the backend's proxy."""
     target_ns = spec.get("namespace") or namespace
     target_port = str(spec.get("targetPort"))
     pod_path = paths.object_path(group_name="", version_name="v1", plural_name="pods", namespace_name=target_ns)
     if spec.get("pod"):
-        pod = await resources.get_object(backend, f"{pod_path}/{paths.segment(paths.name(spec['pod']))}",
+        pod_name = paths.name(str(spec["pod"]))
+        if target_port.isdigit():  # nothing to resolve: the backend checks that the pod exists and is ready
+            return Target(namespace=target_ns, pod=pod_name, target_port=target_port)
+        pod = await resources.get_object(backend, f"{pod_path}/{paths.segment(pod_name)}",
                                          cluster=cluster, credentials=credentials)
-        return Target(namespace=target_ns, pod=spec["pod"],
+        return Target(namespace=target_ns, pod=pod_name,
                       target_port=_resolve_port(target_port, service=None, pod=pod))
     service_ns = spec.get("serviceNamespace") or target_ns
-    service_name = str(spec.get("service"))
-    service = await resources.get_object(
-        backend, paths.object_path(group_name="", version_name="v1", plural_name="services",
-                                   namespace_name=service_ns, object_name=service_name),
-        cluster=cluster, credentials=credentials)
-    selector = (service.get("spec") or {}).get("selector") or {}
-    if not selector:
+    service_name = paths.name(str(spec.get("service")))
+    reader = resolutions or Resolutions(ttl=0)
+    service, listing = await reader.read(backend, cluster, namespace=service_ns, service=service_name,
+                                         pod_path=pod_path, credentials=credentials, fresh=fresh)
+    if listing is None:
         raise NoReadyPod(f"service {service_ns}/{service_name} has no selector: no pods to forward to")
-    label_selector = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
-    listing = await resources.get_object(backend, pod_path, cluster=cluster, credentials=credentials,
-                                         query={"labelSelector": label_selector})
-    if not isinstance(listing, Mapping):
+    if not isinstance(listing, Mapping) or not isinstance(service, Mapping):
         raise errors.InvalidResponseError("OK - the pod list is not an object", status=200, cluster=cluster)
     ready = sorted((p for p in listing.get("items") or () if _pod_ready(p)),
                    key=lambda p: (p.get("metadata") or {}).get("name", ""))
