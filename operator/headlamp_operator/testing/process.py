@@ -70,7 +70,8 @@ class OperatorProcess:
             return ""
 
 
-async def _live(url: str) -> bool:
+async def live(url: str) -> bool:
+    """Whether a liveness endpoint answers 200 now."""
     try:
         async with aiohttp.ClientSession() as session, \
                 session.get(url, timeout=aiohttp.ClientTimeout(total=1)) as response:
@@ -79,7 +80,8 @@ async def _live(url: str) -> bool:
         return False
 
 
-def _stop(process: subprocess.Popen[bytes], *, grace: float) -> None:
+def stop(process: subprocess.Popen[bytes], *, grace: float) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds: a process started here always ends."""
     if process.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
@@ -112,7 +114,7 @@ async def operator_process(*, kubeconfig: pathlib.Path, headlamp_url: str, workd
     handle = OperatorProcess(process=process, liveness=liveness, log_path=log_path)
     try:
         deadline = time.monotonic() + startup_timeout
-        while not (await _live(liveness) and (ready is None or ready())):
+        while not (await live(liveness) and (ready is None or ready())):
             if not handle.alive():
                 raise RuntimeError(f"the operator exited with {process.returncode}:\n{handle.log()[-3000:]}")
             if time.monotonic() > deadline:
@@ -120,5 +122,5 @@ async def operator_process(*, kubeconfig: pathlib.Path, headlamp_url: str, workd
             await asyncio.sleep(0.05)
         yield handle
     finally:
-        await asyncio.to_thread(_stop, process, grace=5.0)
+        await asyncio.to_thread(stop, process, grace=5.0)
         log.close()

@@ -39,6 +39,7 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
     _results: dict[kmock.Request, kmock.Payload] = attrs.field(factory=dict, init=False)
     _preferred: dict[str, str] = attrs.field(factory=dict, init=False)
     _watch_transports: set[asyncio.Transport] = attrs.field(factory=set, init=False)
+    answered: list[kmock.Request] = attrs.field(factory=list, init=False)  # every answered request, in order
     _crd_resources: dict[str, set[kmock.resource]] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -111,13 +112,19 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
         """kmock's entry point, re-done only to parse namespace URLs correctly (see parsing.py).
 
         API errors (404, 409, 422...) are answers, not server failures: they are not accumulated
-        into ``errors``, so ``strict=True`` only fails on real emulator or reaction crashes."""
+        into ``errors``, so ``strict=True`` only fails on real emulator or reaction crashes.
+
+        Answered requests move from kmock's history to ``answered``: kmock picks a reaction with
+        ``request in payload._source``, which walks the whole history for every request, O(n^2) over
+        a burst. Only requests in flight (watches) stay there; the default reactions never filter
+        by history, so the answers are unchanged."""
         await raw_request.read()
         raw_response: aiohttp.web.StreamResponse | None = None
+        request: kmock.Request | None = None
         try:
-            if self.limit is not None and len(self._requests) >= self.limit:
+            if self.limit is not None and len(self._requests) + len(self.answered) >= self.limit:
                 raise KMockError('Too many requests have been served so far.')
-            request = await parse_request(raw_request, id=len(self._requests))
+            request = await parse_request(raw_request, id=len(self._requests) + len(self.answered))
             self._requests.append(request)
             try:
                 return await self._handle(request)
@@ -136,6 +143,11 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
             await self._stream_error(e, raw_response)
             await raw_response.write_eof()
             return raw_response
+        finally:
+            for index, pending in enumerate(self._requests):
+                if pending is request:  # by identity: equal requests are distinct requests
+                    self.answered.append(self._requests.pop(index))
+                    break
 
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         # Writes change the state even if a user reaction answers the request (as kmock does);
