@@ -1,0 +1,223 @@
+"""The phases of ``make bench``: N and 4N bursts with their floors, then the idle phase."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import pathlib
+import platform
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench import burst, process, workload
+from bench.world import classify_headlamp, classify_kube, world
+from headlamp_operator.testing import process as testing_process
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BURST_SYNC_INTERVAL = 30.0  # the operator's default: no health check runs during a burst
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Options:
+    n: int = 500
+    factor: int = 4
+    concurrency: int = 32  # = HEADLAMP_MAX_CONCURRENCY's default: the operator's requests in flight per cluster
+    credentials: workload.Credentials = "token"
+    idle_count: int = 1000
+    idle_interval: float = 5.0
+    floor: bool = True
+    idle: bool = True
+    timeout: float | None = None  # per burst; default 60 s + 0.1 s per resource
+    startup_timeout: float = 60.0
+    keep_logs: pathlib.Path | None = None  # copy the operator logs here
+
+    def burst_timeout(self, resources: int) -> float:
+        return self.timeout if self.timeout is not None else 60.0 + 0.1 * resources
+
+
+Say = Callable[[str], None]
+
+
+def _log_summary(text: str) -> dict[str, Any]:
+    """What the operator's log says about trouble (kopf logs handler retries and failures)."""
+    lines = text.splitlines()
+    return {
+        "lines": len(lines),
+        "errors": sum(1 for line in lines if re.search(r"\bERROR\b|Traceback", line)),
+        "warnings": sum(1 for line in lines if re.search(r"\bWARNING\b", line)),
+        "first_errors": [line[:300] for line in lines if re.search(r"\bERROR\b|Traceback", line)][:5],
+    }
+
+
+async def operator_burst(n: int, options: Options, workdir: pathlib.Path, say: Say) -> dict[str, Any]:
+    """Fresh emulators, the operator process, a burst of N + N resources; measured."""
+    items = workload.items(n)
+    async with world(workdir, credentials=options.credentials) as w, \
+            process.operator(w, workdir, credentials=options.credentials, sync_interval=BURST_SYNC_INTERVAL,
+                             name=f"burst-{n}", startup_timeout=options.startup_timeout) as op:
+        say(f"  operator ready (pid {op.pid}); creating {len(items)} resources, {options.concurrency} at a time")
+        result = await burst.run_burst(w, op, items, concurrency=options.concurrency, credentials=options.credentials,
+                                       timeout=options.burst_timeout(len(items)), say=say)
+        result["operator_log"] = _log_summary(op.log_text())
+        _keep_log(op, options)
+    return result
+
+
+async def floor_burst(n: int, options: Options, workdir: pathlib.Path) -> dict[str, Any]:
+    """Fresh emulators holding the resources; the floor script as its own process."""
+    items = workload.items(n)
+    async with world(workdir, credentials=options.credentials) as w:
+        w.preload(items, credentials=options.credentials)
+        kube_mark, hl_mark = w.mark()
+        own_before, children_before = burst.own_cpu(), _children_cpu()
+        command = [sys.executable, "-m", "bench.floor", "--kube", w.kube_url, "--headlamp", w.hl_url,
+                   "--n", str(n), "--concurrency", str(options.concurrency)]
+        child = await asyncio.create_subprocess_exec(*command, cwd=str(ROOT), stdout=asyncio.subprocess.PIPE,
+                                                     stderr=asyncio.subprocess.PIPE)
+        try:
+            out, err = await asyncio.wait_for(child.communicate(), timeout=options.burst_timeout(len(items)))
+        except TimeoutError:
+            child.kill()
+            await child.wait()
+            raise RuntimeError("the floor did not finish in time") from None
+        if child.returncode != 0:
+            raise RuntimeError(f"the floor failed ({child.returncode}): {err.decode(errors='replace')[-2000:]}")
+        result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+        result["emulators_cpu_seconds"] = burst.own_cpu() - own_before
+        result["floor_process_cpu_seconds"] = _children_cpu() - children_before
+        result["kube_requests"] = classify_kube(w.kube_requests()[kube_mark:])
+        result["headlamp_requests"] = classify_headlamp(w.hl.requests[hl_mark:])
+        ready = sum(1 for item in items if item.key in w.tracker.ready)
+        result["all_ready"] = ready == len(items)
+    return result
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _keep_log(op: process.Operator, options: Options) -> None:
+    if options.keep_logs is not None:
+        options.keep_logs.mkdir(parents=True, exist_ok=True)
+        (options.keep_logs / op.log_path.name).write_text(op.log_text())
+
+
+async def idle_phase(options: Options, workdir: pathlib.Path, say: Say) -> dict[str, Any]:
+    """``idle_count`` Running PortForwards left alone for two sync intervals: Headlamp requests per minute."""
+    interval = options.idle_interval
+    items = workload.portforwards(options.idle_count, prefix="idle-")
+    async with world(workdir, credentials=options.credentials) as w, \
+            process.operator(w, workdir, credentials=options.credentials, sync_interval=interval,
+                             name="idle", startup_timeout=options.startup_timeout) as op:
+        say(f"  operator ready (pid {op.pid}, HEADLAMP_SYNC_INTERVAL={interval:g}); "
+            f"creating {len(items)} PortForwards")
+        created = await burst.run_burst(w, op, items, concurrency=options.concurrency,
+                                        credentials=options.credentials, timeout=options.burst_timeout(len(items)),
+                                        quiet=min(2.0, interval / 2), say=say)
+        # Let every resource's timer pass its initial delay once, then measure two whole intervals.
+        await asyncio.sleep(interval)
+        kube_mark, hl_mark = w.mark()
+        writes_before = len(w.tracker.writes)
+        cpu_before = op.cpu()
+        start = time.monotonic()
+        window = 2 * interval
+        await asyncio.sleep(window)
+        end = time.monotonic()
+        cpu = op.cpu() - cpu_before
+        records = [r for r in w.hl.requests[hl_mark:] if start <= r.time < end]
+        headlamp = classify_headlamp(records)
+        kube = classify_kube(w.kube_requests()[kube_mark:])
+        running = sum(1 for f in w.hl.forwards if f.status == "Running")
+        clusters = len(w.hl.clusters)
+        result = {
+            "resources": len(items),
+            "all_ready": created["all_ready"],
+            "ready": created["ready"],
+            "running_forwards": running,
+            "sync_interval": interval,
+            "window_seconds": end - start,
+            "clusters": clusters,
+            "headlamp_requests": headlamp,
+            "headlamp_per_minute": len(records) / (end - start) * 60.0,
+            "expected_per_minute": clusters * 60.0 / interval,
+            "kube_requests": kube,
+            "kube_writes_per_minute": (len(w.tracker.writes) - writes_before) / (end - start) * 60.0,
+            "operator_cpu_percent": 100.0 * cpu / (end - start),
+            "operator": {"cpu_seconds_total": op.cpu(), **op.memory()},
+            "creation": {key: created[key] for key in ("seconds_to_all_ready", "throughput", "latency")},
+        }
+        result["operator_log"] = _log_summary(op.log_text())
+        _keep_log(op, options)
+    return result
+
+
+def machine() -> dict[str, Any]:
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for name in ("kopf", "aiohttp", "kmock", "kubernetes"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "versions": versions}
+
+
+async def run_all(options: Options, *, say: Say = print) -> dict[str, Any]:
+    """Every phase, in order; returns the whole result document (targets evaluated by :mod:`bench.report`)."""
+    started = time.monotonic()
+    results: dict[str, Any] = {
+        "config": {**{k: str(v) if isinstance(v, pathlib.Path) else v for k, v in dataclasses.asdict(options).items()},
+                   "operator_command": [*testing_process.operator_command(), "run", "--standalone", "--all-namespaces"],
+                   "burst_sync_interval": BURST_SYNC_INTERVAL,
+                   "credentials_note": ("token Secrets: every resource references a Secret 'viewer' (key token) in "
+                                        "its namespace, one token per namespace (10 namespaces)"
+                                        if options.credentials == "token" else
+                                        "anonymous: HEADLAMP_ALLOW_ANONYMOUS=true, no spec.credentials"),
+                   "definitions": {
+                       "throughput": "resources / seconds from the first creation POST until the last Ready status "
+                                     "write; the operator's time includes the bench creating the resources",
+                       "floor": "python -m bench.floor in its own process: per resource one Headlamp call (POST "
+                                "portforward to a known pod and port, or the PATCH of the target) and one status "
+                                "patch, `concurrency` at a time, against fresh emulators already holding the "
+                                "resources (no creation, watch, discovery, session, finalizer or event)",
+                       "latency": "apply->Ready: the resource's ADDED commit to the status commit with Ready=True, "
+                                  "read from the emulator's store",
+                       "writes": "PATCH/PUT of our resources from the emulator's request log: status = the status "
+                                 "subresource, metadata = the main resource (finalizers, kopf annotations); "
+                                 "events (POST core/v1 events) apart",
+                       "idle": "Headlamp requests received in a window of two sync intervals, after one interval "
+                               "of warm-up once every PortForward is Ready"}},
+        "machine": machine(),
+        "sizes": {},
+    }
+    with tempfile.TemporaryDirectory(prefix="headlamp-bench-") as tmp:
+        workdir = pathlib.Path(tmp)
+        for n in (options.n, options.n * options.factor):
+            say(f"[{time.monotonic() - started:6.1f}s] operator burst: N={n} ({2 * n} resources)")
+            entry: dict[str, Any] = {"n": n, "operator": await operator_burst(n, options, workdir, say)}
+            if options.floor:
+                say(f"[{time.monotonic() - started:6.1f}s] floor: N={n}")
+                entry["floor"] = await floor_burst(n, options, workdir)
+                op_tp, floor_tp = entry["operator"].get("throughput"), entry["floor"].get("throughput")
+                entry["ratio"] = (op_tp / floor_tp) if op_tp and floor_tp else None
+            results["sizes"][str(n)] = entry
+        small, large = results["sizes"][str(options.n)], results["sizes"][str(options.n * options.factor)]
+        t_small, t_large = small["operator"]["seconds_to_all_ready"], large["operator"]["seconds_to_all_ready"]
+        results["growth"] = {"factor": options.factor, "t_n": t_small, "t_4n": t_large,
+                             "ratio": (t_large / t_small) if t_small and t_large else None}
+        if options.idle:
+            say(f"[{time.monotonic() - started:6.1f}s] idle: {options.idle_count} PortForwards, "
+                f"2 x {options.idle_interval:g} s")
+            results["idle"] = await idle_phase(options, workdir, say)
+    results["seconds"] = time.monotonic() - started
+    return results

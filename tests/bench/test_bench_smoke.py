@@ -1,0 +1,42 @@
+"""`make bench` must not rot: every phase at a tiny size, in seconds. No timing is asserted."""
+from __future__ import annotations
+
+import json
+import pathlib
+
+from bench.report import plot, table, targets, write_json
+from bench.run import Options, run_all
+
+
+async def test_bench_runs_every_phase_and_writes_the_keys(tmp_path: pathlib.Path) -> None:
+    options = Options(n=3, factor=2, concurrency=8, idle_count=3, idle_interval=1.0, timeout=20.0,
+                      startup_timeout=20.0)
+    results = await run_all(options, say=lambda _: None)
+    results["targets"] = targets(results)
+    out = tmp_path / "results.json"
+    write_json(results, out)
+    text = table(results)
+
+    loaded = json.loads(out.read_text())
+    assert set(loaded) >= {"config", "machine", "sizes", "growth", "idle", "targets", "seconds"}
+    assert set(loaded["sizes"]) == {"3", "6"}
+    for entry in loaded["sizes"].values():
+        operator = entry["operator"]
+        assert operator["all_ready"], operator["not_ready"]
+        assert set(operator) >= {"seconds_to_all_ready", "throughput", "latency", "per_resource", "kube_requests",
+                                 "headlamp_requests", "operator"}
+        assert set(operator["latency"]) >= {"p50", "p95", "p99"}
+        assert set(operator["per_resource"]) >= {"PortForward", "ResourcePatch", "headlamp_per_resource"}
+        assert set(operator["operator"]) >= {"VmHWM", "cpu_seconds_burst"}
+        assert entry["floor"]["all_ready"] and entry["floor"]["error_count"] == 0
+        assert entry["ratio"] is not None
+    assert loaded["idle"]["all_ready"] and "headlamp_per_minute" in loaded["idle"]
+    assert len(loaded["targets"]) == 8 and all({"target", "measured", "limit", "holds"} <= set(t)
+                                               for t in loaded["targets"])
+    assert "ratio" in text and "peak RSS" in text
+    try:
+        import matplotlib  # noqa: F401  (installed by `make bench`, not by `make test`)
+    except ImportError:
+        return
+    assert plot(results, tmp_path / "results.png")
+    assert (tmp_path / "results.png").stat().st_size > 0
