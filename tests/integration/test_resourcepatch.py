@@ -85,8 +85,8 @@ async def test_resume_applies_only_when_the_spec_changed_meanwhile(start_operato
         await env.wait_status("resourcepatches", "team-a", "same", phase="Applied")
         await env.wait_status("resourcepatches", "team-a", "changed", phase="Applied")
     # the operator is down: one spec changes meanwhile
+    env.hl.clear_requests()  # before the restart: whatever resume sends must be counted
     async with start_operator() as env:
-        env.hl.clear_requests()
         await env.patch_spec("resourcepatches", "team-a", "changed", {"patch": {"spec": {"replicas": 6}}})
         await wait_until(lambda: replicas(env) == 6, within=10, message="the changed spec applied")
         await env.wait_status("resourcepatches", "team-a", "changed", phase="Applied", observedGeneration=2)
@@ -158,8 +158,8 @@ async def test_an_outcome_missing_from_the_status_is_recovered_on_restart(start_
         await api.patch("headlamp-operator.dev", "v1alpha1", "resourcepatches", "team-a", "lost",
                         {"status": {"kopf": {"last-handled-configuration": json.dumps({"spec": spec})}}},
                         subresource="status")
+    env.hl.clear_requests()  # before the restart: whatever resume sends must be counted
     async with start_operator() as env:
-        env.hl.clear_requests()
         await env.wait_status("resourcepatches", "team-a", "lost", phase="Applied")
         assert replicas(env) == 8
         assert len(env.hl.requests_for(method="PATCH")) == 1  # only the one whose outcome was missing
