@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
+from headlamp_operator.testing import scenery
+
 GROUP, VERSION = "headlamp-operator.dev", "v1alpha1"
 CLUSTER = "bench"
 NAMESPACES = tuple(f"bench-{i}" for i in range(10))  # resources are spread over these namespaces
@@ -92,15 +94,9 @@ def body(item: Item, *, credentials: Credentials) -> dict[str, Any]:
 
 
 def seed_headlamp(hl: Any) -> Any:
-    """The cluster behind the Headlamp emulator, as tests/integration/conftest.py seeds it, plus the
-    Deployments the ResourcePatches scale."""
-    cluster = hl.add_cluster(CLUSTER)
-    cluster.add_service("monitoring", "grafana", selector={"app": "grafana"},
-                        ports=[{"name": "http", "port": 80, "targetPort": "web"}])
-    for name in ("grafana-0", "grafana-1"):
-        cluster.add_pod("monitoring", name, labels={"app": "grafana"}, ports=[{"name": "web", "containerPort": 3000}])
-    cluster.add_pod("monitoring", "redis-0", labels={"app": "redis"}, ports=[{"containerPort": 6379}])
-    cluster.add_deployment("shop", "web", replicas=1)
+    """The cluster behind the Headlamp emulator (the tests' and samples' world), plus the Deployments
+    the ResourcePatches scale."""
+    cluster = scenery.seed_cluster(hl, CLUSTER)
     for i in range(DEPLOYMENTS):
         cluster.add_deployment("shop", f"web-{i}", replicas=1)
     return cluster

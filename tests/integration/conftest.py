@@ -15,6 +15,7 @@ import yaml
 from headlamp_operator import runner
 from headlamp_operator.handlers.runtime import Runtime
 from headlamp_operator.settings import BackendSettings, ReconcileSettings, Settings, WebhookSettings
+from headlamp_operator.testing import scenery
 from headlamp_operator.testing.headlamp import HeadlampEmulator
 from headlamp_operator.testing.kopf_harness import OperatorHarness, kopf_operator, wait_until
 from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator
@@ -29,13 +30,7 @@ SYNC = 1.0  # seconds between health checks in these tests
 
 def seed(hl: HeadlampEmulator) -> None:
     """The cluster 'prod' behind the Headlamp emulator: a service with two pods, a pod, a deployment."""
-    cluster = hl.add_cluster("prod")
-    cluster.add_service("monitoring", "grafana", selector={"app": "grafana"},
-                        ports=[{"name": "http", "port": 80, "targetPort": "web"}])
-    for name in ("grafana-0", "grafana-1"):
-        cluster.add_pod("monitoring", name, labels={"app": "grafana"}, ports=[{"name": "web", "containerPort": 3000}])
-    cluster.add_pod("monitoring", "redis-0", labels={"app": "redis"}, ports=[{"containerPort": 6379}])
-    cluster.add_deployment("shop", "web", replicas=1)
+    scenery.seed_cluster(hl, "prod")
 
 
 @dataclasses.dataclass

@@ -12,9 +12,9 @@ CLUSTER = "sandbox"
 UI_FORWARD_ID = "grafana-started-in-ui"
 
 
-async def seed_sandbox(hl: HeadlampEmulator) -> KubeCluster:
-    """Add cluster ``sandbox`` with its objects and the UI-started forward."""
-    cluster = hl.add_cluster(CLUSTER)
+def seed_cluster(hl: HeadlampEmulator, name: str) -> KubeCluster:
+    """Add a cluster with the objects the samples, the tests and the benchmark forward to and patch."""
+    cluster = hl.add_cluster(name)
     cluster.add_deployment("shop", "web", replicas=1)
     cluster.add_service("monitoring", "grafana", selector={"app": "grafana"},
                         ports=[{"name": "http", "port": 80, "targetPort": "web"}])
@@ -23,6 +23,12 @@ async def seed_sandbox(hl: HeadlampEmulator) -> KubeCluster:
                         ports=[{"name": "web", "containerPort": 3000}])
     cluster.add_pod("monitoring", "redis-0", labels={"app": "redis"},
                     ports=[{"name": "redis", "containerPort": 6379}])
+    return cluster
+
+
+async def seed_sandbox(hl: HeadlampEmulator) -> KubeCluster:
+    """Add cluster ``sandbox`` with its objects and the UI-started forward."""
+    cluster = seed_cluster(hl, CLUSTER)
     request = {"id": UI_FORWARD_ID, "namespace": "monitoring", "pod": "grafana-0", "service": "grafana",
                "serviceNamespace": "monitoring", "targetPort": "3000", "port": "", "address": ""}
     await hl.table.start((CLUSTER, None), request, backing=cluster, token=None, start_delay=0.0, ready_timeout=1.0)
