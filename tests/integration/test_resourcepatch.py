@@ -165,8 +165,11 @@ async def test_an_outcome_missing_from_the_status_is_recovered_on_restart(start_
         assert len(env.hl.requests_for(method="PATCH")) == 1  # only the one whose outcome was missing
 
 
-async def test_deleted_resources_leave_the_phase_gauge(env: Env) -> None:
+async def test_deleted_resources_leave_the_phase_gauge(env: Env, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
     from headlamp_operator import metrics
+    caplog.set_level(logging.INFO, logger="kopf")
     await env.create("resourcepatches", "team-a", "counted", {"cluster": "prod", "target": TARGET,
                                                              "patch": {"spec": {"replicas": 2}}, "credentials": CREDS})
     status = await env.wait_status("resourcepatches", "team-a", "counted", phase="Applied")
@@ -175,6 +178,9 @@ async def test_deleted_resources_leave_the_phase_gauge(env: Env) -> None:
     await env.delete("resourcepatches", "team-a", "counted")
     await wait_until(lambda: uid not in metrics._phases, within=5, message="the gauge forgot it")
     del status
+    # the bookkeeping runs (and logs) for the deletion only, not for every watch event
+    assert [r.getMessage() for r in caplog.records if "forget-" in r.getMessage()] == [
+        "Handler 'forget-resourcepatches' succeeded."]
 
 
 async def test_any_permanent_failure_is_retried_when_its_secret_changes(env: Env) -> None:

@@ -76,15 +76,17 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
             await runtime.backend.close()
             runtime.backend = None
 
+    def deleted(type: str, **_: Any) -> bool:
+        return type == "DELETED"  # the filter keeps kopf from calling (and logging) it for every event
+
     for plural in (portforwards.PLURAL, resourcepatches.PLURAL):
-        @kopf.on.event(rt.GROUP, rt.VERSION, plural, registry=registry, id=f"forget-{plural}")
-        async def forget(type: str, body: kopf.Body, **_: Any) -> None:
+        @kopf.on.event(rt.GROUP, rt.VERSION, plural, registry=registry, id=f"forget-{plural}", when=deleted)
+        async def forget(body: kopf.Body, **_: Any) -> None:
             """A deleted resource leaves nothing behind: not in the phase gauge, not in memory."""
-            if type == "DELETED":
-                uid = str(body["metadata"]["uid"])
-                metrics.phase(str(body.get("kind") or ""), uid, None)
-                runtime.blocked.pop(uid, None)
-                runtime.healing.pop(uid, None)
+            uid = str(body["metadata"]["uid"])
+            metrics.phase(str(body.get("kind") or ""), uid, None)
+            runtime.blocked.pop(uid, None)
+            runtime.healing.pop(uid, None)
 
     if runtime.settings.webhook.port is not None:  # kopf refuses validation handlers without a server
         admission.register(registry, runtime)
