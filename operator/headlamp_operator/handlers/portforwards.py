@@ -42,7 +42,8 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     rt.conclude(result)
 
 
-async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger | kopf.Logger) -> None:
+async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger | kopf.Logger, *,
+                  retry: int = 0) -> None:
     """Deletion: stop, delete or orphan the forward; give up after the finalizer timeout."""
     spec = body.get("spec") or {}
     policy = spec.get("deletionPolicy") or "Delete"
@@ -61,8 +62,8 @@ async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger |
         since = status_module.parse_timestamp(body["metadata"].get("deletionTimestamp"))
         waited = (status_module.now() - since).total_seconds() if since else 0.0
         if e.transient and waited < runtime.settings.reconcile.finalizer_timeout:
-            attempt = int(waited // 2) if waited else 0
-            delay = outcomes.backoff(min(attempt, 8), minimum=runtime.settings.reconcile.backoff_min,
+            # capped at a minute: a deletion should notice a returning backend soon
+            delay = outcomes.backoff(retry, minimum=runtime.settings.reconcile.backoff_min,
                                      maximum=min(runtime.settings.reconcile.backoff_max, 60.0),
                                      retry_after=e.retry_after)
             raise kopf.TemporaryError(f"releasing forward {ctx.id}: {e}", delay=delay) from None
@@ -157,8 +158,8 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
         await reconcile(runtime, body, patch, retry)
 
     @kopf.on.delete(*resource, registry=registry, id="release")
-    async def pf_release(body: kopf.Body, logger: kopf.Logger, **_: Any) -> None:
-        await release(runtime, body, logger)
+    async def pf_release(body: kopf.Body, logger: kopf.Logger, retry: int, **_: Any) -> None:
+        await release(runtime, body, logger, retry=retry)
 
     @kopf.timer(*resource, registry=registry, id="sync", interval=interval, initial_delay=interval,
                 idle=None)
