@@ -10,7 +10,7 @@ import kopf
 from headlamp_operator import status as status_module
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.headlamp import errors
-from headlamp_operator.reconciling import credentials, outcomes, portforward, validation
+from headlamp_operator.reconciling import outcomes, portforward, validation
 from headlamp_operator.reconciling.outcomes import Result
 from headlamp_operator.status import Outcome
 
@@ -19,13 +19,9 @@ PLURAL = "portforwards"
 
 async def _context(runtime: rt.Runtime, body: kopf.Body) -> portforward.Context | Result:
     spec = body.get("spec") or {}
-    problems = validation.portforward_problems(spec)
-    if problems:
-        return outcomes.invalid("InvalidSpec", "; ".join(problems))
-    try:
-        loaded = await rt.load_credentials(runtime, body)
-    except credentials.CredentialsError as e:
-        return outcomes.invalid("InvalidCredentials", str(e))
+    loaded = await rt.prepare(runtime, body, validation.portforward_problems(spec))
+    if isinstance(loaded, Result):
+        return loaded
     return portforward.Context(backend=runtime.open_backend, settings=runtime.settings.reconcile, spec=spec,
                                namespace=body["metadata"]["namespace"], uid=body["metadata"]["uid"],
                                credentials=loaded.credentials, resolutions=runtime.resolutions,

@@ -14,7 +14,7 @@ import kopf
 
 from headlamp_operator import status as status_module
 from headlamp_operator.handlers import runtime as rt
-from headlamp_operator.reconciling import credentials, outcomes, resourcepatch, validation
+from headlamp_operator.reconciling import resourcepatch, validation
 from headlamp_operator.reconciling.outcomes import Result
 
 PLURAL = "resourcepatches"
@@ -23,12 +23,9 @@ PLURAL = "resourcepatches"
 async def _apply(runtime: rt.Runtime, body: kopf.Body, *, attempt: int) -> Result:
     spec = body.get("spec") or {}
     problems = validation.resourcepatch_problems(spec, min_reapply=runtime.settings.reconcile.min_reapply_interval)
-    if problems:
-        return outcomes.invalid("InvalidSpec", "; ".join(problems))
-    try:
-        loaded = await rt.load_credentials(runtime, body)
-    except credentials.CredentialsError as e:
-        return outcomes.invalid("InvalidCredentials", str(e))
+    loaded = await rt.prepare(runtime, body, problems)
+    if isinstance(loaded, Result):
+        return loaded
     ctx = resourcepatch.Context(backend=runtime.open_backend, settings=runtime.settings.reconcile, spec=spec,
                                 namespace=body["metadata"]["namespace"], credentials=loaded.credentials)
     return await resourcepatch.apply(ctx, attempt=attempt)

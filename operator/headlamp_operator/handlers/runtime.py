@@ -10,7 +10,7 @@ import kopf
 from headlamp_operator import metrics
 from headlamp_operator import status as status_module
 from headlamp_operator.headlamp.client import Backend
-from headlamp_operator.reconciling import credentials, targets
+from headlamp_operator.reconciling import credentials, outcomes, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.reconciling.outcomes import Result
 from headlamp_operator.settings import Settings
@@ -99,6 +99,16 @@ async def load_credentials(runtime: Runtime, body: kopf.Body) -> credentials.Loa
     return await credentials.load(spec, namespace=namespace, read_secret=runtime.read_secret,
                                   allow_anonymous=runtime.settings.reconcile.allow_anonymous,
                                   user_id=runtime.settings.backend.user_id)
+
+
+async def prepare(runtime: Runtime, body: kopf.Body, problems: list[str]) -> credentials.Loaded | Result:
+    """Before any request: the spec's problems fail it (InvalidSpec), else its credentials are loaded."""
+    if problems:
+        return outcomes.invalid("InvalidSpec", "; ".join(problems))
+    try:
+        return await load_credentials(runtime, body)
+    except credentials.CredentialsError as e:
+        return outcomes.invalid("InvalidCredentials", str(e))
 
 
 async def remember(runtime: Runtime, body: kopf.Body, result: Result) -> None:
