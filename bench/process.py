@@ -14,7 +14,7 @@ from typing import IO
 
 from bench import workload
 from bench.world import World
-from headlamp_operator.testing.process import free_port, live, operator_command, stop
+from headlamp_operator.testing.process import OperatorProcess, free_port, live, operator_command, stop
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -48,20 +48,10 @@ def memory(pid: int) -> dict[str, float]:
 
 
 @dataclasses.dataclass
-class Operator:
-    """A running ``headlamp-operator run`` process."""
+class Operator(OperatorProcess):
+    """A running ``headlamp-operator run`` process, with the /proc figures the benchmark reports."""
 
-    process: subprocess.Popen[bytes]
-    liveness: str
-    log_path: pathlib.Path
-    env: Mapping[str, str]
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
+    env: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def cpu(self) -> float:
         return cpu_seconds(self.pid)
@@ -70,16 +60,7 @@ class Operator:
         return memory(self.pid)
 
     def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
+        return "\n".join(self.log().splitlines()[-lines:])
 
 
 async def wait_ready(op: Operator, world: World, *, within: float) -> float:

@@ -63,7 +63,7 @@ async def operator_burst(n: int, options: Options, workdir: pathlib.Path, say: S
         say(f"  operator ready (pid {op.pid}); creating {len(items)} resources, {options.concurrency} at a time")
         result = await burst.run_burst(w, op, items, concurrency=options.concurrency, credentials=options.credentials,
                                        timeout=options.burst_timeout(len(items)), say=say)
-        result["operator_log"] = _log_summary(op.log_text())
+        result["operator_log"] = _log_summary(op.log())
         _keep_log(op, options)
     return result
 
@@ -107,7 +107,7 @@ def _children_cpu() -> float:
 def _keep_log(op: process.Operator, options: Options) -> None:
     if options.keep_logs is not None:
         options.keep_logs.mkdir(parents=True, exist_ok=True)
-        (options.keep_logs / op.log_path.name).write_text(op.log_text())
+        (options.keep_logs / op.log_path.name).write_text(op.log())
 
 
 async def idle_phase(options: Options, workdir: pathlib.Path, say: Say) -> dict[str, Any]:
@@ -154,7 +154,7 @@ async def idle_phase(options: Options, workdir: pathlib.Path, say: Say) -> dict[
             "operator": {"cpu_seconds_total": op.cpu(), **op.memory()},
             "creation": {key: created[key] for key in ("seconds_to_all_ready", "throughput", "latency")},
         }
-        result["operator_log"] = _log_summary(op.log_text())
+        result["operator_log"] = _log_summary(op.log())
         _keep_log(op, options)
     return result
 
