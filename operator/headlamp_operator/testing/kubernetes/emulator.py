@@ -16,6 +16,7 @@ from kmock._internal.apps import KMockError
 from kmock._internal.rendering import Response, StreamingError  # not re-exported by kmock
 
 from headlamp_operator.testing.kubernetes import patches, registration
+from headlamp_operator.testing.kubernetes.dispatch import Dispatcher
 from headlamp_operator.testing.kubernetes.parsing import parse_request
 from headlamp_operator.testing.kubernetes.selectors import Matcher, SelectorError, parse_selectors
 from headlamp_operator.testing.kubernetes.store import NAMESPACES, ClusterState, WatchEvent, api_error
@@ -41,12 +42,14 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
     _watch_transports: set[asyncio.Transport] = attrs.field(factory=set, init=False)
     answered: list[kmock.Request] = attrs.field(factory=list, init=False)  # every answered request, in order
     _crd_resources: dict[str, set[kmock.resource]] = attrs.field(factory=dict, init=False)
+    _dispatcher: Dispatcher = attrs.field(factory=Dispatcher, init=False)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         self._state = ClusterState(self._objects, self._resources, history_limit=self.history_limit)
         self._state.hooks.append(self._on_change)
         self.fallback[kmock.method.PUT] << self._serve_replace
+        self._dispatcher.seal(self._payloads)
         self.register_builtin()
 
     # -- public helpers for tests and the sandbox --------------------------------------------
@@ -156,7 +159,7 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
         if request.resource is not None and (request.action in _WRITES or is_put):
             self._results[request] = self._write(request)
         try:
-            return await super(kmock.KubernetesEmulator, self)._handle(request)
+            return await self._dispatcher.handle(request, self._payloads)
         finally:
             self._results.pop(request, None)
 
