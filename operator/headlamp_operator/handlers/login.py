@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 import kopf
-from kubernetes import client
 
 
 def register(registry: kopf.OperatorRegistry) -> None:
@@ -12,8 +11,4 @@ def register(registry: kopf.OperatorRegistry) -> None:
 
     @kopf.on.login(registry=registry)
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
-        info = kopf.login_via_client(**kwargs)
-        # The Secret reader's CoreV1Api imports hundreds of pydantic models: about a second of CPU.
-        # Paid here, before kopf watches anything, it does not stall the first burst of reconciles.
-        client.CoreV1Api  # noqa: B018
-        return info
+        return kopf.login_via_client(**kwargs)
