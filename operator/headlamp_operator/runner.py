@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+import logging
 import random
 from collections.abc import Sequence
 
@@ -12,6 +13,10 @@ import kopf
 from headlamp_operator.handlers import login, registration, secrets
 from headlamp_operator.handlers.runtime import Runtime
 from headlamp_operator.settings import Settings
+
+logger = logging.getLogger("headlamp_operator")
+
+PEERING_NAME = "default"  # the ClusterKopfPeering (cluster-wide) or KopfPeering (per namespace) in manifests/
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -41,6 +46,11 @@ async def operate(settings: Settings, options: RunOptions, *, stop_flag: asyncio
                   ready_flag: asyncio.Event | None = None) -> None:
     """Run the operator until cancelled or ``stop_flag`` is set."""
     registry, _ = build_registry(settings)
+    if not options.standalone:
+        where = "ClusterKopfPeering" if options.clusterwide else "KopfPeering of each namespace served"
+        logger.info("Peering: this replica acts only once it has read the %s %r (manifests/peering.yaml) and "
+                    "found no live replica of a higher priority; while that object is missing it waits. "
+                    "A single replica may run with --standalone instead.", where, PEERING_NAME)
     if options.metrics_port is not None:
         from headlamp_operator import metrics
         metrics.serve(options.metrics_port)
@@ -49,6 +59,10 @@ async def operate(settings: Settings, options: RunOptions, *, stop_flag: asyncio
         clusterwide=options.clusterwide,
         namespaces=list(options.namespaces),
         standalone=options.standalone,
+        # Mandatory peering: a replica starts paused and acts only once it has read the peering
+        # object and found no live peer above it. (kopf's default, auto-detection, starts active, so
+        # a replica starting beside an active one acted too until it saw that peer.)
+        peering_name=None if options.standalone else PEERING_NAME,
         priority=options.priority if options.priority is not None else random.randint(1, 1_000_000),  # noqa: S311
         liveness_endpoint=options.liveness,
         stop_flag=stop_flag,

@@ -106,6 +106,8 @@ async def test_two_replicas_one_active_and_takeover_after_sigkill(
                     kubeconfig=kubeconfig, headlamp_url=str(hl.url), workdir=tmp_path, name=name,
                     args=("--all-namespaces", "--peering-lifetime", "3", "--metrics-port", str(metrics[name])),
                     env={**ENV, "HEADLAMP_BACKSTAGE_TOKEN": f"replica-{name}"}, ready=lambda: watching(emulator)))
+            # No waiting for the peering to settle: a replica starts paused (mandatory peering), so
+            # the one that started second never acts on a resource created right away.
             await api.create(GROUP, VERSION, "resourcepatches", "team-a", body("ResourcePatch", "first", RP))
             await wait_until(lambda: phases(emulator, "resourcepatches")["Applied"] == 1, within=30,
                              message="the first patch applied")
