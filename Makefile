@@ -33,7 +33,7 @@ bench: $(STAMP)  ## the benchmark: figures printed and written to bench/results.
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff, mypy --strict, import-linter layering
-	$(BIN)/ruff check operator tests
+	$(BIN)/ruff check operator tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

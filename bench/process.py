@@ -8,12 +8,13 @@ import os
 import pathlib
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import IO
 
 from bench import workload
-from bench.world import World
+from bench.world import ROOT, World
 from headlamp_operator.testing.process import OperatorProcess, free_port, live, operator_command, stop
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -87,8 +88,11 @@ async def wait_ready(op: Operator, world: World, *, within: float) -> float:
 @contextlib.asynccontextmanager
 async def operator(world: World, workdir: pathlib.Path, *, credentials: workload.Credentials,
                    sync_interval: float, name: str, startup_timeout: float = 60.0,
-                   extra_env: Mapping[str, str] | None = None) -> AsyncIterator[Operator]:
-    """``headlamp-operator run --standalone --all-namespaces`` against the world; killed on exit, always."""
+                   extra_env: Mapping[str, str] | None = None,
+                   kopf_module: str | None = None) -> AsyncIterator[Operator]:
+    """``headlamp-operator run --standalone --all-namespaces`` against the world; killed on exit, always.
+
+    With ``kopf_module``, plain ``kopf run`` of that module instead (the kopf floor)."""
     port = free_port()
     liveness = f"http://127.0.0.1:{port}/healthz"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("HEADLAMP_", "KUBECONFIG"))}
@@ -100,10 +104,15 @@ async def operator(world: World, workdir: pathlib.Path, *, credentials: workload
         "PYTHONUNBUFFERED": "1",
     })
     env.pop("KUBERNETES_SERVICE_HOST", None)  # never the in-cluster login, even inside a pod
+    if kopf_module is not None:  # importable from the repository's root, wherever the bench was started
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.update(extra_env or {})
     log_path = workdir / f"operator-{name}.log"
     log: IO[bytes] = log_path.open("wb")
-    command = [*operator_command(), "run", "--standalone", "--all-namespaces", "--liveness", liveness]
+    command = [*operator_command(), "run", "--standalone", "--all-namespaces", "--liveness", liveness] \
+        if kopf_module is None else \
+        [sys.executable, "-m", "kopf", "run", "--standalone", "--all-namespaces", "--liveness", liveness,
+         "-m", kopf_module]
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603, ASYNC220
                                stdin=subprocess.DEVNULL, start_new_session=True,
                                preexec_fn=_die_with_parent)

@@ -87,7 +87,12 @@ def table(results: dict[str, Any]) -> str:
     row("  of which creating (bench POSTs)", lambda e: _fmt(e["operator"]["creation_seconds"], ".2f", " s"))
     row("throughput operator", lambda e: _fmt(e["operator"]["throughput"], ".1f", " res/s"))
     row("throughput floor", lambda e: _fmt(e["floor"]["throughput"], ".1f", " res/s"))
+    row("throughput reacting floor", lambda e: _fmt(e["reacting_floor"]["throughput"], ".1f", " res/s"))
+    row("throughput kopf floor", lambda e: _fmt(e["kopf_floor"]["throughput"], ".1f", " res/s"))
     row("ratio operator / floor", lambda e: _fmt(e["ratio"]))
+    row("ratio operator / reacting floor", lambda e: _fmt(e["ratio_reacting"]))
+    row("ratio operator / kopf floor", lambda e: _fmt(e["ratio_kopf"]))
+    row("ratio kopf floor / reacting floor", lambda e: _fmt(e["kopf_ratio_reacting"]))
     row("apply->Ready p50", lambda e: _fmt(e["operator"]["latency"]["p50"], ".2f", " s"))
     row("apply->Ready p95", lambda e: _fmt(e["operator"]["latency"]["p95"], ".2f", " s"))
     row("apply->Ready p99", lambda e: _fmt(e["operator"]["latency"]["p99"], ".2f", " s"))
@@ -102,8 +107,14 @@ def table(results: dict[str, Any]) -> str:
     row("operator peak RSS (VmHWM)", lambda e: _fmt(e["operator"]["operator"]["VmHWM"], ".0f", " MB"))
     row("operator CPU during burst", lambda e: _fmt(e["operator"]["operator"]["cpu_seconds_burst"], ".1f", " s"))
     row("emulators' CPU (bench process)", lambda e: _fmt(e["operator"]["emulators_cpu_seconds"], ".1f", " s"))
-    row("floor: emulators' / script CPU", lambda e: f"{_fmt(e['floor']['emulators_cpu_seconds'], '.1f')}"
-                                                   f" / {_fmt(e['floor']['floor_process_cpu_seconds'], '.1f', ' s')}")
+
+    def cpu_pair(floor: dict[str, Any]) -> str:
+        emulators, script = floor["emulators_cpu_seconds"], floor["floor_process_cpu_seconds"]
+        return f"{_fmt(emulators, '.1f')} / {_fmt(script, '.1f', ' s')}"
+
+    row("floor: emulators' / script CPU", lambda e: cpu_pair(e["floor"]))
+    row("reacting floor: emulators' / script", lambda e: cpu_pair(e["reacting_floor"]))
+    row("kopf floor: CPU during burst", lambda e: _fmt(e["kopf_floor"]["operator"]["cpu_seconds_burst"], ".1f", " s"))
     row("PF restarted by health check", lambda e: str(e["operator"]["final"]["restarted_by_health_check"]))
     row("operator log errors/warnings", lambda e: f"{e['operator']['operator_log']['errors']}/"
                                                   f"{e['operator']['operator_log']['warnings']}")
@@ -135,7 +146,7 @@ def write_json(results: dict[str, Any], path: pathlib.Path) -> None:
 
 
 def plot(results: dict[str, Any], path: pathlib.Path) -> bool:
-    """Throughput bars (operator vs floor at N and 4N) and the apply->Ready latency distribution."""
+    """Throughput bars (operator and the three floors at N and 4N) and the apply->Ready latency distribution."""
     try:
         import matplotlib
     except ImportError:
@@ -146,35 +157,41 @@ def plot(results: dict[str, Any], path: pathlib.Path) -> bool:
     sizes = list(results["sizes"].items())
     fig, (bars, dist) = plt.subplots(1, 2, figsize=(13, 5))
     labels = [f"N={size}\n({entry['operator']['resources']} resources)" for size, entry in sizes]
-    width = 0.38
     xs = range(len(sizes))
-    operator = [entry["operator"].get("throughput") or 0 for _, entry in sizes]
-    floor = [(entry.get("floor") or {}).get("throughput") or 0 for _, entry in sizes]
-    b1 = bars.bar([x - width / 2 for x in xs], operator, width, label="operator", color="#3b75af")
-    b2 = bars.bar([x + width / 2 for x in xs], floor, width, label="floor (unavoidable calls only)", color="#999999")
-    for rects, values in ((b1, operator), (b2, floor)):
-        for rect, value in zip(rects, values, strict=True):
+    series = [("operator", "operator", "#3b75af"),
+              ("kopf_floor", "kopf floor (kopf making only the floor's calls)", "#7fa7cf"),
+              ("reacting_floor", "reacting floor (the same burst, watched)", "#bbbbbb"),
+              ("floor", "floor (resources pre-created)", "#777777")]
+    width = 0.8 / len(series)
+    values: dict[str, list[float]] = {}
+    for i, (key, label, color) in enumerate(series):
+        values[key] = [(entry.get(key) or {}).get("throughput") or 0 for _, entry in sizes]
+        offset = (i - (len(series) - 1) / 2) * width
+        rects = bars.bar([x + offset for x in xs], values[key], width, label=label, color=color)
+        for rect, value in zip(rects, values[key], strict=True):
             bars.annotate(f"{value:.0f}", (rect.get_x() + rect.get_width() / 2, rect.get_height()),
-                          ha="center", va="bottom", fontsize=9)
+                          ha="center", va="bottom", fontsize=8)
     for x, (_, entry) in zip(xs, sizes, strict=True):
         if entry.get("ratio") is not None:
-            bars.annotate(f"ratio {entry['ratio']:.2f}", (x, max(operator[x], floor[x]) * 1.12), ha="center",
-                          fontsize=10, fontweight="bold")
+            text = f"ratio {entry['ratio']:.2f} (reacting {_fmt(entry.get('ratio_reacting'))})"
+            bars.annotate(text, (x, max(v[x] for v in values.values()) * 1.12), ha="center", fontsize=10,
+                          fontweight="bold")
     bars.set_xticks(list(xs), labels)
     bars.set_ylabel("resources / s (until all Ready)")
     bars.set_title("Throughput: operator vs floor (target ratio >= 0.5)")
-    top = max([*operator, *floor, 1])
+    top = max([1.0, *(v for vs in values.values() for v in vs)])
     bars.set_ylim(0, top * 1.3)
-    bars.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+    bars.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False, fontsize=8)
 
     colors = ["#3b75af", "#e1812c", "#3a923a", "#c03d3e"]
     for i, (size, entry) in enumerate(sizes):
-        values = sorted(entry["operator"]["latencies"]["PortForward"] + entry["operator"]["latencies"]["ResourcePatch"])
-        if not values:
+        latencies = sorted(entry["operator"]["latencies"]["PortForward"] +
+                           entry["operator"]["latencies"]["ResourcePatch"])
+        if not latencies:
             continue
-        ys = [(k + 1) / len(values) for k in range(len(values))]
+        ys = [(k + 1) / len(latencies) for k in range(len(latencies))]
         p99 = entry["operator"]["latency"]["p99"]
-        dist.plot(values, ys, color=colors[i % len(colors)], label=f"N={size}: p99 {p99:.2f} s")
+        dist.plot(latencies, ys, color=colors[i % len(colors)], label=f"N={size}: p99 {p99:.2f} s")
     dist.axvline(5.0, color="red", linestyle="--", linewidth=1, label="target p99 < 5 s (at N)")
     dist.axhline(0.99, color="grey", linestyle=":", linewidth=1)
     dist.set_xlabel("apply -> Ready (s): creation to the status write with Ready=True")

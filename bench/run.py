@@ -68,6 +68,20 @@ async def operator_burst(n: int, options: Options, workdir: pathlib.Path, say: S
     return result
 
 
+async def kopf_floor_burst(n: int, options: Options, workdir: pathlib.Path, say: Say) -> dict[str, Any]:
+    """The same burst against a kopf operator that does only the floor's work (bench/kopf_floor.py)."""
+    items = workload.items(n)
+    async with world(workdir, credentials=options.credentials) as w, \
+            process.operator(w, workdir, credentials=options.credentials, sync_interval=BURST_SYNC_INTERVAL,
+                             name=f"kopf-floor-{n}", startup_timeout=options.startup_timeout,
+                             kopf_module="bench.kopf_floor") as op:
+        result = await burst.run_burst(w, op, items, concurrency=options.concurrency, credentials=options.credentials,
+                                       timeout=options.burst_timeout(len(items)), say=say)
+        result["operator_log"] = _log_summary(op.log())
+        _keep_log(op, options)
+    return result
+
+
 async def floor_burst(n: int, options: Options, workdir: pathlib.Path) -> dict[str, Any]:
     """Fresh emulators holding the resources; the floor script as its own process."""
     items = workload.items(n)
@@ -94,6 +108,40 @@ async def floor_burst(n: int, options: Options, workdir: pathlib.Path) -> dict[s
         result["headlamp_requests"] = classify_headlamp(w.hl.requests[hl_mark:])
         ready = sum(1 for item in items if item.key in w.tracker.ready)
         result["all_ready"] = ready == len(items)
+    return result
+
+
+async def reacting_floor_burst(n: int, options: Options, workdir: pathlib.Path, say: Say) -> dict[str, Any]:
+    """The floor that meets the operator's burst: fresh emulators, ``bench.floor --react`` watching,
+    the same creation burst, measured by the same code (first creation POST to last Ready write)."""
+    items = workload.items(n)
+    async with world(workdir, credentials=options.credentials) as w:
+        children_before = _children_cpu()
+        command = [sys.executable, "-m", "bench.floor", "--react", "--kube", w.kube_url, "--headlamp", w.hl_url,
+                   "--n", str(n), "--concurrency", str(options.concurrency)]
+        child = await asyncio.create_subprocess_exec(*command, cwd=str(ROOT), stdout=asyncio.subprocess.PIPE,
+                                                     stderr=asyncio.subprocess.PIPE)
+        outcome = asyncio.ensure_future(child.communicate())
+        try:
+            deadline = time.monotonic() + options.startup_timeout
+            while not all(w.kube.watching(workload.GROUP, workload.VERSION, plural, None)
+                          for plural in workload.PLURALS.values()):
+                if outcome.done() or time.monotonic() > deadline:
+                    raise RuntimeError("the reacting floor did not start watching")
+                await asyncio.sleep(0.05)
+            result = await burst.run_burst(w, None, items, concurrency=options.concurrency,
+                                           credentials=options.credentials,
+                                           timeout=options.burst_timeout(len(items)), say=say)
+            out, err = await asyncio.wait_for(outcome, timeout=options.burst_timeout(len(items)))
+        finally:
+            if child.returncode is None:
+                child.kill()
+            await asyncio.gather(outcome, return_exceptions=True)
+        if child.returncode != 0:
+            raise RuntimeError(f"the reacting floor failed ({child.returncode}): "
+                               f"{err.decode(errors='replace')[-2000:]}")
+        result["floor_process"] = json.loads(out.decode().strip().splitlines()[-1])
+        result["floor_process_cpu_seconds"] = _children_cpu() - children_before
     return result
 
 
@@ -208,8 +256,17 @@ async def run_all(options: Options, *, say: Say = print) -> dict[str, Any]:
             if options.floor:
                 say(f"[{time.monotonic() - started:6.1f}s] floor: N={n}")
                 entry["floor"] = await floor_burst(n, options, workdir)
-                op_tp, floor_tp = entry["operator"].get("throughput"), entry["floor"].get("throughput")
+                say(f"[{time.monotonic() - started:6.1f}s] reacting floor: N={n} (the same burst, watched)")
+                entry["reacting_floor"] = await reacting_floor_burst(n, options, workdir, say)
+                say(f"[{time.monotonic() - started:6.1f}s] kopf floor: N={n} (kopf making only the floor's calls)")
+                entry["kopf_floor"] = await kopf_floor_burst(n, options, workdir, say)
+                op_tp = entry["operator"].get("throughput")
+                floor_tp, reacting_tp = entry["floor"].get("throughput"), entry["reacting_floor"].get("throughput")
                 entry["ratio"] = (op_tp / floor_tp) if op_tp and floor_tp else None
+                entry["ratio_reacting"] = (op_tp / reacting_tp) if op_tp and reacting_tp else None
+                kopf_tp = entry["kopf_floor"].get("throughput")
+                entry["ratio_kopf"] = (op_tp / kopf_tp) if op_tp and kopf_tp else None
+                entry["kopf_ratio_reacting"] = (kopf_tp / reacting_tp) if kopf_tp and reacting_tp else None
             results["sizes"][str(n)] = entry
         small, large = results["sizes"][str(options.n)], results["sizes"][str(options.n * options.factor)]
         t_small, t_large = small["operator"]["seconds_to_all_ready"], large["operator"]["seconds_to_all_ready"]

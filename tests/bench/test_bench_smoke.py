@@ -30,6 +30,10 @@ async def test_bench_runs_every_phase_and_writes_the_keys(tmp_path: pathlib.Path
         assert set(operator["operator"]) >= {"VmHWM", "cpu_seconds_burst"}
         assert entry["floor"]["all_ready"] and entry["floor"]["error_count"] == 0
         assert entry["ratio"] is not None
+        for floor in ("reacting_floor", "kopf_floor"):  # the same burst, measured as the operator's is
+            assert entry[floor]["all_ready"], entry[floor]["not_ready"]
+        assert entry["reacting_floor"]["floor_process"]["error_count"] == 0
+        assert None not in (entry["ratio_reacting"], entry["ratio_kopf"], entry["kopf_ratio_reacting"])
     assert loaded["idle"]["all_ready"] and "headlamp_per_minute" in loaded["idle"]
     assert len(loaded["targets"]) == 8 and all({"target", "measured", "limit", "holds"} <= set(t)
                                                for t in loaded["targets"])
