@@ -42,22 +42,25 @@ class Dispatcher:
     """Finds and calls the reaction for a request, as ``kmock.RawHandler._handle`` does."""
 
     def __init__(self) -> None:
-        self._snapshot: tuple[Any, ...] = ()
+        self._snapshot: tuple[Any, ...] | None = None  # the reactions the order below was made from
         self._ordered: list[Any] = []
         self._own: tuple[Any, ...] | None = None
+        self._only_own = False
         self._memo: dict[Signature, int] = {}
 
     def seal(self, payloads: Sequence[Any]) -> None:
         """Declare ``payloads`` the emulator's own reactions (call once they are all registered)."""
         self._own = tuple(payloads)
+        self._snapshot = None  # judged again at the next request
 
     def _refresh(self, payloads: Sequence[Any]) -> bool:
         """Re-sort when the reactions changed; whether only the emulator's own reactions exist."""
-        if not _same(payloads, self._snapshot):
+        if self._snapshot is None or not _same(payloads, self._snapshot):
             self._snapshot = tuple(payloads)
             self._ordered = _ordered(self._snapshot)
+            self._only_own = self._own is not None and _same(self._own, self._snapshot)
             self._memo.clear()
-        return self._own is not None and _same(self._own, self._snapshot)
+        return self._only_own
 
     async def handle(self, request: kmock.Request, payloads: Sequence[Any]) -> aiohttp.web.StreamResponse:
         """Answer with the first matching, enabled reaction in priority order (kmock's contract)."""
