@@ -27,7 +27,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import workload
+from bench import burst, workload
 
 MERGE_PATCH = "application/merge-patch+json"
 COLLECTION = f"/apis/{workload.GROUP}/{workload.VERSION}"
@@ -106,7 +106,7 @@ class Floor:
         return {"resources": len(items), "seconds": seconds,
                 "throughput": len(items) / seconds if seconds > 0 else None,
                 "requests": {"headlamp": len(items), "kubernetes": len(items), **extra.pop("requests", {})},
-                "latency": {"p50": _percentile(self.latencies, 50), "p99": _percentile(self.latencies, 99)},
+                "latency": {"p50": burst.percentile(self.latencies, 50), "p99": burst.percentile(self.latencies, 99)},
                 "errors": self.errors[:20], "error_count": len(self.errors), **extra}
 
 
@@ -170,13 +170,6 @@ async def react(kube_url: str, headlamp_url: str, items: Sequence[workload.Item]
         await asyncio.gather(*watchers, return_exceptions=True)
     return floor.result(items, seconds, concurrency=concurrency, requests={"watch_streams": len(watchers),
                                                                            "watch_events": events})
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q / 100.0 * len(ordered) + 0.5) - 1))]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
