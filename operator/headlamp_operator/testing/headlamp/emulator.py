@@ -23,6 +23,7 @@ from .kube import KubeCluster
 from .records import RecordedRequest, go_error, json_response
 from .scaffold import HeadlampScaffold
 from .sessions import ContextKey, SessionStore, clear_cookie_headers, set_cookie_headers, token_from_cookies
+from .upstream import UpstreamCluster
 
 KUBECONFIG_HEADER = "KUBECONFIG"
 USER_ID_HEADER = "X-HEADLAMP-USER-ID"
@@ -34,7 +35,7 @@ class Context:
 
     name: str
     user_id: str | None  # set for dynamic clusters only
-    backing: KubeCluster | None  # the emulated cluster serving its objects; None: unknown / unreachable
+    backing: KubeCluster | UpstreamCluster | None  # who serves its objects; None: unknown / unreachable
     token: str | None = None  # the kubeconfig user's token of a dynamic cluster
     server: str = ""
     dynamic: bool = False
@@ -60,6 +61,7 @@ class HeadlampEmulator(HeadlampScaffold):
         host: str = "127.0.0.1",
         port: int = 0,
         base_path: str = "",
+        monitor_interval: float = 5.0,
     ) -> None:
         super().__init__(backend_token=backend_token, host=host, port=port, base_path=base_path)
         self.session_ttl = session_ttl  # Max-Age of the session cookies
@@ -67,7 +69,9 @@ class HeadlampEmulator(HeadlampScaffold):
         self.ready_timeout = ready_timeout  # seconds to wait for the pod to run (the backend's 30 s)
         self.dynamic_clusters = dynamic_clusters  # honour KUBECONFIG headers
         self.stale_session_status = stale_session_status  # answer cookies of a forgotten session with it
+        self.monitor_interval = monitor_interval  # seconds between pod checks of a real forward (Headlamp's 5 s)
         self.clusters: dict[str, KubeCluster] = {}
+        self.upstreams: dict[str, UpstreamCluster] = {}  # clusters served by a real API server
         self.sessions = SessionStore()
         self.table = ForwardTable(notify=self.notify)
         self.restarts = 0
@@ -81,6 +85,13 @@ class HeadlampEmulator(HeadlampScaffold):
         cluster = self.clusters[name] = KubeCluster(name)
         cluster.listeners.append(self.table.on_change)
         return cluster
+
+    def add_upstream_cluster(self, upstream: UpstreamCluster) -> UpstreamCluster:
+        """Configure a cluster served by a real API server (see :mod:`.upstream`)."""
+        if upstream.name in self.clusters or upstream.name in self.upstreams:
+            raise ValueError(f"Cluster {upstream.name!r} exists already.")
+        self.upstreams[upstream.name] = upstream
+        return upstream
 
     def remove_cluster(self, name: str) -> None:
         """Forget a configured cluster (requests for it then fail as for an unknown cluster)."""
@@ -116,8 +127,10 @@ class HeadlampEmulator(HeadlampScaffold):
         await self.notify()
 
     async def cleanup(self) -> None:
-        """Close the forwards' local listeners when the emulator stops."""
+        """Close the forwards' local listeners (and the real API servers' sessions) when the emulator stops."""
         self.table.forget_all()
+        for upstream in self.upstreams.values():
+            await upstream.close()
 
     # -- routing ----------------------------------------------------------------------------------
 
@@ -152,18 +165,27 @@ class HeadlampEmulator(HeadlampScaffold):
             return go_error(exc.status, exc.message)
         finally:
             await self.notify()
-        return self._proxy(record, context, rest, bearer or cookie_token or context.token)
+        token = bearer or cookie_token or context.token
+        if isinstance(context.backing, UpstreamCluster):
+            prefix = f"{self.base_path}/clusters/{record.raw_path.split('/clusters/', 1)[1].split('/', 1)[0]}"
+            return await context.backing.proxy(
+                method=record.method, raw_path=record.raw_path.removeprefix(prefix), query_string=request.query_string,
+                body=record.body, headers=record.headers, token=token)
+        return self._proxy(record, context, rest, token)
 
     def _context(self, record: RecordedRequest, name: str) -> Context | web.Response:
         encoded = record.headers.get(KUBECONFIG_HEADER)
         if encoded is None or not self.dynamic_clusters:
-            return Context(name=name, user_id=None, backing=self.clusters.get(name))
+            return Context(name=name, user_id=None, backing=self.clusters.get(name) or self.upstreams.get(name))
         try:
             loaded = load_context(encoded, name)
         except KubeconfigError as exc:
             return go_error(400, str(exc))
+        backing: KubeCluster | UpstreamCluster | None = self.clusters.get(loaded.cluster)
+        if backing is None:  # a real API server the backend can reach: one of the configured upstreams' servers
+            backing = next((u for u in self.upstreams.values() if u.server == loaded.server.rstrip("/")), None)
         return Context(name=name, user_id=record.headers.get(USER_ID_HEADER, ""), dynamic=True,
-                       backing=self.clusters.get(loaded.cluster), token=loaded.token, server=loaded.server)
+                       backing=backing, token=loaded.token, server=loaded.server)
 
     def _session_key(self, record: RecordedRequest, name: str) -> ContextKey:
         if self.dynamic_clusters and KUBECONFIG_HEADER in record.headers:
@@ -212,6 +234,12 @@ class HeadlampEmulator(HeadlampScaffold):
             raise ForwardError(500, f'permission check failed: Post "{context.server}/apis/authorization.k8s.io'
                                     '/v1/selfsubjectaccessreviews": dial tcp: connect: connection refused')
         token = cookie_token if cookie_token is not None else context.token  # never the Authorization header
+        if isinstance(context.backing, UpstreamCluster):
+            forward = await self.table.start_upstream(
+                context.key, request, upstream=context.backing, token=token,
+                ready_timeout=self.ready_timeout or 30.0, monitor_interval=self.monitor_interval)
+            echo = {**{name: request[name] for name in ECHOED}, "id": forward.id, "port": forward.port}
+            return json_response(echo)
         forward = await self.table.start(context.key, request, backing=context.backing, token=token,
                                          start_delay=self.start_delay, ready_timeout=self.ready_timeout)
         echo = {**{name: request[name] for name in ECHOED}, "id": forward.id, "port": forward.port}
@@ -245,7 +273,7 @@ class HeadlampEmulator(HeadlampScaffold):
 
     def _proxy(self, record: RecordedRequest, context: Context, rest: list[str], token: str | None) -> web.Response:
         """Serve a Kubernetes API request with the Authorization token, else the cookies', else the kubeconfig's."""
-        if context.backing is None:
+        if not isinstance(context.backing, KubeCluster):
             if context.dynamic:  # Go's ReverseProxy when the API server does not answer
                 return web.Response(status=502)
             return go_error(404, "404 page not found")

@@ -11,6 +11,7 @@ from typing import Any
 
 from .kube import KubeCluster, ObjectKey
 from .sessions import ContextKey
+from .upstream import KubectlForward, UpstreamCluster
 
 FIELDS = ("id", "namespace", "pod", "service", "serviceNamespace", "targetPort", "port", "address")
 ECHOED = FIELDS[:-1]  # the backend echoes the request without its address
@@ -42,8 +43,9 @@ class Forward:
     token: str | None  # the token it was started with (session cookies or kubeconfig), None: backend's own
     status: str = "Running"
     error: str = ""
-    backing: KubeCluster | None = dataclasses.field(default=None, repr=False, compare=False)
-    server: asyncio.Server | None = dataclasses.field(default=None, repr=False, compare=False)
+    backing: KubeCluster | UpstreamCluster | None = dataclasses.field(default=None, repr=False, compare=False)
+    server: asyncio.Server | KubectlForward | None = dataclasses.field(default=None, repr=False, compare=False)
+    monitor: asyncio.Task[None] | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def listing(self) -> dict[str, str]:
         """The entry as ``GET portforward/list`` shows it."""
@@ -61,6 +63,9 @@ class Forward:
         if self.server is not None:
             self.server.close()
             self.server = None
+        if self.monitor is not None and self.monitor is not asyncio.current_task():
+            self.monitor.cancel()
+        self.monitor = None
         self.status = "Stopped"
         if error is not None:
             self.error = error
@@ -123,11 +128,8 @@ class ForwardTable:
         """The forwards of one context, by id."""
         return self.by_context.get(key, {})
 
-    async def start(
-        self, key: ContextKey, request: dict[str, str], *, backing: KubeCluster, token: str | None,
-        start_delay: float, ready_timeout: float,
-    ) -> Forward:
-        """Start a forward as the backend does, or raise the backend's error for it."""
+    def _claim(self, key: ContextKey, request: dict[str, str]) -> str:
+        """The id a start is for, marked as starting; the backend's 409s when it runs or starts already."""
         table = self.by_context.setdefault(key, {})
         fid = request["id"] or str(uuid.uuid4())
         existing = table.get(fid)
@@ -136,6 +138,14 @@ class ForwardTable:
         if (key, fid) in self.starting:
             raise ForwardError(409, "portforward with this ID is already starting")
         self.starting.add((key, fid))
+        return fid
+
+    async def start(
+        self, key: ContextKey, request: dict[str, str], *, backing: KubeCluster, token: str | None,
+        start_delay: float, ready_timeout: float,
+    ) -> Forward:
+        """Start a forward as the backend does, or raise the backend's error for it."""
+        fid = self._claim(key, request)
         generation = self.generation
         try:
             if self.notify is not None:
@@ -159,6 +169,59 @@ class ForwardTable:
                           port=port, address=request["address"], token=token, backing=backing, server=server)
         self.by_context.setdefault(key, {})[fid] = forward
         return forward
+
+    async def start_upstream(
+        self, key: ContextKey, request: dict[str, str], *, upstream: UpstreamCluster, token: str | None,
+        ready_timeout: float, monitor_interval: float,
+    ) -> Forward:
+        """Start a real forward through a real API server (see :mod:`.upstream`), or raise the backend's error."""
+        fid = self._claim(key, request)
+        generation = self.generation
+        try:
+            if self.notify is not None:
+                await self.notify()
+            denial = await upstream.portforward_denial(token, request["namespace"])
+            if denial is not None:
+                raise ForwardError(500, denial)
+            try:
+                async with asyncio.timeout(ready_timeout):
+                    # polling a real API server (a watch would be a second client for one wait)
+                    while await upstream.pod_problem(token, request["namespace"], request["pod"]) is not None:  # noqa: ASYNC110
+                        await asyncio.sleep(min(1.0, monitor_interval))
+                    process = await upstream.start_forward(
+                        token=token, namespace=request["namespace"], pod=request["pod"],
+                        target_port=request["targetPort"], port=request["port"], ready_timeout=ready_timeout)
+            except TimeoutError:
+                raise ForwardError(500, "timeout waiting for portforward to be ready") from None
+            except RuntimeError as exc:  # client-go's ForwardPorts error, as the backend passes it on
+                raise ForwardError(500, str(exc)) from None
+            if generation != self.generation:
+                process.close()
+                raise ForwardError(500, "timeout waiting for portforward to be ready")
+        finally:
+            self.starting.discard((key, fid))
+        forward = Forward(id=fid, cluster=key[0], user_id=key[1], namespace=request["namespace"],
+                          pod=request["pod"], service=request["service"],
+                          service_namespace=request["serviceNamespace"], target_port=request["targetPort"],
+                          port=str(process.port), address=request["address"], token=token, backing=upstream,
+                          server=process)
+        forward.monitor = asyncio.ensure_future(self._watch_upstream(forward, upstream, monitor_interval))
+        self.by_context.setdefault(key, {})[fid] = forward
+        return forward
+
+    @staticmethod
+    async def _watch_upstream(forward: Forward, upstream: UpstreamCluster, interval: float) -> None:
+        """Headlamp's pod monitor for a real forward: Stopped, with the error, once the pod or the stream ends."""
+        while forward.status == "Running":
+            await asyncio.sleep(interval)
+            process = forward.server
+            if isinstance(process, KubectlForward) and not process.running:
+                forward.close(error=process.error())
+                return
+            problem = await upstream.pod_problem(forward.token, forward.namespace, forward.pod)
+            if problem is not None:
+                forward.close(error=f"Pod {forward.namespace}/{forward.pod} check failed: {problem}")
+                return
 
     @staticmethod
     async def _wait_for_pod(backing: KubeCluster, namespace: str, pod: str, *, patience: float) -> None:

@@ -1,0 +1,61 @@
+"""``python -m headlamp_operator.testing.headlamp``: the emulated backend in front of real clusters.
+
+It takes ``headlamp-server``'s own flags, so a test or a person swaps one for the other by the
+command alone::
+
+    python -m headlamp_operator.testing.headlamp -kubeconfig FILE -listen-addr 127.0.0.1 -port 4466 \\
+        [-enable-dynamic-clusters] [-kubectl PATH]
+
+Each context of the kubeconfig becomes a cluster of that name, served by its real API server (see
+:mod:`.upstream`); ``HEADLAMP_BACKEND_TOKEN`` in the environment turns on the backend-token check.
+It prints ``listening on http://HOST:PORT`` once it serves, and runs until SIGTERM or Ctrl-C.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import pathlib
+import shutil
+import signal
+
+from .emulator import HeadlampEmulator
+from .upstream import clusters_from_kubeconfig
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m headlamp_operator.testing.headlamp",
+                                     description="The Headlamp backend emulator, in front of real clusters.")
+    parser.add_argument("-kubeconfig", "--kubeconfig", required=True, type=pathlib.Path,
+                        help="kubeconfig whose contexts become the clusters")
+    parser.add_argument("-listen-addr", "--listen-addr", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("-port", "--port", type=int, default=4466, help="port to listen on (0: a free one)")
+    parser.add_argument("-enable-dynamic-clusters", "--enable-dynamic-clusters", action="store_true",
+                        help="honour KUBECONFIG headers (dynamic clusters)")
+    parser.add_argument("-kubectl", "--kubectl", default=shutil.which("kubectl") or "kubectl",
+                        help="the kubectl that makes the port-forwards (default: the one on PATH)")
+    return parser
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    emulator = HeadlampEmulator(backend_token=os.environ.get("HEADLAMP_BACKEND_TOKEN") or None,
+                                dynamic_clusters=args.enable_dynamic_clusters, host=args.listen_addr, port=args.port,
+                                ready_timeout=30.0)
+    for upstream in clusters_from_kubeconfig(args.kubeconfig, kubectl=args.kubectl):
+        emulator.add_upstream_cluster(upstream)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with emulator:
+        print(f"listening on {emulator.url}", flush=True)
+        await stop.wait()
+
+
+def main() -> None:
+    """Run the emulated backend until SIGTERM or Ctrl-C."""
+    asyncio.run(_serve(_parser().parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""A real Kubernetes API server behind a cluster of the emulated backend, as ``headlamp-server`` has one.
+
+With an :class:`UpstreamCluster` the emulator stops pretending about Kubernetes: proxied API requests
+go to the real API server (Go's ``ReverseProxy`` in Headlamp), the port-forward permission check is a
+real ``SelfSubjectAccessReview``, and a port-forward is a real one, made by ``kubectl port-forward``
+(client-go's ``portforward`` package, as in Headlamp's ``backend/pkg/portforward``), so bytes written
+into the forward's local port reach the pod. What stays emulated is only Headlamp's own bookkeeping
+(the forward cache, its ids and list, cookies): the parts HEADLAMP_CONTRACT.md describes.
+
+The real ``headlamp-server`` cannot be built here (the Go module proxy answers 403 for its module);
+this is what the real-peer suite drives instead, against a real kube-apiserver and kwok.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import dataclasses
+import json
+import os
+import pathlib
+import re
+import ssl
+import tempfile
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+FORWARDING = re.compile(rb"^Forwarding from 127\.0\.0\.1:(\d+) -> ")
+PASSED_HEADERS = ("Accept", "Content-Type", "User-Agent")
+
+
+@dataclasses.dataclass(kw_only=True)
+class KubectlForward:
+    """One ``kubectl port-forward`` process: the forward's listener on 127.0.0.1 and its stream to the pod."""
+
+    process: asyncio.subprocess.Process
+    port: int
+    kubeconfig: pathlib.Path
+    stderr: bytearray = dataclasses.field(default_factory=bytearray)
+    readers: list[asyncio.Task[None]] = dataclasses.field(default_factory=list)  # draining stdout and stderr
+
+    def close(self) -> None:
+        """Close the listener: end the process and remove its kubeconfig."""
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        with contextlib.suppress(OSError):
+            self.kubeconfig.unlink()
+
+    @property
+    def running(self) -> bool:
+        """Whether the process (the listener) still runs."""
+        return self.process.returncode is None
+
+    def error(self) -> str:
+        """What the process said before it ended (its ``error: ...`` line), for the forward's ``error``."""
+        lines = [line.strip() for line in self.stderr.decode(errors="replace").splitlines() if line.strip()]
+        last = lines[-1] if lines else f"port-forward process exited with {self.process.returncode}"
+        return last.removeprefix("error: ").removeprefix("E0000 ")
+
+
+class UpstreamCluster:
+    """A cluster of the emulated backend served by a real API server.
+
+    Args:
+        name: the cluster's name in Headlamp's URLs.
+        server: the API server's URL (``https://127.0.0.1:6443``).
+        ca_data: the PEM of the CA that signed the API server's certificate (None: the system's).
+        token: the backend's own bearer token for it (Headlamp's kubeconfig user), used when a request
+            carries none.
+        kubectl: the ``kubectl`` binary that makes the port-forwards.
+    """
+
+    def __init__(self, name: str, *, server: str, ca_data: bytes | None, token: str | None, kubectl: str) -> None:
+        self.name = name
+        self.server = server.rstrip("/")
+        self.ca_data = ca_data
+        self.token = token
+        self.kubectl = kubectl
+        self._session: aiohttp.ClientSession | None = None
+
+    def _ssl(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.ca_data is not None:
+            context.load_verify_locations(cadata=self.ca_data.decode())
+        return context
+
+    def session(self) -> aiohttp.ClientSession:
+        """The client session to the API server (made on first use, in the running loop)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self._ssl()))
+        return self._session
+
+    async def close(self) -> None:
+        """Close the client session."""
+        if self._session is not None:
+            await self._session.close()
+
+    # -- the Kubernetes API proxy -------------------------------------------------------------------
+
+    async def proxy(self, *, method: str, raw_path: str, query_string: str, body: bytes,
+                    headers: Mapping[str, str], token: str | None) -> web.Response:
+        """Send one Kubernetes API request to the API server and answer with what it answered."""
+        outgoing = {name: headers[name] for name in PASSED_HEADERS if name in headers}
+        bearer = token if token is not None else self.token
+        if bearer is not None:
+            outgoing["Authorization"] = f"Bearer {bearer}"
+        url = self.server + raw_path + (f"?{query_string}" if query_string else "")
+        try:
+            async with self.session().request(method, url, data=body or None, headers=outgoing) as answer:
+                data = await answer.read()
+                passed = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "audit-id")}
+                return web.Response(status=answer.status, body=data, headers=passed)
+        except aiohttp.ClientError:
+            return web.Response(status=502)  # Go's ReverseProxy when the upstream does not answer
+
+    async def _api(self, method: str, path: str, *, token: str | None, body: Any = None) -> tuple[int, Any]:
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        bearer = token if token is not None else self.token
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
+        data = json.dumps(body).encode() if body is not None else None
+        async with self.session().request(method, self.server + path, data=data, headers=headers) as answer:
+            text = await answer.text()
+            try:
+                return answer.status, json.loads(text)
+            except ValueError:
+                return answer.status, {"message": text.strip()}
+
+    async def portforward_denial(self, token: str | None, namespace: str) -> str | None:
+        """Headlamp's permission check: a SelfSubjectAccessReview for ``create pods/portforward``."""
+        review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                  "spec": {"resourceAttributes": {"namespace": namespace, "verb": "create", "resource": "pods",
+                                                  "subresource": "portforward"}}}
+        try:
+            code, answer = await self._api("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                                           token=token, body=review)
+        except aiohttp.ClientError as exc:
+            return f"permission check failed: {exc}"
+        if code >= 400:
+            return f"permission check failed: {answer.get('message', code)}"
+        if not (answer.get("status") or {}).get("allowed"):
+            return "permission check failed: access denied: not allowed to create pods/portforward"
+        return None
+
+    async def pod_problem(self, token: str | None, namespace: str, pod: str) -> str | None:
+        """Why the pod cannot be forwarded to (gone, not Running), or None when it runs."""
+        try:
+            code, answer = await self._api("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}", token=token)
+        except aiohttp.ClientError as exc:
+            return str(exc)
+        if code != 200:
+            return str(answer.get("message", f"status {code}"))
+        phase = (answer.get("status") or {}).get("phase")
+        return None if phase == "Running" else f"pod is not running (phase {phase})"
+
+    # -- port-forwards --------------------------------------------------------------------------------
+
+    def _kubeconfig(self, token: str | None) -> pathlib.Path:
+        cluster: dict[str, Any] = {"server": self.server}
+        if self.ca_data is not None:
+            cluster["certificate-authority-data"] = base64.b64encode(self.ca_data).decode()
+        user = {"token": token} if token else {}
+        document = {"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                    "clusters": [{"name": "c", "cluster": cluster}], "users": [{"name": "u", "user": user}],
+                    "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}
+        fd, name = tempfile.mkstemp(prefix="headlamp-emulator-", suffix=".kubeconfig")
+        with os.fdopen(fd, "w") as file:
+            yaml.safe_dump(document, file)
+        return pathlib.Path(name)
+
+    async def start_forward(self, *, token: str | None, namespace: str, pod: str, target_port: str, port: str,
+                            ready_timeout: float) -> KubectlForward:
+        """Start ``kubectl port-forward`` to the pod; return once it listens (on ``port``, or a free one).
+
+        Raises:
+            ForwardError-shaped ``RuntimeError(message)``: the process failed before it was ready (the
+            message is client-go's error, as Headlamp passes it on), or ``TimeoutError`` after
+            ``ready_timeout`` seconds.
+        """
+        bearer = token if token is not None else self.token
+        kubeconfig = self._kubeconfig(bearer)
+        process = await asyncio.create_subprocess_exec(
+            self.kubectl, "port-forward", f"--kubeconfig={kubeconfig}", "--address=127.0.0.1", "-n", namespace,
+            f"pod/{pod}", f"{port}:{target_port}" if port else f":{target_port}",
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        forward = KubectlForward(process=process, port=0, kubeconfig=kubeconfig)
+        assert process.stdout is not None and process.stderr is not None
+        drain = asyncio.ensure_future(_collect(process.stderr, forward.stderr))
+        forward.readers.append(drain)
+        try:
+            async with asyncio.timeout(ready_timeout):
+                while True:
+                    line = await process.stdout.readline()
+                    if not line:
+                        await process.wait()
+                        await asyncio.wait_for(drain, 1)
+                        raise RuntimeError(forward.error())
+                    if match := FORWARDING.match(line):
+                        forward.port = int(match.group(1))
+                        break
+        except BaseException:
+            forward.close()
+            raise
+        forward.readers.append(asyncio.ensure_future(_collect(process.stdout, bytearray())))
+        return forward
+
+
+async def _collect(stream: asyncio.StreamReader, into: bytearray) -> None:
+    while chunk := await stream.read(4096):
+        into.extend(chunk[-8192:])
+
+
+def clusters_from_kubeconfig(path: pathlib.Path, *, kubectl: str) -> list[UpstreamCluster]:
+    """One :class:`UpstreamCluster` per context of a kubeconfig file, named as the context (headlamp-server's rule).
+
+    Supports what the real-peer suite writes: ``server``, ``certificate-authority(-data)`` and ``token``.
+    """
+    doc = yaml.safe_load(path.read_text())
+    clusters = {c["name"]: c.get("cluster") or {} for c in doc.get("clusters") or []}
+    users = {u["name"]: u.get("user") or {} for u in doc.get("users") or []}
+    found = []
+    for entry in doc.get("contexts") or []:
+        context = entry.get("context") or {}
+        cluster = clusters.get(context.get("cluster"), {})
+        user = users.get(context.get("user"), {})
+        ca: bytes | None = None
+        if cluster.get("certificate-authority-data"):
+            ca = base64.b64decode(cluster["certificate-authority-data"])
+        elif cluster.get("certificate-authority"):
+            ca = pathlib.Path(cluster["certificate-authority"]).read_bytes()
+        found.append(UpstreamCluster(entry["name"], server=cluster.get("server", ""), ca_data=ca,
+                                     token=user.get("token"), kubectl=kubectl))
+    return found
