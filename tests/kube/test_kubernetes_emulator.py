@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import kmock
 import kopf
 import pytest
@@ -272,6 +273,27 @@ async def test_finalizers_hold_deletion_until_they_are_removed(api: KubeClient) 
     assert types == ['MODIFIED', 'MODIFIED', 'DELETED']
 
 
+async def test_delete_and_release_answer_as_kube_apiserver_does(kube: KubernetesEmulator) -> None:
+    """Found by tests/realpeers/test_kube_differential.py: DELETE of an object held by a finalizer answers
+    200 (not 202), and the write that removes the last finalizer answers with the object at the
+    resourceVersion it had."""
+    async with kmock.Server(kube) as server, aiohttp.ClientSession() as session:
+        base = f'{server.url}/apis/{GROUP}/{VERSION}/namespaces/default/{PLURAL}'
+        async with session.post(base, json=dict(widget('w1'), metadata={'name': 'w1', 'finalizers': ['t/h']})):
+            pass
+        async with session.delete(f'{base}/w1') as deleting:
+            assert deleting.status == 200
+            held = await deleting.json()
+        async with session.patch(f'{base}/w1', data='{"metadata": {"finalizers": null}}',
+                                 headers={'Content-Type': 'application/merge-patch+json'}) as released:
+            assert released.status == 200
+            answer = await released.json()
+        assert answer['metadata']['resourceVersion'] == held['metadata']['resourceVersion']
+        assert answer['metadata'].get('finalizers') is None
+        async with session.get(f'{base}/w1') as gone:
+            assert gone.status == 404
+
+
 async def test_deleting_a_namespace_deletes_its_content(kube: KubernetesEmulator, api: KubeClient) -> None:
     await api.create(*NAMESPACES, None, {'metadata': {'name': 'doomed'}})
     await api.create(*SECRETS, 'doomed', {'metadata': {'name': 'plain'}})
@@ -382,6 +404,7 @@ async def test_secret_string_data_is_folded_into_data() -> None:
 async def test_subresources_carry_no_categories_so_kubectl_get_by_category_works() -> None:
     import pathlib
 
+    import aiohttp
     import kmock
     import yaml
 

@@ -177,8 +177,9 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
             options = request.data if isinstance(request.data, dict) else {}
             body = self._state.delete(resource, namespace, name, dry_run=dry_run,
                                       preconditions=options.get('preconditions'))
-            gone = self._state.get(resource, namespace, name) is None
-            return Response(status=200 if gone else 202, payload=body)
+            # 200 whether the object went at once or waits for its finalizers, as kube-apiserver
+            # answers (202 only with the deprecated orphanDependents=false).
+            return Response(status=200, payload=body)
         change = self._replacement(request) if request.action is None else self._patcher(request)
         return self._state.update(resource, namespace, name, change,
                                   subresource=request.subresource, dry_run=dry_run)

@@ -192,7 +192,16 @@ class ClusterState:
         _fold_string_data(resource, new)
         if new == old:
             return old  # a no-op write: no new resourceVersion, no watch event
-        return new if dry_run else self._store(key, new)
+        if dry_run:
+            return new
+        if self._releasable(key, new):
+            # The write that removes the last finalizer deletes the object; kube-apiserver answers with
+            # it as written, at the resourceVersion it had (the DELETED event carries the new one).
+            previous = old['metadata'].get('resourceVersion')
+            answer = copy.deepcopy(self._commit(key, 'DELETED', new))
+            answer['metadata']['resourceVersion'] = previous
+            return answer
+        return self._commit(key, 'MODIFIED', new)
 
     def delete(self, resource: kmock.resource, namespace: str | None, name: str, *,
                preconditions: Mapping[str, Any] | None = None, dry_run: bool = False) -> Body:
@@ -276,9 +285,6 @@ class ClusterState:
         if not body['metadata'].get('deletionTimestamp') or body['metadata'].get('finalizers'):
             return False
         return key[0] != NAMESPACES or next(self.iter_objects(namespace=key[2]), None) is None
-
-    def _store(self, key: Key, new: Body) -> Body:
-        return self._commit(key, 'DELETED' if self._releasable(key, new) else 'MODIFIED', new)
 
     def _commit(self, key: Key, event_type: str, body: Body) -> Body:
         self._rv += 1
