@@ -103,3 +103,24 @@ def test_a_self_signed_bundle_verifies(tmp_path: pathlib.Path) -> None:
     assert oct(bundle.pkeyfile.stat().st_mode & 0o777) == "0o600"
     with pytest.raises(ValueError):
         certificates.generate(tmp_path, [])
+
+
+def test_the_managed_webhooks_fail_open_like_the_cert_manager_overlay() -> None:
+    """Found on a real API server: kopf's default failurePolicy is Fail, so with --webhook-managed and the
+    operator down (a rollout, a crash) every create and update of both kinds, finalizer removals included,
+    was refused. The handlers re-validate, so the webhook fails open, as the cert-manager overlay does."""
+    import kopf
+    from kopf._core.engines.admission import build_webhooks
+
+    from headlamp_operator import runner
+    from headlamp_operator.settings import Settings, WebhookSettings
+
+    registry, _ = runner.build_registry(Settings(webhook=WebhookSettings(port=9443, managed=True)), with_login=False)
+    handlers = registry._webhooks.get_all_handlers()
+    resources = [kopf.Resource("headlamp-operator.dev", "v1alpha1", plural, namespaced=True)
+                 for plural in ("portforwards", "resourcepatches")]
+    webhooks = build_webhooks(handlers, resources=resources, name_suffix="headlamp-operator.dev",
+                              client_config={"url": "https://127.0.0.1:9443"})
+    assert len(handlers) == 2 and len(webhooks) == 2
+    assert all(handler.ignore_failures for handler in handlers)
+    assert all(hook["failurePolicy"] == "Ignore" for hook in webhooks), webhooks

@@ -22,12 +22,12 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     """Register the validation handlers of both resources (served at ``/validate-<plural>``)."""
 
     @kopf.on.validate(rt.GROUP, rt.VERSION, "portforwards", registry=registry, id="validate-portforwards",
-                      operations=["CREATE", "UPDATE"])
+                      operations=["CREATE", "UPDATE"], ignore_failures=True)
     def validate_portforward(spec: kopf.Spec, **_: Any) -> None:
         _deny(validation.portforward_problems(spec))
 
     @kopf.on.validate(rt.GROUP, rt.VERSION, "resourcepatches", registry=registry, id="validate-resourcepatches",
-                      operations=["CREATE", "UPDATE"])
+                      operations=["CREATE", "UPDATE"], ignore_failures=True)
     def validate_resourcepatch(spec: kopf.Spec, **_: Any) -> None:
         _deny(validation.resourcepatch_problems(
             spec, min_reapply=runtime.settings.reconcile.min_reapply_interval))
