@@ -1102,3 +1102,12 @@ def test_webhook_overlays_build(option: str) -> None:
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert "--webhook-port=9443" in container["args"]
     assert any(port.get("name") == "webhook" for port in container["ports"])
+
+
+def test_managed_webhook_rbac_covers_both_configurations_kopf_manages() -> None:
+    """Found on a real API server: kopf's managed admission mode creates a MutatingWebhookConfiguration too
+    (empty here), and stops the operator when it may not."""
+    [role] = [doc for doc in load_docs(WEBHOOK / "managed" / "rbac.yaml") if doc["kind"] == "ClusterRole"]
+    verbs = {resource: set(rule["verbs"]) for rule in role["rules"] for resource in rule["resources"]}
+    assert {"create", "patch"} <= verbs["validatingwebhookconfigurations"]
+    assert {"create", "patch"} <= verbs["mutatingwebhookconfigurations"]
