@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 )
 
@@ -25,7 +26,8 @@ func main() {
 		fail(err)
 	}
 	var object map[string]interface{}
-	if err := json.Unmarshal(data, &object); err != nil {
+	// apimachinery's decoder keeps integers int64, as unstructured accessors require (generation).
+	if err := utiljson.Unmarshal(data, &object); err != nil {
 		fail(err)
 	}
 	objects := []map[string]interface{}{object}
