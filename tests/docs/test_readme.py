@@ -582,7 +582,7 @@ def lua(value: Any) -> str:
 
 def health(obj: dict[str, Any], tmp_path: Path) -> tuple[str, str]:
     """The script's (status, message) under Lua 5.1, the version Argo CD embeds (lupa's ``lua51``)."""
-    import lupa.lua51 as lua51  # type: ignore[import-untyped]
+    import lupa.lua51 as lua51
 
     runtime = lua51.LuaRuntime(unpack_returned_tuples=True)
     runtime.execute(f"obj = {lua(obj)}")

@@ -404,7 +404,6 @@ async def test_secret_string_data_is_folded_into_data() -> None:
 async def test_subresources_carry_no_categories_so_kubectl_get_by_category_works() -> None:
     import pathlib
 
-    import aiohttp
     import kmock
     import yaml
 
