@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test e2e bench lint deploy undeploy image clean
+.PHONY: help venv run test e2e peers test-real cluster bench lint deploy undeploy image clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,15 @@ run: $(STAMP)  ## the embedded sandbox: in-memory Kubernetes + Headlamp emulator
 
 test: $(STAMP)  ## everything that needs no real cluster
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+peers:  ## build kube-apiserver, etcd, kwok, kubectl, kstatus from Go modules into ~/.cache/headlamp-operator/peers
+	$(PYTHON) peers/build.py
+
+test-real: $(STAMP) peers  ## the real-peer suite: real kube-apiserver + etcd + kwok, the product installed, tests/e2e too
+	REAL_PEERS=1 $(BIN)/python -m pytest -p tests.realpeers.plugin tests/realpeers tests/e2e $(PYTEST_ARGS)
+
+cluster: $(STAMP) peers  ## a real control plane on loopback for a person (prints its kubeconfig), until Ctrl-C
+	$(BIN)/python -m tests.realpeers
 
 e2e: $(STAMP)  ## the same scenarios against a real cluster (E2E_KUBECONFIG, E2E_HEADLAMP_URL)
 	$(BIN)/python -m pytest tests/e2e -m e2e $(PYTEST_ARGS)

@@ -1,0 +1,127 @@
+"""The product as a user installs it, and ``kubectl`` as a user types it, on a real kube-apiserver.
+
+The CRDs' structural schemas, CEL rules, printer columns and descriptions are only ever judged by a
+real API server; so are the RBAC rules the operator runs under and the webhook registration.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from .world import CLUSTER, OPERATOR_NAMESPACE, World
+
+pytestmark = pytest.mark.usefixtures("world")
+
+CRDS = ("portforwards.headlamp-operator.dev", "resourcepatches.headlamp-operator.dev")
+
+
+def manifest(kind: str, name: str, namespace: str, spec: dict[str, object]) -> str:
+    return json.dumps({"apiVersion": "headlamp-operator.dev/v1alpha1", "kind": kind,
+                       "metadata": {"name": name, "namespace": namespace}, "spec": spec})
+
+
+def test_the_server_is_the_real_kube_apiserver(world: World) -> None:
+    version = json.loads(world.cp.kubectl("version", "-o", "json").stdout)
+    assert version["serverVersion"]["gitVersion"].startswith("v1.36.")
+    assert world.cp.versions["kube-apiserver"] == version["serverVersion"]["gitVersion"]
+
+
+@pytest.mark.parametrize("crd", CRDS)
+def test_the_crds_are_accepted_and_established(world: World, crd: str) -> None:
+    obj = json.loads(world.cp.kubectl("get", "crd", crd, "-o", "json").stdout)
+    conditions = {c["type"]: c["status"] for c in obj["status"]["conditions"]}
+    assert conditions.get("Established") == "True", conditions
+    assert conditions.get("NamesAccepted") == "True", conditions
+    assert conditions.get("NonStructuralSchema") is None, conditions
+
+
+def test_kubectl_explain_shows_the_field_descriptions(world: World) -> None:
+    out = world.cp.kubectl("explain", "portforward.spec").stdout
+    for field in ("cluster", "service", "pod", "targetPort", "deletionPolicy", "credentials"):
+        assert re.search(rf"^\s+{field}\s", out, re.MULTILINE), (field, out)
+    assert "DESCRIPTION" in out and "<string>" in out
+    out = world.cp.kubectl("explain", "resourcepatch.spec.target").stdout
+    assert "apiVersion" in out and "kind" in out
+
+
+def test_kubectl_get_headlamp_lists_both_kinds_with_the_printer_columns(world: World) -> None:
+    namespace = "realpeers-columns"
+    world.cp.kubectl("create", "namespace", namespace)
+    world.cp.kubectl("apply", "-f", "-", input=manifest("PortForward", "cols", namespace, {
+        "cluster": CLUSTER, "pod": "nothing-here", "targetPort": 80}))
+    world.cp.kubectl("apply", "-f", "-", input=manifest("ResourcePatch", "cols", namespace, {
+        "cluster": CLUSTER, "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": "x"},
+        "patch": {"data": {"a": "b"}}}))
+    out = world.cp.kubectl("get", "headlamp", "-n", namespace).stdout
+    header = [line for line in out.splitlines() if line.startswith("NAME")]
+    assert len(header) == 2, out  # one table per kind
+    assert "portforward.headlamp-operator.dev/cols" in out
+    assert "resourcepatch.headlamp-operator.dev/cols" in out
+    for column in ("CLUSTER", "PHASE", "AGE"):
+        assert all(column in line for line in header), (column, out)
+    world.cp.kubectl("delete", "namespace", namespace, "--wait=false")
+
+
+INVALID: dict[str, tuple[str, dict[str, object], str]] = {
+    "pod-and-service": ("PortForward", {"cluster": CLUSTER, "pod": "a", "service": "b", "targetPort": 80},
+                        "spec.pod and spec.service are mutually exclusive"),
+    "reapply-10s": ("ResourcePatch", {"cluster": CLUSTER, "reapplyInterval": "10s", "patch": {},
+                                      "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": "x"}},
+                    "spec.reapplyInterval must be empty or a duration of at least 30s"),
+    "no-cluster": ("PortForward", {"pod": "a", "targetPort": 80}, "spec.cluster: Required value"),
+    "bad-enum": ("PortForward", {"cluster": CLUSTER, "pod": "a", "targetPort": 80, "state": "Paused"},
+                 'spec.state: Unsupported value: "Paused"'),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_the_api_server_refuses_an_invalid_resource_with_the_crds_message(world: World, case: str) -> None:
+    kind, spec, message = INVALID[case]
+    done = world.cp.kubectl("apply", "-f", "-", "--dry-run=server",
+                            input=manifest(kind, f"bad-{case}", "default", spec),
+                            check=False)
+    assert done.returncode != 0
+    assert message in done.stderr, done.stderr
+
+
+def test_changing_the_cluster_is_refused(world: World) -> None:
+    world.cp.kubectl("apply", "-f", "-", input=manifest("PortForward", "moving", "default", {
+        "cluster": CLUSTER, "pod": "a", "targetPort": 80, "state": "Stopped"}))
+    done = world.cp.kubectl("patch", "portforward", "moving", "--type=merge", "-p", '{"spec":{"cluster":"other"}}',
+                            check=False)
+    assert done.returncode != 0
+    assert "spec.cluster is immutable" in done.stderr, done.stderr
+    world.cp.kubectl("delete", "portforward", "moving", "--wait=false")
+
+
+def test_the_webhook_refuses_what_the_schema_cannot_with_the_operators_message(world: World) -> None:
+    registration = json.loads(world.cp.kubectl("get", "validatingwebhookconfiguration", "-o", "json").stdout)
+    urls = [hook["clientConfig"].get("url", "") for item in registration["items"] for hook in item["webhooks"]]
+    assert any(f":{world.webhook_port}/" in url for url in urls), urls
+    done = world.cp.kubectl("apply", "-f", "-", "--dry-run=server", check=False, input=manifest(
+        "ResourcePatch", "bad-json-patch", "default", {
+            "cluster": CLUSTER, "patchType": "json", "patch": {"op": "add"},
+            "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": "x"}}))
+    assert done.returncode != 0
+    assert "admission webhook" in done.stderr and "denied the request" in done.stderr, done.stderr
+
+
+def test_the_in_cluster_deployment_is_installed_with_the_service_account_the_operator_uses(world: World) -> None:
+    deployment = json.loads(world.cp.kubectl("-n", OPERATOR_NAMESPACE, "get", "deployment", "headlamp-operator",
+                                             "-o", "json").stdout)
+    assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "headlamp-operator"
+    whoami = json.loads(world.cp.kubectl("auth", "whoami", "-o", "json", kubeconfig=world.operator_kubeconfig).stdout)
+    assert whoami["status"]["userInfo"]["username"] == "system:serviceaccount:headlamp-operator:headlamp-operator"
+
+
+@pytest.mark.realpeers_last
+def test_the_operator_was_never_forbidden_by_its_rbac(world: World) -> None:
+    """After every scenario of the run: the least-privilege RBAC was enough (kopf logs each 403)."""
+    assert world.operator is not None
+    log = world.operator.log()
+    assert log, "the operator logged nothing"
+    user = "system:serviceaccount:headlamp-operator:headlamp-operator"
+    forbidden = [line for line in log.splitlines() if f'"{user}" cannot' in line or f"{user} cannot" in line]
+    assert not forbidden, "\n".join(forbidden[:20])
