@@ -245,7 +245,12 @@ class ControlPlane:
                   "--bind-address=127.0.0.1", f"--secure-port={kcm_port}", f"--cert-dir={wd / 'kcm'}",
                   "--leader-elect=false", "--use-service-account-credentials=true", "--profiling=false",
                   f"--service-account-private-key-file={pki.sa_private_key}", f"--root-ca-file={pki.ca_cert}",
-                  f"--cluster-signing-cert-file={pki.ca_cert}", f"--cluster-signing-key-file={pki.ca_key}")
+                  f"--cluster-signing-cert-file={pki.ca_cert}", f"--cluster-signing-key-file={pki.ca_key}",
+                  # No node lifecycle controller: on a busy machine it marked kwok's node NotReady when a
+                  # lease renewal lagged; kwok then re-ran its node-initialize stage, whose status write
+                  # drops the node's addresses, and every port-forward failed for good with "no preferred
+                  # addresses found". The node is ours and always Ready.
+                  "--controllers=*,-node-lifecycle-controller")
         sched = configs["kube-scheduler"]
         self._add("kube-scheduler", f"--kubeconfig={sched}", f"--authentication-kubeconfig={sched}",
                   f"--authorization-kubeconfig={sched}", "--bind-address=127.0.0.1", f"--secure-port={sched_port}",
