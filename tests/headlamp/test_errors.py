@@ -114,3 +114,32 @@ async def test_discovery_404_names_the_kind(backend: Backend) -> None:
     with pytest.raises(errors.NotFoundError) as err:
         await resources.discover(backend, "prod", api_version="apps/v1", kind="Nope")
     assert "Nope" in err.value.message
+
+
+@pytest.mark.parametrize(("status", "body", "expected", "transient"), [
+    (409, "portforward with this ID is already running", errors.ForwardAlreadyRunningError, False),
+    (409, "portforward with this ID is already starting", errors.ForwardStartingError, True),
+    (500, "timeout waiting for portforward to be ready", errors.ForwardNotReadyError, True),
+    (500, "portforward stopped before becoming ready", errors.ForwardNotReadyError, True),
+    (500, "portforward failed, stderr: error: lost connection to pod", errors.ForwardNotReadyError, True),
+    (500, "portforward failed: nil error received", errors.ForwardNotReadyError, True),
+    (500, "unable to listen on any of the requested ports: [{18080 3000}]", errors.LocalPortInUseError, False),
+    (500, "permission check failed: access denied: pods/portforward", errors.PermissionCheckError, False),
+    (500, "failed to get context: key not found: prod-eu", errors.UnknownClusterError, False),
+    (500, "can't find any available port", errors.ServerError, False),
+])
+def test_port_forward_start_errors_are_classified_once(status: int, body: str, expected: type[errors.ApiError],
+                                                       transient: bool) -> None:
+    raw = errors.from_status(status, "Reason", body.encode() + b"\n", headers={}, secrets=(), cluster="prod")
+    classified = errors.classify_start_error(raw)
+    assert type(classified) is expected
+    assert classified.transient is transient
+    assert (classified.status, classified.message, classified.cluster) == (raw.status, raw.message, "prod")
+
+
+def test_headlamps_own_404_is_an_unknown_cluster_and_a_kubernetes_404_is_not() -> None:
+    router = errors.from_status(404, "Not Found", b"404 page not found\n", headers={}, secrets=(), cluster="x")
+    kube = errors.from_status(404, "Not Found", b'{"kind":"Status","message":"deployments.apps \\"web\\" not found"}',
+                              headers={}, secrets=(), cluster="x")
+    assert isinstance(router, errors.UnknownClusterError)
+    assert type(kube) is errors.NotFoundError

@@ -21,8 +21,14 @@ def test_backoff_doubles_from_one_second_to_five_minutes() -> None:
     (errors.NotFoundError("Not Found - x"), "Failed", "NotFound"),
     (errors.ConflictError("Conflict - x"), "Failed", "Conflict"),
     (errors.UnprocessableEntityError("Unprocessable Entity - x"), "Failed", "InvalidSpec"),
-    (errors.ServerError("Internal Server Error - permission check failed: access denied", status=500),
+    (errors.PermissionCheckError("Internal Server Error - permission check failed: access denied", status=500),
      "Failed", "Forbidden"),
+    (errors.ForwardNotReadyError("Internal Server Error - timeout waiting for portforward to be ready",
+                                 status=500), "Pending", "Pending"),
+    (errors.ForwardStartingError("Conflict - portforward with this ID is already starting"), "Pending", "Pending"),
+    (errors.LocalPortInUseError("Internal Server Error - unable to listen on any of the requested ports: "
+                                "[{8080 3000}]", status=500), "Failed", "Conflict"),
+    (errors.UnknownClusterError("Not Found - 404 page not found", cluster="prod-eu"), "Failed", "NotFound"),
     (errors.ServerError("Internal Server Error - boom", status=500), "Failed", "BackendError"),
 ])
 def test_errors_become_outcomes(error: errors.ApiError, phase: str, reason: str) -> None:

@@ -117,6 +117,67 @@ class ServerError(StatusError):
     """A 5xx answer (the Headlamp backend answers 500 for most of its own failures)."""
 
 
+class UnknownClusterError(NotFoundError):
+    """Headlamp knows no cluster of that name (its router's plain ``404 page not found``, not a Kubernetes 404)."""
+
+
+# Port-forward start errors (HEADLAMP_CONTRACT.md, "Errors"), told apart once, from the backend's texts.
+
+class ForwardAlreadyRunningError(ConflictError):
+    """409 ``portforward with this ID is already running``: a forward with this id exists and runs."""
+
+
+class ForwardStartingError(ConflictError):
+    """409 ``portforward with this ID is already starting``: another start of this id is under way."""
+
+    @property
+    def transient(self) -> bool:
+        return True
+
+
+class ForwardNotReadyError(ServerError):
+    """The pod or its stream is not ready yet (timeout, stopped before ready, stream failed): retry later."""
+
+    @property
+    def transient(self) -> bool:
+        return True
+
+
+class LocalPortInUseError(ServerError):
+    """The requested local port is taken on the Headlamp host (client-go: ``unable to listen on any of the
+    requested ports``)."""
+
+
+class PermissionCheckError(ServerError):
+    """Headlamp's RBAC check for ``create pods/portforward`` refused the user (answered as a 500)."""
+
+
+NOT_READY_TEXTS = ("timeout waiting for portforward to be ready", "portforward stopped before becoming ready",
+                   "portforward failed", "unable to forward port because pod is not running")
+PORT_IN_USE_TEXTS = ("unable to listen on any of the requested ports", "address already in use")
+
+
+def classify_start_error(error: StatusError) -> StatusError:
+    """The specific error a failed port-forward start means, keeping status, message, cluster and Retry-After."""
+    text = error.message.lower()
+    cls: type[StatusError] | None = None
+    if error.status == 409:
+        cls = ForwardStartingError if "already starting" in text else ForwardAlreadyRunningError \
+            if "already running" in text else None
+    elif error.status >= 500:
+        if "permission check failed" in text:
+            cls = PermissionCheckError
+        elif any(t in text for t in PORT_IN_USE_TEXTS):
+            cls = LocalPortInUseError
+        elif any(t in text for t in NOT_READY_TEXTS):
+            cls = ForwardNotReadyError
+        elif "failed to get context" in text or "context not found" in text:
+            cls = UnknownClusterError
+    if cls is None:
+        return error
+    return cls(error.message, status=error.status, cluster=error.cluster, retry_after=error.retry_after)
+
+
 _BY_STATUS: dict[int, type[StatusError]] = {
     400: BadRequestError, 401: UnauthorizedError, 403: ForbiddenError, 404: NotFoundError,
     409: ConflictError, 422: UnprocessableEntityError, 429: TooManyRequestsError,
@@ -164,4 +225,6 @@ def from_status(status: int, reason: str, body: bytes, *, headers: Mapping[str, 
         detail = detail[:MAX_DETAIL - 3] + "..."
     message = f"{reason} - {detail}" if detail else reason
     cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else ClientError if status >= 400 else StatusError)
+    if status == 404 and cluster is not None and detail == "404 page not found":
+        cls = UnknownClusterError  # Headlamp's router, not a Kubernetes API server (whose 404s are Status JSON)
     return cls(message, status=status, cluster=cluster, retry_after=parse_retry_after(headers.get("Retry-After")))

@@ -69,8 +69,11 @@ async def start_port_forward(backend: Backend, cluster: str, *, namespace: str, 
     payload = {"id": id, "namespace": namespace, "pod": pod, "service": service,
                "serviceNamespace": service_namespace, "targetPort": str(target_port),
                "port": str(port) if port else "", "address": address}
-    response = await _fetch(backend, "/portforward", cluster=cluster, method="POST", body=payload,
-                            credentials=credentials)
+    try:
+        response = await _fetch(backend, "/portforward", cluster=cluster, method="POST", body=payload,
+                                credentials=credentials)
+    except errors.StatusError as e:
+        raise errors.classify_start_error(e) from e
     answer = response.json()
     if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
         raise errors.InvalidResponseError(f"{response.reason} - unexpected port-forward answer",

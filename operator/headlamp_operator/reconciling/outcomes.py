@@ -38,22 +38,40 @@ def backoff(attempt: int, *, minimum: float = 1.0, maximum: float = 300.0, retry
 
 def reason_for(error: errors.ApiError) -> str:
     """The status reason for a request error."""
-    if error.status == 500 and "permission check failed" in error.message:
+    if isinstance(error, errors.PermissionCheckError):
         return "Forbidden"  # the backend's RBAC check for pods/portforward answers 500
+    if isinstance(error, errors.ForwardNotReadyError | errors.ForwardStartingError):
+        return "Pending"  # the pod or the stream is not ready yet (SPEC 3.1)
+    if isinstance(error, errors.LocalPortInUseError):
+        return "Conflict"
+    if isinstance(error, errors.UnknownClusterError):
+        return "NotFound"  # also when the port-forward start answers it as a 500 context lookup error
     return _REASONS.get(error.status, "BackendError")
+
+
+def describe(error: errors.ApiError) -> str:
+    """The error's message, led by its cause in words when a user's typo or a busy machine caused it."""
+    if isinstance(error, errors.UnknownClusterError):
+        return (f"Headlamp knows no cluster {error.cluster!r}: spec.cluster must be one of the clusters in "
+                f"Headlamp's cluster list (a context name of its kubeconfig, or a dynamic cluster's) "
+                f"[{error.message}]")
+    if isinstance(error, errors.LocalPortInUseError):
+        return f"the local port is already in use on the Headlamp host: {error.message}"
+    return error.message
 
 
 def from_error(error: errors.ApiError, *, attempt: int, minimum: float = 1.0, maximum: float = 300.0,
                action: str = "") -> Result:
     """The outcome of a failed request: Pending and a delay if transient, Failed otherwise."""
     reason = reason_for(error)
-    where = f" (cluster {error.cluster})" if error.cluster else ""
+    where = f" (cluster {error.cluster})" if error.cluster and not isinstance(error, errors.UnknownClusterError) else ""
     prefix = f"{action}: " if action else ""
+    text = describe(error)
     if error.transient:
         delay = backoff(attempt, minimum=minimum, maximum=maximum, retry_after=error.retry_after)
-        message = f"{prefix}{error.message}{where}; attempt {attempt + 1}, retrying in {delay:g}s"
+        message = f"{prefix}{text}{where}; attempt {attempt + 1}, retrying in {delay:g}s"
         return Result(outcome=Outcome(phase="Pending", reason=reason, message=message), retry_in=delay)
-    return Result(outcome=Outcome(phase="Failed", reason=reason, message=f"{prefix}{error.message}{where}"),
+    return Result(outcome=Outcome(phase="Failed", reason=reason, message=f"{prefix}{text}{where}"),
                    retry_in=None)
 
 
