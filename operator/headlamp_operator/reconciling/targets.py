@@ -101,15 +101,20 @@ def _container_port(pod: Mapping[str, Any], name: str) -> int | None:
 
 
 def _resolve_port(port: str, *, service: Mapping[str, Any] | None, pod: Mapping[str, Any]) -> str:
-    if port.isdigit():
-        return port
-    wanted: str | int = port
+    """The container port ``port`` means, by kubectl's rules for ``port-forward`` (SPEC 3.1).
+
+    For a service: a name is a service port name (its ``targetPort``, which may itself be a container
+    port name) or else a container port name; a number equal to a service ``port`` maps to that
+    port's ``targetPort``; any other number is a container port. For a pod: a name is a container
+    port name, a number is used as given. Raises :class:`PortNotFound` for a name nobody declares.
+    """
+    wanted: str | int = int(port) if port.isdigit() else port
     if service is not None:
         for entry in (service.get("spec") or {}).get("ports") or ():
-            if entry.get("name") == port:
+            if entry.get("name" if isinstance(wanted, str) else "port") == wanted:
                 wanted = entry.get("targetPort", entry.get("port"))
                 break
-    if isinstance(wanted, int):
+    if isinstance(wanted, int) or str(wanted).isdigit():
         return str(wanted)
     number = _container_port(pod, str(wanted))
     if number is None:
@@ -133,6 +138,8 @@ async def resolve(backend: Backend, spec: Mapping[str, Any], *, namespace: str, 
                       target_port=_resolve_port(target_port, service=None, pod=pod))
     service_ns = spec.get("serviceNamespace") or target_ns
     service_name = paths.name(str(spec.get("service")))
+    # A Service selects pods of its own namespace only: they are listed there, and forwarded to there.
+    pod_path = paths.object_path(group_name="", version_name="v1", plural_name="pods", namespace_name=service_ns)
     reader = resolutions or Resolutions(ttl=0)
     service, listing = await reader.read(backend, cluster, namespace=service_ns, service=service_name,
                                          pod_path=pod_path, credentials=credentials, fresh=fresh)
@@ -145,6 +152,6 @@ async def resolve(backend: Backend, spec: Mapping[str, Any], *, namespace: str, 
     if not ready:
         raise NoReadyPod(f"no Running and Ready pod behind service {service_ns}/{service_name}")
     pod = ready[0]
-    return Target(namespace=target_ns, pod=pod["metadata"]["name"],
+    return Target(namespace=service_ns, pod=pod["metadata"]["name"],
                   target_port=_resolve_port(target_port, service=service, pod=pod),
                   service=service_name, service_namespace=service_ns)

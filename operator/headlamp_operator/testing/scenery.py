@@ -1,7 +1,8 @@
 """The world the samples in ``manifests/samples/`` expect, seeded into a Headlamp emulator.
 
 Cluster ``sandbox``: Deployment ``shop/web`` (container ``web``), Service ``monitoring/grafana``
-(port ``http`` -> target port ``web``) over pods ``grafana-0``/``grafana-1``, pod ``redis-0``,
+(port ``http`` -> target port ``web``) and LoadBalancer ``monitoring/grafana-lb`` (port ``http`` 80 ->
+target port 3000) over pods ``grafana-0``/``grafana-1``, pod ``redis-0``,
 and a forward ``grafana-started-in-ui`` as if started from Headlamp's UI (for the adopt sample).
 """
 from __future__ import annotations
@@ -18,6 +19,8 @@ def seed_cluster(hl: HeadlampEmulator, name: str) -> KubeCluster:
     cluster.add_deployment("shop", "web", replicas=1)
     cluster.add_service("monitoring", "grafana", selector={"app": "grafana"},
                         ports=[{"name": "http", "port": 80, "targetPort": "web"}])
+    cluster.add_service("monitoring", "grafana-lb", selector={"app": "grafana"}, type="LoadBalancer",
+                        ports=[{"name": "http", "port": 80, "targetPort": 3000}])
     for name in ("grafana-0", "grafana-1"):
         cluster.add_pod("monitoring", name, labels={"app": "grafana"},
                         ports=[{"name": "web", "containerPort": 3000}])
