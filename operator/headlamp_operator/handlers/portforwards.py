@@ -25,7 +25,7 @@ async def _context(runtime: rt.Runtime, body: kopf.Body) -> portforward.Context 
     return portforward.Context(backend=runtime.open_backend, settings=runtime.settings.reconcile, spec=spec,
                                namespace=body["metadata"]["namespace"], uid=body["metadata"]["uid"],
                                credentials=loaded.credentials, resolutions=runtime.resolutions,
-                               lists=runtime.lists)
+                               lists=runtime.lists, previous_port=str((body.get("status") or {}).get("port") or ""))
 
 
 async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, retry: int) -> None:

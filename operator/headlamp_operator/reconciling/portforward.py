@@ -32,6 +32,7 @@ class Context:
     credentials: Credentials
     resolutions: targets.Resolutions | None = None  # shared service resolutions (None: none shared)
     lists: ForwardLists | None = None  # the shared per-cluster forward lists (None: ask the backend)
+    previous_port: str = ""  # status.port: the local port to ask for again when spec.port is unset
 
     @property
     def cluster(self) -> str:
@@ -51,6 +52,8 @@ class Context:
 
 def gone(error: errors.ApiError) -> bool:
     """Whether an error says the backend does not know the forward (so there is nothing to stop)."""
+    if isinstance(error, errors.UnknownClusterError):
+        return False
     return error.status == 404 or (error.status == 500 and "failed to get portforward from cache" in error.message)
 
 
@@ -81,20 +84,52 @@ async def _adopt(ctx: Context) -> Result:
     return Result(outcome=running(ctx, {**entry, "port": entry.get("port", "")}, reason="Adopted"))
 
 
+async def _start_once(ctx: Context, target: targets.Target, port: str) -> Mapping[str, Any]:
+    return await portforward.start_port_forward(
+        ctx.backend, ctx.cluster, id=ctx.id, namespace=target.namespace, pod=target.pod,
+        service=target.service, service_namespace=target.service_namespace, target_port=target.target_port,
+        port=port, address=str(ctx.spec.get("address") or ""), credentials=ctx.credentials)
+
+
+def _points_at(entry: Mapping[str, Any], target: targets.Target, port: str) -> bool:
+    """Whether a forward the backend runs is the one the spec asks for (pod, namespace, ports)."""
+    return (entry.get("namespace") == target.namespace and entry.get("pod") == target.pod
+            and str(entry.get("targetPort")) == target.target_port and (not port or str(entry.get("port")) == port))
+
+
 async def _start(ctx: Context, *, fresh: bool) -> Result:
+    """Start the forward the spec asks for; a forward of our id that points elsewhere is deleted first.
+
+    The local port is stable (SPEC 3.1): without ``spec.port`` the port this forward had before is
+    asked for again, and only if it is taken does the backend pick a new one (the message says so).
+    """
     target = await targets.resolve(ctx.backend, ctx.spec, namespace=ctx.namespace, cluster=ctx.cluster,
                                    credentials=ctx.credentials, resolutions=ctx.resolutions, fresh=fresh)
-    port = ctx.spec.get("port")
+    wanted = str(ctx.spec.get("port") or "")
+    port = wanted or ctx.previous_port
+    note = ""
     try:
-        started = await portforward.start_port_forward(
-            ctx.backend, ctx.cluster, id=ctx.id, namespace=target.namespace, pod=target.pod,
-            service=target.service, service_namespace=target.service_namespace, target_port=target.target_port,
-            port=str(port) if port else "", address=str(ctx.spec.get("address") or ""), credentials=ctx.credentials)
-    except errors.ConflictError as e:
-        if "already running" not in e.message:
+        started = await _start_once(ctx, target, port)
+    except errors.LocalPortInUseError:
+        if wanted or not port:
             raise
-        return await _adopt(ctx)  # our own id is running: the forward exists, adopt it
-    return Result(outcome=running(ctx, dict(started), reason="Started"))
+        started = await _start_once(ctx, target, "")
+        note = f" (local port {port} was taken: a new one was picked)"
+    except errors.ForwardAlreadyRunningError:
+        listed = await portforward.list_port_forwards(ctx.backend, ctx.cluster, credentials=ctx.credentials)
+        entry = next((e for e in listed if e.get("id") == ctx.id), None)
+        if entry is not None and _points_at(entry, target, wanted):
+            return Result(outcome=running(ctx, entry, reason="Adopted"))  # what runs is what the spec asks
+        # Our id runs, pointing elsewhere (the spec changed): delete it, then start what the spec asks.
+        try:
+            await portforward.stop_or_delete_port_forward(ctx.backend, ctx.cluster, ctx.id, stop=False,
+                                                          credentials=ctx.credentials)
+        except errors.ApiError as e:
+            if not gone(e):
+                raise
+        started = await _start_once(ctx, target, port)
+    outcome = running(ctx, dict(started), reason="Started")
+    return Result(outcome=dataclasses.replace(outcome, message=outcome.message + note))
 
 
 async def run(ctx: Context, *, attempt: int = 0, fresh: bool = False) -> Result:
@@ -113,8 +148,6 @@ async def run(ctx: Context, *, attempt: int = 0, fresh: bool = False) -> Result:
     except targets.PortNotFound as e:
         return outcomes.invalid("InvalidSpec", str(e))
     except errors.ApiError as e:
-        if e.status == 409 and "already starting" in e.message:  # our own start is under way elsewhere
-            e = errors.TooManyRequestsError(e.message, cluster=e.cluster)
         return outcomes.from_error(e, attempt=attempt, minimum=ctx.settings.backoff_min,
                                    maximum=ctx.settings.backoff_max)
 
@@ -126,8 +159,9 @@ async def _stop(ctx: Context) -> Result:
     except errors.ApiError as e:
         if not gone(e):
             raise
+    # status.port is kept: starting again asks for the same local port (SPEC 3.1)
     return Result(outcome=Outcome(phase="Stopped", reason="Stopped", message=f"forward {ctx.id} is stopped",
-                                  fields={"id": ctx.id, "port": ""}))
+                                  fields={"id": ctx.id}))
 
 
 async def release(ctx: Context, *, policy: str) -> str:
