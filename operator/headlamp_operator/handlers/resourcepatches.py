@@ -27,7 +27,8 @@ async def _apply(runtime: rt.Runtime, body: kopf.Body, *, attempt: int) -> Resul
     if isinstance(loaded, Result):
         return loaded
     ctx = resourcepatch.Context(backend=runtime.open_backend, settings=runtime.settings.reconcile, spec=spec,
-                                namespace=body["metadata"]["namespace"], credentials=loaded.credentials)
+                                namespace=body["metadata"]["namespace"], credentials=loaded.credentials,
+                                previous_target=(body.get("status") or {}).get("target") or {})
     return await resourcepatch.apply(ctx, attempt=attempt)
 
 

@@ -23,6 +23,15 @@ class Context:
     spec: Mapping[str, Any]
     namespace: str
     credentials: Credentials
+    previous_target: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # status.target: uid, resourceVersion
+
+
+def touches_status(patch: Any, patch_type: str) -> bool:
+    """Whether a patch writes ``status`` (which a main endpoint ignores when the kind has a status subresource)."""
+    if patch_type == "json":
+        return any(isinstance(op, Mapping) and str(op.get("path", "")).split("/")[1:2] == ["status"]
+                   for op in patch or ())
+    return isinstance(patch, Mapping) and "status" in patch
 
 
 async def apply(ctx: Context, *, attempt: int = 0) -> Result:
@@ -38,6 +47,11 @@ async def apply(ctx: Context, *, attempt: int = 0) -> Result:
         namespace = (target.get("namespace") or ctx.namespace) if resource.namespaced else None
         if subresource and subresource not in resource.subresources:
             return outcomes.invalid("NotFound", f"{kind} in {api_version} has no {subresource} subresource")
+        if not subresource and "status" in resource.subresources \
+                and touches_status(spec.get("patch"), str(spec.get("patchType") or "merge")):
+            return outcomes.invalid("InvalidSpec", f"the patch writes status, which {kind} in {api_version} keeps "
+                                                   f"in a status subresource: its main endpoint ignores it; "
+                                                   f"use subresource: status")
         path = resource.path(namespace=namespace, name=name, subresource=subresource or None)
         try:
             answer = await resources.patch(ctx.backend, path, spec.get("patch"), cluster=cluster,
@@ -52,6 +66,9 @@ async def apply(ctx: Context, *, attempt: int = 0) -> Result:
     metadata = metadata if isinstance(metadata, Mapping) else {}
     shown = f"{namespace}/{name}" if namespace else name
     message = f"patched {api_version} {kind} {shown}" + (f" ({subresource})" if subresource else "")
-    fields = {"target": {"uid": str(metadata.get("uid") or ""),
-                         "resourceVersion": str(metadata.get("resourceVersion") or "")}}
+    uid, version = str(metadata.get("uid") or ""), str(metadata.get("resourceVersion") or "")
+    before = ctx.previous_target
+    if uid and version and before.get("uid") == uid and before.get("resourceVersion") == version:
+        message += f": nothing changed (resourceVersion {version} as before)"  # SPEC 3.2
+    fields = {"target": {"uid": uid, "resourceVersion": version}}
     return Result(outcome=Outcome(phase="Applied", reason="Applied", message=message, fields=fields))
