@@ -63,7 +63,9 @@ async def test_kubeconfig_needs_a_context_for_the_cluster(cluster: str, ok: bool
         return
     loaded = await credentials.load(spec, namespace="ns", read_secret=read, allow_anonymous=False)
     assert loaded.credentials.user_id == credentials.derived_user_id("uid-42")
-    assert loaded.credentials.kubeconfig_header == base64.b64encode(KUBECONFIG.strip().encode()).decode()
+    # byte for byte as the Secret holds it, newlines included (issue 11, kind 10; SPEC 4)
+    assert loaded.credentials.kubeconfig_header == base64.b64encode(KUBECONFIG.encode()).decode()
+    assert KUBECONFIG.endswith("\n")
 
 
 def test_user_ids_are_stable_and_distinct() -> None:

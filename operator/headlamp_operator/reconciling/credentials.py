@@ -81,14 +81,14 @@ def derived_user_id(secret_uid: str) -> str:
     return "headlamp-operator-" + hashlib.sha256(secret_uid.encode()).hexdigest()[:24]
 
 
-def _text(value: bytes, what: str) -> str:
+def _text(value: bytes, what: str, *, strip: bool) -> str:
     try:
-        text = value.decode("utf-8").strip()
+        text = value.decode("utf-8")
     except UnicodeDecodeError:
         raise CredentialsError(f"the {what} is not UTF-8 text") from None
-    if not text:
+    if not text.strip():
         raise CredentialsError(f"the {what} is empty")
-    return text
+    return text.strip() if strip else text
 
 
 async def load(spec: Mapping[str, Any], *, namespace: str, read_secret: SecretReader,
@@ -109,7 +109,10 @@ async def load(spec: Mapping[str, Any], *, namespace: str, read_secret: SecretRe
             raise CredentialsError(f"Secret {namespace}/{name} not found")
         if key not in secret.data:
             raise CredentialsError(f"Secret {namespace}/{name} has no key {key!r}")
-        values[what] = _text(secret.data[key], f"{what} in Secret {namespace}/{name} (key {key!r})")
+        # A token is trimmed (a trailing newline from `--from-file` is not part of it); a kubeconfig goes to
+        # the KUBECONFIG header byte for byte, as the frontend sends its stored copy (SPEC 4).
+        values[what] = _text(secret.data[key], f"{what} in Secret {namespace}/{name} (key {key!r})",
+                             strip=what != "kubeconfig")
         versions[name] = secret.resource_version
         uids[what] = secret.uid
     token = values.get("token")
