@@ -156,7 +156,7 @@ class ForwardTable:
             if start_delay > 0:
                 await asyncio.sleep(start_delay)
             await self._wait_for_pod(backing, request["namespace"], request["pod"], patience=ready_timeout)
-            server = await self._listen(request["port"], patience=ready_timeout)
+            server = await self._listen(request["port"], request["targetPort"])
             if generation != self.generation:
                 server.close()
                 raise ForwardError(500, "timeout waiting for portforward to be ready")
@@ -242,12 +242,12 @@ class ForwardTable:
             backing.listeners.remove(_wake)
 
     @staticmethod
-    async def _listen(port: str, *, patience: float) -> asyncio.Server:
+    async def _listen(port: str, target_port: str) -> asyncio.Server:
         try:
             return await asyncio.start_server(_refuse_connection, "127.0.0.1", int(port) if port else 0)
-        except (OSError, ValueError):
-            await asyncio.sleep(patience)  # the backend's forwarder never gets ready
-            raise ForwardError(500, "timeout waiting for portforward to be ready") from None
+        except (OSError, ValueError):  # client-go's ForwardPorts error, which the backend answers with
+            raise ForwardError(500, f"unable to listen on any of the requested ports: [{{{port} {target_port}}}]") \
+                from None
 
     def stop(self, key: ContextKey, fid: str, *, stop: bool) -> None:
         """``stopOrDelete: true`` stops (the entry stays, Stopped); false deletes the entry."""

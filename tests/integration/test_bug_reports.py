@@ -1,0 +1,240 @@
+"""Faults found by trying public bug reports on the product (issue 11): each kind's handed input, and more.
+
+Each test names its kind; the handed input comes first, then inputs of the same kind of our own making.
+"""
+from __future__ import annotations
+
+import socket
+
+from headlamp_operator.testing.kopf_harness import wait_until
+from headlamp_operator.testing.process import free_port
+
+from .conftest import Env
+
+CREDS = {"tokenSecretRef": {"name": "viewer"}}
+PF, RP = "portforwards", "resourcepatches"
+
+
+def starts(env: Env) -> list[dict[str, str]]:
+    return [r.json for r in env.hl.requests_for(method="POST", path="/clusters/prod/portforward")]
+
+
+# 1. A spec change of a Running forward is applied, not "adopted" ------------------------------------
+
+async def test_kind1_a_running_forward_moved_to_another_pod_and_port(env: Env) -> None:
+    first, second = free_port(), free_port()
+    await env.create(PF, "team-a", "move-me", {"cluster": "prod", "pod": "grafana-1", "namespace": "monitoring",
+                                               "targetPort": 3000, "port": first, "credentials": CREDS})
+    running = await env.wait_status(PF, "team-a", "move-me", phase="Running")
+    await env.patch_spec(PF, "team-a", "move-me", {"pod": "redis-0", "targetPort": 6379, "port": second})
+    moved = await env.wait_status(PF, "team-a", "move-me", phase="Running", observedGeneration=2)
+    assert moved["pod"] == "redis-0" and moved["port"] == str(second)
+    assert moved["reason"] == "Started"
+    assert moved["message"] == f"forwarding 127.0.0.1:{second} -> monitoring/redis-0:6379"
+    [forward] = env.hl.forwards_for("prod")  # the old one was deleted first: one forward, the new one
+    assert (forward.id, forward.pod, forward.port, forward.target_port) == (running["id"], "redis-0", str(second),
+                                                                            "6379")
+    with socket.socket() as sock:  # the old local port is free again
+        sock.bind(("127.0.0.1", first))
+
+
+async def test_kind1_a_service_forward_changed_to_a_pod_keeps_its_port(env: Env) -> None:
+    await env.create(PF, "team-a", "svc", {"cluster": "prod", "service": "grafana", "namespace": "monitoring",
+                                           "targetPort": "http", "credentials": CREDS})
+    before = await env.wait_status(PF, "team-a", "svc", phase="Running")
+    await env.patch_spec(PF, "team-a", "svc", {"service": None, "pod": "redis-0", "targetPort": 6379})
+    after = await env.wait_status(PF, "team-a", "svc", phase="Running", observedGeneration=2)
+    assert after["pod"] == "redis-0" and after["reason"] == "Started"
+    assert after["port"] == before["port"]
+    assert [(f.pod, f.target_port) for f in env.hl.forwards_for("prod")] == [("redis-0", "6379")]
+
+
+async def test_kind1_an_unchanged_forward_of_our_id_is_still_adopted(env: Env) -> None:
+    """The other side of the rule: a 409 for our id is adoption when what runs is what the spec asks."""
+    await env.create(PF, "team-a", "same", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                            "targetPort": 6379, "id": "fixed", "credentials": CREDS})
+    await env.wait_status(PF, "team-a", "same", phase="Running", reason="Started")
+    await env.create(PF, "team-b", "twin", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                            "targetPort": 6379, "id": "fixed", "credentials": CREDS})
+    twin = await env.wait_status(PF, "team-b", "twin", phase="Running")
+    assert twin["reason"] == "Adopted"
+    assert len(env.hl.forwards_for("prod")) == 1
+
+
+# 2. A Service's pods are listed, and forwarded to, in the Service's namespace ------------------------
+
+async def test_kind2_service_in_another_namespace(env: Env) -> None:
+    await env.create(PF, "team-a", "grafana-other-ns", {"cluster": "prod", "service": "grafana",
+                                                        "serviceNamespace": "monitoring", "targetPort": "http",
+                                                        "credentials": CREDS})
+    status = await env.wait_status(PF, "team-a", "grafana-other-ns", phase="Running")
+    assert status["message"].endswith("-> monitoring/grafana-0:3000")
+    [start] = starts(env)
+    assert (start["namespace"], start["pod"], start["serviceNamespace"]) == ("monitoring", "grafana-0", "monitoring")
+    listed = [r.path for r in env.hl.requests_for(method="GET") if r.path.endswith("/pods")]
+    assert listed and all(path == "/clusters/prod/api/v1/namespaces/monitoring/pods" for path in listed)
+
+
+async def test_kind2_namespace_and_service_namespace_both_set_and_different(env: Env) -> None:
+    await env.create(PF, "team-a", "both", {"cluster": "prod", "service": "grafana", "namespace": "team-b",
+                                            "serviceNamespace": "monitoring", "targetPort": "http",
+                                            "credentials": CREDS})
+    status = await env.wait_status(PF, "team-a", "both", phase="Running")
+    assert status["message"].endswith("-> monitoring/grafana-0:3000")
+
+
+# 3. Headlamp's "not ready yet" answers are transient, on creation and on healing ----------------------
+
+async def test_kind3_a_statefulset_pod_recreated_under_its_name_is_healed(env: Env) -> None:
+    prod = env.hl.clusters["prod"]
+    await env.create(PF, "team-a", "sts-member", {"cluster": "prod", "pod": "grafana-1", "namespace": "monitoring",
+                                                  "targetPort": 3000, "credentials": CREDS})
+    await env.wait_status(PF, "team-a", "sts-member", phase="Running")
+    prod.kill_pod("monitoring", "grafana-1")  # the healing start answers "timeout waiting for portforward..."
+    pending = await env.wait_status(PF, "team-a", "sts-member", phase="Pending")
+    assert "timeout waiting for portforward to be ready" in pending["message"]
+    assert pending["reason"] == "Pending"
+    prod.add_pod("monitoring", "grafana-1", labels={"app": "grafana"},
+                 ports=[{"name": "web", "containerPort": 3000}])  # back under the same name
+    back = await env.wait_status(PF, "team-a", "sts-member", phase="Running", within=20)
+    assert back["pod"] == "grafana-1"
+    phases = [e["reason"] for e in env.events("sts-member")]
+    assert "BackendError" not in phases
+
+
+async def test_kind3_a_stream_that_failed_while_starting_is_retried(env: Env) -> None:
+    env.hl.fail_next(2, status=500, body="portforward failed: nil error received\n", method="POST",
+                     path="/clusters/prod/portforward")
+    await env.create(PF, "team-a", "flaky", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                             "targetPort": 6379, "credentials": CREDS})
+    status = await env.wait_status(PF, "team-a", "flaky", phase="Running", within=20)
+    assert status["reason"] == "Started"
+    assert len(starts(env)) == 3
+
+
+# 4. The local port is stable across restarts ------------------------------------------------------------
+
+async def test_kind4_healing_keeps_the_local_port(env: Env) -> None:
+    prod = env.hl.clusters["prod"]
+    await env.create(PF, "team-a", "lb-by-name", {"cluster": "prod", "service": "grafana-lb",
+                                                  "namespace": "monitoring", "targetPort": "http",
+                                                  "credentials": CREDS})
+    first = await env.wait_status(PF, "team-a", "lb-by-name", phase="Running")
+    prod.kill_pod("monitoring", first["pod"], delete=True)
+    healed = await env.wait_status(PF, "team-a", "lb-by-name", phase="Running", reason="Started",
+                                   pod="grafana-1" if first["pod"] == "grafana-0" else "grafana-0", within=20)
+    assert healed["port"] == first["port"]
+    assert [s["port"] for s in starts(env)] == ["", first["port"]]
+
+
+async def test_kind4_stopped_then_running_and_a_backend_restart_keep_the_port(env: Env) -> None:
+    await env.create(PF, "team-a", "keep", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                            "targetPort": 6379, "credentials": CREDS})
+    first = await env.wait_status(PF, "team-a", "keep", phase="Running")
+    await env.patch_spec(PF, "team-a", "keep", {"state": "Stopped"})
+    await env.wait_status(PF, "team-a", "keep", phase="Stopped")
+    await env.patch_spec(PF, "team-a", "keep", {"state": "Running"})
+    again = await env.wait_status(PF, "team-a", "keep", phase="Running", observedGeneration=3)
+    assert again["port"] == first["port"]
+    await env.hl.restart()
+    await wait_until(lambda: len(starts(env)) == 3, within=20)
+    restarted = await env.wait_status(PF, "team-a", "keep", phase="Running")
+    assert restarted["port"] == first["port"]
+
+
+async def test_kind4_a_taken_kept_port_gives_a_new_one_and_says_so(env: Env) -> None:
+    await env.create(PF, "team-a", "taken", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                             "targetPort": 6379, "credentials": CREDS})
+    first = await env.wait_status(PF, "team-a", "taken", phase="Running")
+    await env.patch_spec(PF, "team-a", "taken", {"state": "Stopped"})
+    await env.wait_status(PF, "team-a", "taken", phase="Stopped")
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(first["port"])))
+        squatter.listen()
+        await env.patch_spec(PF, "team-a", "taken", {"state": "Running"})
+        moved = await env.wait_status(PF, "team-a", "taken", phase="Running", observedGeneration=3)
+    assert moved["port"] != first["port"]
+    assert f"local port {first['port']} was taken" in moved["message"]
+
+
+# 5. A service port number maps through the Service (kubectl's rule) --------------------------------------
+
+async def test_kind5_service_port_number_maps_to_its_target_port(env: Env) -> None:
+    await env.create(PF, "team-a", "lb-by-number", {"cluster": "prod", "service": "grafana-lb",
+                                                    "namespace": "monitoring", "targetPort": 80, "credentials": CREDS})
+    status = await env.wait_status(PF, "team-a", "lb-by-number", phase="Running")
+    assert status["message"].endswith(":3000")
+    assert starts(env)[0]["targetPort"] == "3000"
+
+
+async def test_kind5_service_port_number_to_a_named_target_port_and_a_plain_container_port(env: Env) -> None:
+    await env.create(PF, "team-a", "by-80", {"cluster": "prod", "service": "grafana", "namespace": "monitoring",
+                                             "targetPort": 80, "credentials": CREDS})
+    await env.create(PF, "team-a", "by-3000", {"cluster": "prod", "service": "grafana", "namespace": "monitoring",
+                                               "targetPort": 3000, "credentials": CREDS})
+    for name in ("by-80", "by-3000"):  # 80 -> "web" -> 3000; 3000 is no service port: a container port
+        status = await env.wait_status(PF, "team-a", name, phase="Running")
+        assert status["message"].endswith(":3000"), status
+
+
+# 8. An outcome that changed nothing says so --------------------------------------------------------------
+
+async def test_kind8_status_through_the_main_endpoint_is_refused(env: Env) -> None:
+    await env.create(RP, "team-a", "web-status-main-endpoint", {
+        "cluster": "prod", "target": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web",
+                                      "namespace": "shop"},
+        "patch": {"status": {"readyReplicas": 0}}, "credentials": CREDS})
+    status = await env.wait_status(RP, "team-a", "web-status-main-endpoint", phase="Failed")
+    assert status["reason"] == "InvalidSpec"
+    assert "use subresource: status" in status["message"]
+    assert not env.hl.requests_for(method="PATCH")
+
+
+async def test_kind8_a_json_patch_of_status_and_a_patch_that_changes_nothing(env: Env) -> None:
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "namespace": "shop"}
+    await env.create(RP, "team-a", "json-status", {
+        "cluster": "prod", "target": target, "patchType": "json",
+        "patch": [{"op": "replace", "path": "/status/replicas", "value": 0}], "credentials": CREDS})
+    refused = await env.wait_status(RP, "team-a", "json-status", phase="Failed")
+    assert "use subresource: status" in refused["message"]
+    await env.create(RP, "team-a", "replicas", {"cluster": "prod", "target": target,
+                                                "patch": {"spec": {"replicas": 4}}, "credentials": CREDS})
+    first = await env.wait_status(RP, "team-a", "replicas", phase="Applied")
+    assert "nothing changed" not in first["message"]
+    # the same change again, said differently: the object does not change
+    await env.patch_spec(RP, "team-a", "replicas", {"patch": {"spec": {"replicas": 4}, "metadata": {}}})
+    again = await env.wait_status(RP, "team-a", "replicas", phase="Applied", observedGeneration=2)
+    assert again["message"].endswith(f"nothing changed (resourceVersion {first['target']['resourceVersion']} "
+                                     "as before)")
+
+
+# 9. Messages that name the cause of a typo or a busy machine ---------------------------------------------
+
+async def test_kind9_an_unknown_cluster_is_named_for_both_kinds(env: Env) -> None:
+    await env.create(PF, "team-a", "typo-pf", {"cluster": "prod-eu", "service": "grafana", "namespace": "monitoring",
+                                               "targetPort": "http", "credentials": CREDS})
+    await env.create(PF, "team-a", "typo-pf-pod", {"cluster": "prod-eu", "pod": "redis-0", "namespace": "monitoring",
+                                                   "targetPort": 6379, "credentials": CREDS})
+    await env.create(RP, "team-a", "typo-rp", {
+        "cluster": "prod-eu", "target": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web",
+                                         "namespace": "shop"}, "patch": {"spec": {"replicas": 2}},
+        "credentials": CREDS})
+    for plural, name in ((PF, "typo-pf"), (PF, "typo-pf-pod"), (RP, "typo-rp")):
+        status = await env.wait_status(plural, "team-a", name, phase="Failed")
+        assert status["reason"] == "NotFound", status
+        assert status["message"].startswith("Headlamp knows no cluster 'prod-eu'") or \
+            "Headlamp knows no cluster 'prod-eu'" in status["message"], status
+        assert "cluster list" in status["message"]
+
+
+async def test_kind9_a_taken_local_port_is_named(env: Env) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        await env.create(PF, "team-a", "busy", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                                "targetPort": 6379, "port": taken, "credentials": CREDS})
+        status = await env.wait_status(PF, "team-a", "busy", phase="Failed")
+    assert status["reason"] == "Conflict"
+    assert "local port is already in use on the Headlamp host" in status["message"]
+    assert f"unable to listen on any of the requested ports: [{{{taken} 6379}}]" in status["message"]
