@@ -246,11 +246,11 @@ class ControlPlane:
                   "--leader-elect=false", "--use-service-account-credentials=true", "--profiling=false",
                   f"--service-account-private-key-file={pki.sa_private_key}", f"--root-ca-file={pki.ca_cert}",
                   f"--cluster-signing-cert-file={pki.ca_cert}", f"--cluster-signing-key-file={pki.ca_key}",
-                  # No node lifecycle controller: on a busy machine it marked kwok's node NotReady when a
-                  # lease renewal lagged; kwok then re-ran its node-initialize stage, whose status write
-                  # drops the node's addresses, and every port-forward failed for good with "no preferred
-                  # addresses found". The node is ours and always Ready.
-                  "--controllers=*,-node-lifecycle-controller")
+                  # The node lifecycle controller must not find kwok's node unhealthy: it did, about a minute
+                  # in, in a CI run; kwok then re-ran its node-initialize stage, whose status write drops
+                  # the node's addresses, and every port-forward failed for good with "no preferred
+                  # addresses found". The controller stays (it lifts the not-ready taint a new node gets).
+                  "--node-monitor-grace-period=1h", "--node-startup-grace-period=1h")
         sched = configs["kube-scheduler"]
         self._add("kube-scheduler", f"--kubeconfig={sched}", f"--authentication-kubeconfig={sched}",
                   f"--authorization-kubeconfig={sched}", "--bind-address=127.0.0.1", f"--secure-port={sched_port}",
