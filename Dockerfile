@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 #
-# The operator's container image. Build it with `make image` (docker build -t headlamp-operator:dev .),
+# The operator's container image. Build it with `make image` (docker build -t headlamp-operator:latest .),
 # which needs a Docker engine. The machine this file was written on has none, so it has not
 # been built there: README.md, "Container image", says what is and is not checked.
 #

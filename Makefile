@@ -53,7 +53,7 @@ undeploy:
 	kubectl delete -k manifests/
 
 image:  ## build the container image (needs a Docker engine)
-	docker build -t headlamp-operator:dev .
+	docker build -t headlamp-operator:latest .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info operator/*.egg-info

@@ -151,8 +151,10 @@ async def main(*, once: bool, out: TextIO = sys.stdout, manifests: pathlib.Path 
                workdir: pathlib.Path | None = None) -> int:
     """Run the sandbox; returns the exit code (``--once``), or runs until cancelled (Ctrl-C)."""
     manifests = manifests or find_manifests()
-    workdir = workdir or pathlib.Path(tempfile.mkdtemp(prefix="headlamp-operator-sandbox-"))
     async with contextlib.AsyncExitStack() as stack:
+        if workdir is None:  # a folder of its own, removed on every exit (Ctrl-C too): no dead kubeconfigs
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="headlamp-operator-sandbox-"))
+            workdir = pathlib.Path(folder)
         hl = await stack.enter_async_context(HeadlampEmulator())
         await scenery.seed_sandbox(hl)
         kube = await stack.enter_async_context(KubernetesEmulator())

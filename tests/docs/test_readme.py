@@ -695,3 +695,31 @@ def test_overlay_example_builds(tmp_path: Path) -> None:
     assert container["image"] == f"{image['newName']}:{image['newTag']}"
     assert container["env"][0]["name"] == "HEADLAMP_URL"
     assert container["env"][0]["value"] != "http://headlamp.kube-system.svc:80"
+
+
+
+# --------------------------------------------------------------------------------------------
+# Claims about logs, metrics and the image (issue 11, kind 10)
+
+
+def test_the_readme_describes_every_log_format_and_claims_none_missing() -> None:
+    choices = next(a.choices for a in subparsers()["run"]._actions if a.dest == "log_format")
+    section = README.split("## Metrics, probes, events and logs", 1)[1].split("\n## ", 1)[0]
+    for choice in choices or ():
+        assert f"`{choice}`" in section, choice
+    assert "not available" not in section
+
+
+def test_a_deleted_resource_leaves_the_phase_gauge_as_the_readme_says() -> None:
+    assert "A deleted resource leaves the gauge." in README
+    before = metrics.RESOURCES.labels("PortForward", "Running")._value.get()
+    metrics.phase("PortForward", "uid-docs-test", "Running")
+    metrics.phase("PortForward", "uid-docs-test", None)
+    assert metrics.RESOURCES.labels("PortForward", "Running")._value.get() == before
+
+
+def test_make_image_builds_the_tag_the_kustomization_deploys() -> None:
+    kustomization = yaml.safe_load((ROOT / "manifests" / "kustomization.yaml").read_text())
+    [image] = kustomization["images"]
+    [build] = [line for line in makefile_recipe("image") if "docker build" in line]
+    assert f"-t {image['newName']}:{image['newTag']} " in build + " "

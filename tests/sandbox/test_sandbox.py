@@ -36,6 +36,9 @@ def test_sandbox_once_exits_0_with_every_sample_ready() -> None:
     assert set(rows) == sample_names()
     assert all(phase in ("Running", "Stopped", "Applied") for phase in rows.values()), rows
     assert "kubeconfig" in proc.stdout
+    printed = re.search(r"--kubeconfig (\S+) get", proc.stdout)
+    assert printed is not None
+    assert not pathlib.Path(printed.group(1)).parent.exists()  # its temporary folder went with it (issue 11)
 
 
 async def test_a_resource_applied_through_the_printed_kubeconfig_becomes_ready(tmp_path: pathlib.Path) -> None:
