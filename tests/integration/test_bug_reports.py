@@ -4,8 +4,10 @@ Each test names its kind; the handed input comes first, then inputs of the same 
 """
 from __future__ import annotations
 
+import json
 import socket
 
+from headlamp_operator.reconciling import validation
 from headlamp_operator.testing.kopf_harness import wait_until
 from headlamp_operator.testing.process import free_port
 
@@ -238,3 +240,36 @@ async def test_kind9_a_taken_local_port_is_named(env: Env) -> None:
     assert status["reason"] == "Conflict"
     assert "local port is already in use on the Headlamp host" in status["message"]
     assert f"unable to listen on any of the requested ports: [{{{taken} 6379}}]" in status["message"]
+
+
+# 6. A patch within the documented limit keeps the stored object under etcd's limit ------------------------
+
+async def test_kind6_a_patch_over_the_limit_is_refused_naming_its_size_and_the_limit(env: Env) -> None:
+    text = "x" * 954_001
+    await env.create(RP, "team-a", "big", {
+        "cluster": "prod", "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": "app.settings.v2",
+                                      "namespace": "shop"},
+        "patch": {"data": {"settings": text}}, "credentials": CREDS})
+    status = await env.wait_status(RP, "team-a", "big", phase="Failed")
+    assert status["reason"] == "InvalidSpec"
+    size = len(json.dumps({"data": {"settings": text}}, separators=(",", ":")))
+    assert f"spec.patch is {size} bytes" in status["message"]
+    assert f"at most {validation.MAX_PATCH_BYTES}" in status["message"] and "1572864" in status["message"]
+    assert not env.hl.requests_for(method="PATCH")
+    assert text not in json.dumps(status)
+
+
+async def test_kind6_a_patch_at_the_limit_is_stored_once_and_fits_twice(env: Env) -> None:
+    env.hl.clusters["prod"].add_configmap("shop", "app.settings.v2")
+    patch = {"data": {"settings": ""}}
+    patch["data"]["settings"] = "x" * (validation.MAX_PATCH_BYTES - len(json.dumps(patch, separators=(",", ":"))))
+    await env.create(RP, "team-a", "at-limit", {
+        "cluster": "prod", "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": "app.settings.v2",
+                                      "namespace": "shop"}, "patch": patch, "credentials": CREDS})
+    await env.wait_status(RP, "team-a", "at-limit", phase="Applied", within=20)
+    stored = env.get(RP, "team-a", "at-limit")
+    assert stored is not None
+    encoded = json.dumps(stored, separators=(",", ":"))
+    assert encoded.count(patch["data"]["settings"]) == 1  # kopf's copy of the spec holds a digest of the patch
+    # with a second copy (client-side kubectl apply's annotation) it still fits in one etcd write
+    assert len(encoded) + len(json.dumps(patch)) < validation.ETCD_REQUEST_LIMIT

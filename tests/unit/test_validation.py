@@ -47,7 +47,7 @@ def test_portforward_problems_are_explained(spec: dict[str, object], words: str)
     ({**RP, "reapplyInterval": "10s"}, "under the minimum of 30s"),
     ({**RP, "subresource": "exec"}, "empty, status or scale"),
     ({**RP, "target": {"apiVersion": "apps/v1/x", "kind": "Deployment", "name": "web"}}, "apiVersion"),
-    ({**RP, "patch": {"a": "x" * (1024 * 1024 + 1)}}, "at most 1048576"),
+    ({**RP, "patch": {"a": "x" * validation.MAX_PATCH_BYTES}}, f"at most {validation.MAX_PATCH_BYTES}"),
 ])
 def test_resourcepatch_problems_are_explained(spec: dict[str, object], words: str) -> None:
     problems = validation.resourcepatch_problems(spec)

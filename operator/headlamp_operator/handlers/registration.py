@@ -1,10 +1,13 @@
 """Everything the operator registers with kopf: lifecycle, settings, and both resources' handlers."""
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import pathlib
 import tempfile
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 import kopf
 
@@ -22,12 +25,29 @@ class QuietTimers(logging.Filter):
         return not (record.levelno <= logging.INFO and message.startswith("Timer '") and message.endswith("succeeded."))
 
 
+class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
+    """kopf's last-handled spec in ``status.kopf``, with ``spec.patch`` kept as its SHA-256 only.
+
+    kopf compares this stored essence with the current one to tell a spec change; a digest changes
+    exactly when the patch does. A full copy would double a large patch in the stored object, past
+    etcd's request limit (SPEC 3.2: everything the operator and kopf write must fit).
+    """
+
+    def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> Any:
+        essence = cast(dict[str, Any], super().build(body=body, extra_fields=extra_fields))
+        spec = essence.get("spec")
+        if isinstance(spec, dict) and "patch" in spec:
+            text = json.dumps(spec["patch"], sort_keys=True, separators=(",", ":"))
+            essence["spec"] = {**spec, "patch": {"sha256": hashlib.sha256(text.encode()).hexdigest()}}
+        return essence
+
+
 def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime) -> None:
     """kopf's settings for this operator: its bookkeeping in status.kopf, explicit events only."""
     # kopf's bookkeeping goes into status.kopf: one status write carries both the outcome and the
     # handled state, where annotations would cost a second write (and a crash between the two).
     settings.persistence.progress_storage = kopf.StatusProgressStorage(name="kopf")
-    settings.persistence.diffbase_storage = kopf.StatusDiffBaseStorage(name="kopf")
+    settings.persistence.diffbase_storage = DigestedDiffBaseStorage(name="kopf")
     settings.persistence.finalizer = f"{rt.PREFIX}/finalizer"
     settings.posting.loggers = False  # events are ours: one per phase change, never a log line
     settings.posting.level = logging.INFO
