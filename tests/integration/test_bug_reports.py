@@ -11,7 +11,7 @@ from headlamp_operator.reconciling import validation
 from headlamp_operator.testing.kopf_harness import wait_until
 from headlamp_operator.testing.process import free_port
 
-from .conftest import Env
+from .conftest import TOKEN_A, Env, OperatorFactory
 
 CREDS = {"tokenSecretRef": {"name": "viewer"}}
 PF, RP = "portforwards", "resourcepatches"
@@ -273,3 +273,27 @@ async def test_kind6_a_patch_at_the_limit_is_stored_once_and_fits_twice(env: Env
     assert encoded.count(patch["data"]["settings"]) == 1  # kopf's copy of the spec holds a digest of the patch
     # with a second copy (client-side kubectl apply's annotation) it still fits in one etcd write
     assert len(encoded) + len(json.dumps(patch)) < validation.ETCD_REQUEST_LIMIT
+
+
+# 7. No ResourcePatch ever carries a finalizer, so deleting one is never blocked ------------------------
+
+async def test_kind7_a_reapplying_patch_is_deleted_at_once_while_the_operator_is_down(
+        start_operator: OperatorFactory) -> None:
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "namespace": "shop"}
+    async with start_operator(min_reapply_interval=1.0) as env:
+        await env.put_secret("team-a", "viewer", token=TOKEN_A)
+        await env.create(RP, "team-a", "drift-guard", {
+            "cluster": "prod", "target": target, "reapplyInterval": "30s", "credentials": CREDS,
+            "patch": {"metadata": {"annotations": {"qa.example.com/guarded": "true"}}}})
+        await env.wait_status(RP, "team-a", "drift-guard", phase="Applied")
+        await env.create(RP, "team-a", "blocked", {"cluster": "prod", "target": target, "patch": {},
+                                                   "credentials": {"tokenSecretRef": {"name": "missing"}}})
+        await env.wait_status(RP, "team-a", "blocked", phase="Failed")  # waits for a Secret to change
+        for name in ("drift-guard", "blocked"):
+            obj = env.get(RP, "team-a", name)
+            assert obj is not None and not obj["metadata"].get("finalizers"), obj["metadata"]
+    # the operator is stopped: kubectl delete must not hang
+    async with env.harness.client() as api:
+        for name in ("drift-guard", "blocked"):
+            await api.delete("headlamp-operator.dev", "v1alpha1", RP, "team-a", name)
+            assert await api.get("headlamp-operator.dev", "v1alpha1", RP, "team-a", name) is None

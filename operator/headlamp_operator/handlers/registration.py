@@ -33,13 +33,24 @@ class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
     etcd's request limit (SPEC 3.2: everything the operator and kopf write must fit).
     """
 
-    def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> Any:
-        essence = cast(dict[str, Any], super().build(body=body, extra_fields=extra_fields))
-        spec = essence.get("spec")
-        if isinstance(spec, dict) and "patch" in spec:
+    @staticmethod
+    def _digested(essence: Any) -> Any:
+        spec = essence.get("spec") if isinstance(essence, dict) else None
+        if isinstance(spec, dict) and "patch" in spec and not _is_digest(spec["patch"]):
             text = json.dumps(spec["patch"], sort_keys=True, separators=(",", ":"))
-            essence["spec"] = {**spec, "patch": {"sha256": hashlib.sha256(text.encode()).hexdigest()}}
+            essence = {**essence, "spec": {**spec, "patch": {"sha256": hashlib.sha256(text.encode()).hexdigest()}}}
         return essence
+
+    def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> Any:
+        return self._digested(cast(dict[str, Any], super().build(body=body, extra_fields=extra_fields)))
+
+    def fetch(self, *, body: kopf.Body) -> Any:
+        # A full copy stored by an earlier version compares as its digest: no spurious "spec changed".
+        return self._digested(super().fetch(body=body))
+
+
+def _is_digest(value: Any) -> bool:
+    return isinstance(value, dict) and list(value) == ["sha256"] and isinstance(value["sha256"], str)
 
 
 def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime) -> None:
@@ -107,6 +118,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
             metrics.phase(str(body.get("kind") or ""), uid, None)
             runtime.blocked.pop(uid, None)
             runtime.healing.pop(uid, None)
+            runtime.patches.pop(uid, None)
 
     if runtime.settings.webhook.port is not None:  # kopf refuses validation handlers without a server
         admission.register(registry, runtime)

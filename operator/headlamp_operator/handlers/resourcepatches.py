@@ -1,12 +1,16 @@
 """ResourcePatch handlers: thin kopf registrations around :mod:`headlamp_operator.reconciling.resourcepatch`.
 
 Applied on create and on every spec change (kopf's last-handled configuration also catches a
-change made while the operator was down); never on a mere restart. A timer re-applies on
-``reapplyInterval`` and retries resources blocked on their credentials when a Secret changes.
-There is no deletion handler: deleting a ResourcePatch sends nothing and is never blocked.
+change made while the operator was down); never on a mere restart. Re-applying on
+``reapplyInterval`` and retrying a resource blocked on its credentials when a Secret changes are
+done by ONE scheduler for all ResourcePatches (:func:`schedule`), not by a kopf timer per resource:
+kopf puts a finalizer on every resource with a timer, and a ResourcePatch never carries one (SPEC 3.2),
+so that deleting it is never blocked, even while the operator is down.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,13 +18,15 @@ import kopf
 
 from headlamp_operator import status as status_module
 from headlamp_operator.handlers import runtime as rt
+from headlamp_operator.handlers.statuses import StatusWriter
 from headlamp_operator.reconciling import resourcepatch, validation
 from headlamp_operator.reconciling.outcomes import Result
 
 PLURAL = "resourcepatches"
+logger = logging.getLogger("headlamp_operator.resourcepatches")
 
 
-async def _apply(runtime: rt.Runtime, body: kopf.Body, *, attempt: int) -> Result:
+async def _apply(runtime: rt.Runtime, body: Mapping[str, Any], *, attempt: int) -> Result:
     spec = body.get("spec") or {}
     problems = validation.resourcepatch_problems(spec, min_reapply=runtime.settings.reconcile.min_reapply_interval)
     loaded = await rt.prepare(runtime, body, problems)
@@ -32,43 +38,75 @@ async def _apply(runtime: rt.Runtime, body: kopf.Body, *, attempt: int) -> Resul
     return await resourcepatch.apply(ctx, attempt=attempt)
 
 
+def track(runtime: rt.Runtime, body: Mapping[str, Any], status: Mapping[str, Any] | None = None) -> None:
+    """Remember the resource as the scheduler needs it (spec, generation, status), ``status`` merged in.
+
+    The first call, from a handler, starts the scheduler: in a handler's context kopf's event posting is
+    set up (in a startup activity's it is not yet), and the task inherits it.
+    """
+    if runtime.scheduler is None or runtime.scheduler.done():
+        runtime.scheduler = asyncio.create_task(schedule(runtime, StatusWriter(rt.GROUP, rt.VERSION)))
+    metadata = body.get("metadata") or {}
+    runtime.patches[str(metadata["uid"])] = {
+        "apiVersion": body.get("apiVersion"), "kind": body.get("kind"),
+        "metadata": {key: metadata.get(key) for key in ("name", "namespace", "uid", "generation")},
+        "spec": dict(body.get("spec") or {}), "status": {**(body.get("status") or {}), **(status or {})}}
+
+
 async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, retry: int) -> None:
     """Create or spec change: apply the patch now."""
     result = await _apply(runtime, body, attempt=retry)
     await rt.remember(runtime, body, result)
     rt.write(body, patch, result, time_field="lastAppliedTime" if result.outcome.ready else None)
+    track(runtime, body, patch.get("status") or {})
     rt.conclude(result)
 
 
-def needs_timer(spec: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
-    """Only resources that re-apply, or wait for a Secret to change, get a timer (and kopf's finalizer)."""
-    return bool(spec.get("reapplyInterval")) or (status.get("phase") == "Failed" and bool(spec.get("credentials")))
-
-
-async def tick(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
-    """Re-apply when ``reapplyInterval`` has passed; retry a blocked resource when its Secret changed."""
+async def due(runtime: rt.Runtime, body: Mapping[str, Any]) -> tuple[Result, str | None] | None:
+    """The scheduler's work for one resource now: re-apply when ``reapplyInterval`` has passed, retry a
+    Failed one whose Secret changed; returns the result and the status time field, or None (nothing due)."""
     spec, current = body.get("spec") or {}, body.get("status") or {}
     if current.get("phase") == "Failed":
-        if await rt.secrets_changed(runtime, body):
+        if spec.get("credentials") and await rt.secrets_changed(runtime, body):
             result = await _apply(runtime, body, attempt=0)
             await rt.remember(runtime, body, result)
-            rt.write(body, patch, result, time_field="lastAppliedTime" if result.outcome.ready else None)
-        return
+            return result, "lastAppliedTime" if result.outcome.ready else None
+        return None
     if current.get("phase") != "Applied" or not spec.get("reapplyInterval"):
-        return  # pending resources are retried by kopf's handler retries
+        return None  # pending resources are retried by kopf's handler retries
     try:
         interval = validation.parse_duration(str(spec["reapplyInterval"]))
     except ValueError:
-        return
+        return None
     last = status_module.parse_timestamp(current.get("lastAppliedTime"))
     if last is not None and (status_module.now() - last).total_seconds() < interval:
-        return
+        return None
     result = await _apply(runtime, body, attempt=0)
-    rt.write(body, patch, result, time_field="lastAppliedTime" if result.outcome.ready else None)
+    return result, "lastAppliedTime" if result.outcome.ready else None
+
+
+async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
+    """Every ``HEADLAMP_SYNC_INTERVAL`` seconds, do what is due for each known ResourcePatch; runs until cancelled."""
+    while True:
+        await asyncio.sleep(runtime.settings.reconcile.sync_interval)
+        for uid, body in list(runtime.patches.items()):
+            try:
+                work = await due(runtime, body)
+                if work is None or runtime.patches.get(uid) is not body:
+                    continue  # nothing due, or the resource changed (or went) meanwhile: its handler has it
+                result, time_field = work
+                new = rt.status_update(body, result, time_field=time_field)
+                if new is not None:
+                    await write_status(PLURAL, body["metadata"]["namespace"], body["metadata"]["name"], new)
+                    if runtime.patches.get(uid) is body:
+                        track(runtime, body, new)
+            except Exception:  # one resource's trouble never stops the others' schedule
+                logger.exception("ResourcePatch %s/%s: scheduled work failed",
+                                 body["metadata"]["namespace"], body["metadata"]["name"])
 
 
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
-    """Register the ResourcePatch handlers on ``registry`` with the runtime's intervals."""
+    """Register the ResourcePatch handlers and the scheduler on ``registry``."""
     resource = (rt.GROUP, rt.VERSION, PLURAL)
 
     # A restart re-applies nothing, except a resource whose last outcome was never recorded.
@@ -78,10 +116,15 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     async def rp_apply(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
         await reconcile(runtime, body, patch, retry)
 
-    def timer_wanted(spec: kopf.Spec, status: kopf.Status, **_: Any) -> bool:
-        return needs_timer(spec, status)
+    def current(body: kopf.Body, **_: Any) -> bool:
+        return not rt.stale(body)
 
-    @kopf.timer(*resource, registry=registry, id="reapply", interval=runtime.settings.reconcile.sync_interval,
-                when=timer_wanted)
-    async def rp_tick(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
-        await tick(runtime, body, patch)
+    # After a restart the scheduler learns of every other resource here; nothing is written.
+    @kopf.on.resume(*resource, registry=registry, id="track", when=current)
+    async def rp_track(body: kopf.Body, **_: Any) -> None:
+        track(runtime, body)
+
+    @kopf.on.cleanup(registry=registry, id="resourcepatch-scheduler")
+    async def stop_scheduler(**_: Any) -> None:
+        if runtime.scheduler is not None:
+            runtime.scheduler.cancel()

@@ -1,9 +1,10 @@
 """What the handlers share for the operator's lifetime: settings, the Backend, caches, and status writing."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import kopf
 
@@ -31,6 +32,8 @@ class Runtime:
     resolutions: targets.Resolutions = dataclasses.field(default_factory=targets.Resolutions)
     healing: dict[str, tuple[int, float]] = dataclasses.field(default_factory=dict)  # uid -> (attempts, not before)
     blocked: dict[str, Mapping[str, str | None]] = dataclasses.field(default_factory=dict)  # uid -> secret rvs
+    patches: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # uid -> ResourcePatch as last seen
+    scheduler: asyncio.Task[None] | None = None  # the ResourcePatch scheduler, started by the first handler
 
     def __post_init__(self) -> None:
         self.lists = ForwardLists(ttl=self.settings.reconcile.sync_interval)
@@ -43,8 +46,9 @@ class Runtime:
         return self.backend
 
 
-def write(body: kopf.Body, patch: kopf.Patch, result: Result, *, time_field: str | None = None) -> None:
-    """Put a result into the status patch, and post an event when the phase changes."""
+def status_update(body: Mapping[str, Any], result: Result, *,
+                  time_field: str | None = None) -> dict[str, Any] | None:
+    """The new status for a result (None: nothing that matters changed); posts an event when the phase changes."""
     old: Mapping[str, Any] = body.get("status") or {}
     generation = body.get("metadata", {}).get("generation")
     kind = str(body.get("kind") or "")
@@ -53,11 +57,19 @@ def write(body: kopf.Body, patch: kopf.Patch, result: Result, *, time_field: str
     new = status_module.render(result.outcome, generation=generation, previous=old, time_field=time_field)
     if not status_module.changed(old, new, ignore=("conditions", "lastSyncTime", "lastAppliedTime")) \
             and time_field is None:
-        return  # quiet when idle: nothing that matters changed
-    patch.status.update(new)
+        return None  # quiet when idle: nothing that matters changed
     if old.get("phase") != result.outcome.phase:
-        kopf.event(body, type=status_module.event_type(result.outcome), reason=result.outcome.reason,
+        target = body if isinstance(body, kopf.Body) else kopf.Body(cast(Any, dict(body)))
+        kopf.event(target, type=status_module.event_type(result.outcome), reason=result.outcome.reason,
                    message=result.outcome.message)
+    return new
+
+
+def write(body: kopf.Body, patch: kopf.Patch, result: Result, *, time_field: str | None = None) -> None:
+    """Put a result into kopf's status patch, and post an event when the phase changes."""
+    new = status_update(body, result, time_field=time_field)
+    if new is not None:
+        patch.status.update(new)
 
 
 def stale(body: Mapping[str, Any]) -> bool:
@@ -93,7 +105,7 @@ async def secret_versions(runtime: Runtime, spec: Mapping[str, Any], namespace: 
     return versions
 
 
-async def load_credentials(runtime: Runtime, body: kopf.Body) -> credentials.Loaded:
+async def load_credentials(runtime: Runtime, body: Mapping[str, Any]) -> credentials.Loaded:
     """The resource's credentials (:class:`credentials.CredentialsError` when they cannot be used)."""
     spec, namespace = body.get("spec") or {}, body["metadata"]["namespace"]
     return await credentials.load(spec, namespace=namespace, read_secret=runtime.read_secret,
@@ -101,7 +113,7 @@ async def load_credentials(runtime: Runtime, body: kopf.Body) -> credentials.Loa
                                   user_id=runtime.settings.backend.user_id)
 
 
-async def prepare(runtime: Runtime, body: kopf.Body, problems: list[str]) -> credentials.Loaded | Result:
+async def prepare(runtime: Runtime, body: Mapping[str, Any], problems: list[str]) -> credentials.Loaded | Result:
     """Before any request: the spec's problems fail it (InvalidSpec), else its credentials are loaded."""
     if problems:
         return outcomes.invalid("InvalidSpec", "; ".join(problems))
@@ -111,7 +123,7 @@ async def prepare(runtime: Runtime, body: kopf.Body, problems: list[str]) -> cre
         return outcomes.invalid("InvalidCredentials", str(e))
 
 
-async def remember(runtime: Runtime, body: kopf.Body, result: Result) -> None:
+async def remember(runtime: Runtime, body: Mapping[str, Any], result: Result) -> None:
     """After a permanent failure, note the Secret versions it happened with (SPEC 6: retried when they change)."""
     uid = body["metadata"]["uid"]
     if result.transient or result.outcome.ready:
@@ -120,7 +132,7 @@ async def remember(runtime: Runtime, body: kopf.Body, result: Result) -> None:
         runtime.blocked[uid] = await secret_versions(runtime, body.get("spec") or {}, body["metadata"]["namespace"])
 
 
-async def secrets_changed(runtime: Runtime, body: kopf.Body) -> bool:
+async def secrets_changed(runtime: Runtime, body: Mapping[str, Any]) -> bool:
     """Whether a Failed resource may try again: one of its Secrets changed since it failed."""
     uid = body["metadata"]["uid"]
     recorded = runtime.blocked.get(uid)
