@@ -27,6 +27,9 @@ EVENTS = kmock.resource('', 'v1', 'events')
 _WRITES = frozenset({kmock.action.CREATE, kmock.action.UPDATE, kmock.action.DELETE})
 
 
+MAX_REQUEST_BODY = 3 * 1024 * 1024  # kube-apiserver's limit on a request body
+
+
 @attrs.define(kw_only=True)
 class KubernetesEmulator(kmock.KubernetesEmulator):
     """An in-memory Kubernetes API server: kmock's emulator with real metadata, patch types,
@@ -121,7 +124,14 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
         ``request in payload._source``, which walks the whole history for every request, O(n^2) over
         a burst. Only requests in flight (watches) stay there; the default reactions never filter
         by history, so the answers are unchanged."""
-        await raw_request.read()
+        # kube-apiserver reads request bodies up to 3 MiB (aiohttp's default would stop at 1 MiB)
+        raw_request = raw_request.clone(client_max_size=MAX_REQUEST_BODY)
+        try:
+            await raw_request.read()
+        except aiohttp.web.HTTPRequestEntityTooLarge:
+            return aiohttp.web.json_response(status=413, data={
+                'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Failure', 'code': 413,
+                'reason': 'RequestEntityTooLarge', 'message': f'Request entity too large: limit is {MAX_REQUEST_BODY}'})
         raw_response: aiohttp.web.StreamResponse | None = None
         request: kmock.Request | None = None
         try:

@@ -11,6 +11,7 @@ import bisect
 import collections
 import copy
 import datetime
+import json
 import random
 import string
 import uuid
@@ -42,6 +43,13 @@ class WatchEvent:
 def api_error(status: int, reason: str, message: str) -> kmock.KubernetesError:
     """An error that kmock renders as a ``kind: Status`` body, as the API server does."""
     return kmock.KubernetesError(status=status, reason=reason, message=message)
+
+
+# etcd's default --max-request-bytes. A write whose stored object would reach it is refused with a 500,
+# as kube-apiserver 1.36 + etcd 3.6 answer (measured by the real-peer suite: the largest custom resource
+# stored was 1,572,837 bytes as JSON; etcd's request adds its own framing).
+ETCD_REQUEST_LIMIT = 1_572_864
+ETCD_FRAMING = 360
 
 
 def now_rfc3339() -> str:
@@ -287,6 +295,9 @@ class ClusterState:
         return key[0] != NAMESPACES or next(self.iter_objects(namespace=key[2]), None) is None
 
     def _commit(self, key: Key, event_type: str, body: Body) -> Body:
+        if event_type != 'DELETED' and \
+                len(json.dumps(body, separators=(',', ':'))) + ETCD_FRAMING > ETCD_REQUEST_LIMIT:
+            raise api_error(500, 'InternalError', 'etcdserver: request is too large')
         self._rv += 1
         body['metadata']['resourceVersion'] = str(self._rv)
         stored = copy.deepcopy(body)
