@@ -27,6 +27,9 @@ BACKEND_TOKEN_HEADER = "X-HEADLAMP_BACKEND-TOKEN"
 MAX_HEADER_BYTES = 1 << 20
 
 
+MAX_BODY = 64 * 1024 * 1024  # bytes: effectively unbounded for what the operator sends, yet finite
+
+
 @dataclasses.dataclass(kw_only=True)
 class _Pending:
     remaining: int
@@ -225,6 +228,8 @@ class HeadlampScaffold:
         return None
 
     async def _serve(self, request: web.BaseRequest) -> web.StreamResponse:
+        # Go's net/http (and so headlamp-server's proxy) sets no body limit; aiohttp's default is 1 MiB.
+        request = request.clone(client_max_size=MAX_BODY)
         body = await request.read()
         cluster = self.cluster_of(request.rel_url.raw_path)
         record = RecordedRequest.capture(request, body, cluster=cluster)
