@@ -103,15 +103,15 @@ async def test_no_secret_in_any_status_event_or_log_line(env: Env, caplog: pytes
 
 
 async def test_hostile_input_gets_clear_errors_and_others_keep_working(env: Env) -> None:
-    huge = {"metadata": {"annotations": {"blob": "x" * (1024 * 1024 + 10)}}}
+    huge = {"metadata": {"annotations": {"blob": "x" * (3 * 1024 * 1024 + 10)}}}
     deep: dict[str, object] = {}
     node = deep
     for _ in range(200):
         node["a"] = {}
         node = node["a"]  # type: ignore[assignment]
     await env.put_secret("team-a", "newline", token="abc\ndef-injected")
-    # Over 1 MiB, the Kubernetes API refuses the object itself (the operator's own 1 MiB check, for
-    # objects that got in anyway, is in tests/unit/test_validation.py).
+    # Over 3 MiB, the Kubernetes API refuses the request itself (the operator's own size check, for
+    # objects that got in, is in tests/unit/test_validation.py and test_bug_reports.py).
     with pytest.raises(KubeApiError) as refused:
         await env.create("resourcepatches", "team-a", "huge", {"cluster": "prod", "target": TARGET, "patch": huge,
                                                               "credentials": CREDS})

@@ -12,11 +12,11 @@ from typing import Any
 
 from headlamp_operator.headlamp import errors, paths
 
-ETCD_REQUEST_LIMIT = 1_572_864  # bytes: etcd's default --max-request-bytes; larger writes are refused
-STORED_OVERHEAD = 262_144  # bytes kept for everything but the patch: metadata, managedFields, status, kopf's state
-# The patch may be stored twice (client-side `kubectl apply` keeps a copy in its last-applied annotation;
-# kopf keeps only a digest of it): both copies and the rest must fit in one etcd write (SPEC 3.2).
-MAX_PATCH_BYTES = (ETCD_REQUEST_LIMIT - STORED_OVERHEAD) // 2
+ETCD_REQUEST_LIMIT = 1_572_864  # bytes: etcd's default --max-request-bytes; a larger stored object is refused
+STORED_OVERHEAD = 262_144  # bytes kept for everything but the patch: metadata (annotations alone may take
+# 256 KiB), managedFields, the status and kopf's state (kopf keeps only a digest of the patch)
+# The stored ResourcePatch, with everything the operator and kopf write into it, fits one etcd write (SPEC 3.2).
+MAX_PATCH_BYTES = ETCD_REQUEST_LIMIT - STORED_OVERHEAD
 MAX_PATCH_DEPTH = 64
 MIN_REAPPLY_SECONDS = 30.0
 _PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$")
@@ -178,7 +178,7 @@ def resourcepatch_problems(spec: Mapping[str, Any], *, min_reapply: float = MIN_
             problems.append(f"spec.patch is nested deeper than {MAX_PATCH_DEPTH} levels")
         elif (size := len(json.dumps(patch, separators=(",", ":")).encode())) > MAX_PATCH_BYTES:
             problems.append(f"spec.patch is {size} bytes as JSON; at most {MAX_PATCH_BYTES} are allowed, so that the "
-                            f"stored ResourcePatch (with kubectl's last-applied copy and the status) stays under "
+                            f"stored ResourcePatch (with its metadata, status and the operator's state) stays under "
                             f"etcd's {ETCD_REQUEST_LIMIT}-byte limit")
     interval = spec.get("reapplyInterval") or ""
     if interval:

@@ -1,0 +1,141 @@
+"""Issue 11's kinds of fault on the real peers: what the fast suite asserts on the emulators, for real."""
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import ssl
+
+import aiohttp
+import kmock
+
+from headlamp_operator.reconciling import validation
+from headlamp_operator.testing.kubernetes import KubernetesEmulator
+from tests.e2e.cluster import Namespace, eventually
+
+from .test_portforward_bytes import echoes, spec
+from .world import World
+
+PF, RP = "portforwards", "resourcepatches"
+
+
+SIZES = (1_572_000, validation.ETCD_REQUEST_LIMIT, 3 * 1024 * 1024 + 1)  # fits; etcd's limit; over 3 MiB
+
+
+async def sizes_answered(session: aiohttp.ClientSession, base: str, namespace: str) -> list[tuple[int, str]]:
+    """Create a Blob of each size; what the server answered (status, message)."""
+    seen = []
+    for size in SIZES:
+        body = {"apiVersion": "size.example.com/v1", "kind": "Blob", "metadata": {"name": f"b{size}"},
+                "data": "x" * size}
+        async with session.post(f"{base}/apis/size.example.com/v1/namespaces/{namespace}/blobs", json=body) as r:
+            seen.append((r.status, str((await r.json()).get("message", "")) if r.status >= 400 else ""))
+    return seen
+
+
+async def test_the_size_limits_measured_and_the_emulator_answers_alike(world: World, ns: Namespace) -> None:
+    """The premise of the patch limit, measured: etcd refuses a stored object of 1,572,864 bytes with a 500;
+    kube-apiserver refuses a body over 3 MiB with a 413. The Kubernetes emulator answers the same."""
+    world.cp.kubectl("apply", "-f", "-", input=json.dumps(BLOB_CRD))
+    world.cp.kubectl("wait", "--for=condition=Established", "crd/blobs.size.example.com", "--timeout=30s")
+    context = ssl.create_default_context(cafile=str(world.cp.ca_file))
+    headers = {"Authorization": f"Bearer {world.cp.admin_token}"}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context), headers=headers) as session:
+        real = await sizes_answered(session, world.cp.server, ns.name)
+    async with KubernetesEmulator() as emulator:
+        emulator.register_crd(BLOB_CRD)
+        async with kmock.Server(emulator) as server, aiohttp.ClientSession() as session:
+            emulated = await sizes_answered(session, str(server.url).rstrip("/"), "default")
+    assert real == [(201, ""), (500, "etcdserver: request is too large"),
+                    (413, "Request entity too large: limit is 3145728")]
+    assert emulated == real
+
+
+BLOB_CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "blobs.size.example.com"},
+            "spec": {"group": "size.example.com", "scope": "Namespaced",
+                     "names": {"plural": "blobs", "singular": "blob", "kind": "Blob"},
+                     "versions": [{"name": "v1", "served": True, "storage": True, "schema": {
+                         "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
+
+
+async def test_a_patch_at_the_limit_is_stored_and_applied(world: World, ns: Namespace) -> None:
+    world.cp.kubectl("apply", "-f", "-", input=json.dumps(BLOB_CRD))
+    world.cp.kubectl("wait", "--for=condition=Established", "crd/blobs.size.example.com", "--timeout=30s")
+    world.cp.kubectl("-n", ns.name, "apply", "-f", "-", input=json.dumps(
+        {"apiVersion": "size.example.com/v1", "kind": "Blob", "metadata": {"name": "target"}}))
+    await ns.put_secret("admin", token=world.cp.admin_token)
+    patch = {"data": ""}
+    patch["data"] = "x" * (validation.MAX_PATCH_BYTES - len(json.dumps(patch, separators=(",", ":"))))
+    document = {"apiVersion": "headlamp-operator.dev/v1alpha1", "kind": "ResourcePatch",
+                "metadata": {"name": "at-limit", "namespace": ns.name},
+                "spec": {"cluster": ns.config.cluster, "patch": patch,
+                         "credentials": {"tokenSecretRef": {"name": "admin"}},
+                         "target": {"apiVersion": "size.example.com/v1", "kind": "Blob", "name": "target"}}}
+    refused = world.cp.kubectl("apply", "-f", "-", input=json.dumps(document), check=False)
+    assert "metadata.annotations: Too long: may not be more than 262144 bytes" in refused.stderr  # client-side
+    world.cp.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(document))  # as the README says
+    await ns.wait_ready(RP, "at-limit")
+    stored = world.cp.kubectl("-n", ns.name, "get", "resourcepatch", "at-limit", "-o", "json",
+                              "--show-managed-fields").stdout
+    assert stored.count(patch["data"]) == 1 and len(stored) < validation.ETCD_REQUEST_LIMIT
+    target = json.loads(world.cp.kubectl("-n", ns.name, "get", "blob", "target", "-o", "json").stdout)
+    assert target["data"] == patch["data"]
+
+
+async def test_a_reapplying_patch_is_deleted_at_once_while_the_operator_is_down(world: World, ns: Namespace) -> None:
+    await ns.deployment("web")
+    await ns.create(RP, "drift-guard", {
+        "cluster": ns.config.cluster, "reapplyInterval": "30s", "credentials": await ns.viewer_secret(),
+        "target": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "namespace": ns.name},
+        "patch": {"metadata": {"annotations": {"qa.example.com/guarded": "true"}}}})
+    applied = await ns.wait_ready(RP, "drift-guard")
+    assert not applied["metadata"].get("finalizers")
+    assert world.operator is not None
+    world.operator.stop()
+    try:
+        world.cp.kubectl("-n", ns.name, "delete", "resourcepatch", "drift-guard", "--timeout=10s")
+        assert await ns.get(RP, "drift-guard") is None
+    finally:
+        await asyncio.to_thread(world.start_operator)
+
+
+async def test_a_running_forward_moved_to_another_pod_and_port_carries_bytes_there(
+        world: World, ns: Namespace) -> None:
+    await ns.deployment("echo", replicas=2)
+    pods = await eventually(lambda: ns.ready_pods("echo"), lambda found: len(found) == 2, within=ns.within,
+                            what="two Ready pods")
+    await ns.create(PF, "move-me", await spec(ns, pod=pods[0], targetPort=8080))
+    first = (await ns.wait_ready(PF, "move-me"))["status"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        wanted = sock.getsockname()[1]
+    await ns.patch_spec(PF, "move-me", {"pod": pods[1], "port": wanted})
+    moved = (await ns.wait_ready(PF, "move-me"))["status"]
+    assert moved["pod"] == pods[1] and moved["port"] == str(wanted)
+    assert moved["message"] == f"forwarding 127.0.0.1:{wanted} -> {ns.name}/{pods[1]}:8080"
+    assert await echoes(wanted)
+    await eventually(lambda: echoes(int(first["port"])), lambda ok: not ok, within=ns.within,
+                     what="the old forward's port closed")
+    listed = [f for f in await ns.headlamp.forwards() if f["id"] == moved["id"]]
+    assert [(f["pod"], str(f["port"])) for f in listed] == [(pods[1], str(wanted))]
+
+
+async def test_a_taken_local_port_is_named_by_the_real_forwarder(world: World, ns: Namespace) -> None:
+    pod = await ns.echo()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        await ns.create(PF, "busy", await spec(ns, pod=pod, targetPort=8080, port=taken))
+        status = await ns.wait_status(PF, "busy", phase="Failed")
+    assert status["reason"] == "Conflict"
+    assert "local port is already in use on the Headlamp host" in status["message"]
+    assert "unable to listen on any of the requested ports" in status["message"]
+
+
+async def test_an_unknown_cluster_is_named(world: World, ns: Namespace) -> None:
+    await ns.create(RP, "typo", {"cluster": "prod-eu", "credentials": await ns.viewer_secret(), "patch": {},
+                                 "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": "x"}})
+    status = await ns.wait_status(RP, "typo", phase="Failed")
+    assert status["reason"] == "NotFound" and "Headlamp knows no cluster 'prod-eu'" in status["message"], status
