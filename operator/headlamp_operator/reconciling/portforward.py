@@ -84,6 +84,18 @@ async def _adopt(ctx: Context) -> Result:
     return Result(outcome=running(ctx, {**entry, "port": entry.get("port", "")}, reason="Adopted"))
 
 
+async def _stop_or_delete(ctx: Context, *, stop: bool) -> bool:
+    """Stop (``stop=True``) or delete the forward of our id; False when the backend did not know it."""
+    try:
+        await portforward.stop_or_delete_port_forward(ctx.backend, ctx.cluster, ctx.id, stop=stop,
+                                                      credentials=ctx.credentials)
+    except errors.ApiError as e:
+        if not gone(e):
+            raise
+        return False
+    return True
+
+
 async def _start_once(ctx: Context, target: targets.Target, port: str) -> Mapping[str, Any]:
     return await portforward.start_port_forward(
         ctx.backend, ctx.cluster, id=ctx.id, namespace=target.namespace, pod=target.pod,
@@ -121,12 +133,7 @@ async def _start(ctx: Context, *, fresh: bool) -> Result:
         if entry is not None and _points_at(entry, target, wanted):
             return Result(outcome=running(ctx, entry, reason="Adopted"))  # what runs is what the spec asks
         # Our id runs, pointing elsewhere (the spec changed): delete it, then start what the spec asks.
-        try:
-            await portforward.stop_or_delete_port_forward(ctx.backend, ctx.cluster, ctx.id, stop=False,
-                                                          credentials=ctx.credentials)
-        except errors.ApiError as e:
-            if not gone(e):
-                raise
+        await _stop_or_delete(ctx, stop=False)
         started = await _start_once(ctx, target, port)
     outcome = running(ctx, dict(started), reason="Started")
     return Result(outcome=dataclasses.replace(outcome, message=outcome.message + note))
@@ -153,12 +160,7 @@ async def run(ctx: Context, *, attempt: int = 0, fresh: bool = False) -> Result:
 
 
 async def _stop(ctx: Context) -> Result:
-    try:
-        await portforward.stop_or_delete_port_forward(ctx.backend, ctx.cluster, ctx.id, stop=True,
-                                                      credentials=ctx.credentials)
-    except errors.ApiError as e:
-        if not gone(e):
-            raise
+    await _stop_or_delete(ctx, stop=True)
     # status.port is kept: starting again asks for the same local port (SPEC 3.1)
     return Result(outcome=Outcome(phase="Stopped", reason="Stopped", message=f"forward {ctx.id} is stopped",
                                   fields={"id": ctx.id}))
@@ -168,12 +170,7 @@ async def release(ctx: Context, *, policy: str) -> str:
     """What deleting the resource does to the forward (``deletionPolicy``); raises on failure to retry."""
     if policy == "Orphan":
         return f"forward {ctx.id} left running (deletionPolicy Orphan)"
-    try:
-        await portforward.stop_or_delete_port_forward(ctx.backend, ctx.cluster, ctx.id, stop=policy == "Stop",
-                                                      credentials=ctx.credentials)
-    except errors.ApiError as e:
-        if not gone(e):
-            raise
+    if not await _stop_or_delete(ctx, stop=policy == "Stop"):
         return f"forward {ctx.id} was already gone"
     return f"forward {ctx.id} {'stopped' if policy == 'Stop' else 'deleted'}"
 

@@ -140,29 +140,47 @@ class ForwardTable:
         self.starting.add((key, fid))
         return fid
 
-    async def start(
-        self, key: ContextKey, request: dict[str, str], *, backing: KubeCluster, token: str | None,
-        start_delay: float, ready_timeout: float,
-    ) -> Forward:
-        """Start a forward as the backend does, or raise the backend's error for it."""
+    async def _open(self, key: ContextKey, request: dict[str, str], *, denial: Callable[[], Awaitable[str | None]],
+                    listen: Callable[[], Awaitable[tuple[asyncio.Server | KubectlForward, str]]],
+                    ) -> tuple[str, asyncio.Server | KubectlForward, str]:
+        """The backend's start sequence: claim the id, check permission, open the forward; (id, listener, port)."""
         fid = self._claim(key, request)
         generation = self.generation
         try:
             if self.notify is not None:
                 await self.notify()
-            denial = backing.portforward_denial(token, request["namespace"])
-            if denial is not None:
-                raise ForwardError(500, denial)
-            if start_delay > 0:
-                await asyncio.sleep(start_delay)
-            await self._wait_for_pod(backing, request["namespace"], request["pod"], patience=ready_timeout)
-            server = await self._listen(request["port"], request["targetPort"])
-            if generation != self.generation:
+            problem = await denial()
+            if problem is not None:
+                raise ForwardError(500, problem)
+            server, port = await listen()
+            if generation != self.generation:  # the backend restarted meanwhile: this start ends nowhere
                 server.close()
                 raise ForwardError(500, "timeout waiting for portforward to be ready")
         finally:
             self.starting.discard((key, fid))
-        port = str(server.sockets[0].getsockname()[1])
+        return fid, server, port
+
+    async def start(
+        self, key: ContextKey, request: dict[str, str], *, backing: KubeCluster, token: str | None,
+        start_delay: float, ready_timeout: float,
+    ) -> Forward:
+        """Start a forward as the backend does, or raise the backend's error for it."""
+        async def denial() -> str | None:
+            return backing.portforward_denial(token, request["namespace"])
+
+        async def listen() -> tuple[asyncio.Server, str]:
+            if start_delay > 0:
+                await asyncio.sleep(start_delay)
+            await self._wait_for_pod(backing, request["namespace"], request["pod"], patience=ready_timeout)
+            server = await self._listen(request["port"], request["targetPort"])
+            return server, str(server.sockets[0].getsockname()[1])
+
+        fid, server, port = await self._open(key, request, denial=denial, listen=listen)
+        return self._record(key, fid, request, token=token, backing=backing, server=server, port=port)
+
+    def _record(self, key: ContextKey, fid: str, request: dict[str, str], *, token: str | None,
+                backing: KubeCluster | UpstreamCluster, server: asyncio.Server | KubectlForward, port: str) -> Forward:
+        """Keep a started forward in the cache, as the start request described it."""
         forward = Forward(id=fid, cluster=key[0], user_id=key[1], namespace=request["namespace"],
                           pod=request["pod"], service=request["service"],
                           service_namespace=request["serviceNamespace"], target_port=request["targetPort"],
@@ -175,14 +193,7 @@ class ForwardTable:
         ready_timeout: float, monitor_interval: float,
     ) -> Forward:
         """Start a real forward through a real API server (see :mod:`.upstream`), or raise the backend's error."""
-        fid = self._claim(key, request)
-        generation = self.generation
-        try:
-            if self.notify is not None:
-                await self.notify()
-            denial = await upstream.portforward_denial(token, request["namespace"])
-            if denial is not None:
-                raise ForwardError(500, denial)
+        async def listen() -> tuple[KubectlForward, str]:
             try:
                 async with asyncio.timeout(ready_timeout):
                     # polling a real API server (a watch would be a second client for one wait)
@@ -195,18 +206,14 @@ class ForwardTable:
                 raise ForwardError(500, "timeout waiting for portforward to be ready") from None
             except RuntimeError as exc:  # client-go's ForwardPorts error, as the backend passes it on
                 raise ForwardError(500, str(exc)) from None
-            if generation != self.generation:
-                process.close()
-                raise ForwardError(500, "timeout waiting for portforward to be ready")
-        finally:
-            self.starting.discard((key, fid))
-        forward = Forward(id=fid, cluster=key[0], user_id=key[1], namespace=request["namespace"],
-                          pod=request["pod"], service=request["service"],
-                          service_namespace=request["serviceNamespace"], target_port=request["targetPort"],
-                          port=str(process.port), address=request["address"], token=token, backing=upstream,
-                          server=process)
+            return process, str(process.port)
+
+        async def denial() -> str | None:
+            return await upstream.portforward_denial(token, request["namespace"])
+
+        fid, process, port = await self._open(key, request, denial=denial, listen=listen)
+        forward = self._record(key, fid, request, token=token, backing=upstream, server=process, port=port)
         forward.monitor = asyncio.ensure_future(self._watch_upstream(forward, upstream, monitor_interval))
-        self.by_context.setdefault(key, {})[fid] = forward
         return forward
 
     @staticmethod
