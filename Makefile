@@ -46,8 +46,8 @@ lint: $(STAMP)  ## ruff, mypy --strict, import-linter layering
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-deploy:  ## install into the cluster of the current kubeconfig (a first install waits for the CRDs)
-	kubectl apply -k manifests/ || { kubectl wait --for=condition=Established --timeout=60s crd/portforwards.headlamp-operator.dev crd/resourcepatches.headlamp-operator.dev crd/clusterkopfpeerings.kopf.dev crd/kopfpeerings.kopf.dev && kubectl apply -k manifests/; }
+deploy:  ## install into the cluster of the current kubeconfig (one step, also on an empty cluster)
+	kubectl apply -k manifests/
 
 undeploy:
 	kubectl delete -k manifests/

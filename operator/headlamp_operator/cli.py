@@ -16,9 +16,10 @@ def build_parser() -> argparse.ArgumentParser:
     scope = run.add_mutually_exclusive_group()
     scope.add_argument("--namespace", "-n", action="append", default=[], help="watch this namespace (repeatable)")
     scope.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace (the default)")
-    run.add_argument("--standalone", action="store_true", help="no peering: assume this is the only replica")
-    run.add_argument("--peering-lifetime", type=float, metavar="SECONDS",
-                     help="how long a silent replica counts as alive before another takes over (default 60)")
+    run.add_argument("--standalone", action="store_true",
+                     help="no leader election: assume this is the only replica")
+    run.add_argument("--lease-duration", dest="peering_lifetime", type=float, metavar="SECONDS",
+                     help="how long the leader's Lease holds without renewal before a standby takes over (default 60)")
     run.add_argument("--liveness", metavar="URL", help="serve kopf's liveness probe, e.g. http://0.0.0.0:8080/healthz")
     run.add_argument("--metrics-port", type=int, metavar="N", help="serve Prometheus metrics on this port")
     run.add_argument("--headlamp-url", metavar="URL", help="overrides HEADLAMP_URL")

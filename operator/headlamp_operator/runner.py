@@ -2,33 +2,40 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import gc
+import hashlib
+import http.server
 import logging
-import random
-from collections.abc import Sequence
+import os
+import secrets as token_source
+import socket
+import threading
+import urllib.parse
+from collections.abc import Iterator, Sequence
 
 import kopf
 
+from headlamp_operator import election
 from headlamp_operator.handlers import login, registration, secrets
 from headlamp_operator.handlers.runtime import Runtime
 from headlamp_operator.settings import Settings
 
 logger = logging.getLogger("headlamp_operator")
 
-PEERING_NAME = "default"  # the ClusterKopfPeering (cluster-wide) or KopfPeering (per namespace) in manifests/
+LEASE_NAME = "headlamp-operator"  # the coordination.k8s.io Lease the replicas elect a leader on
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RunOptions:
-    """How kopf runs: which namespaces, peering, probes."""
+    """How kopf runs: which namespaces, leader election, probes."""
 
     namespaces: Sequence[str] = ()
     clusterwide: bool = False
-    standalone: bool = False
+    standalone: bool = False  # no leader election: this process is the only replica
     liveness: str | None = None
     metrics_port: int | None = None
-    priority: int | None = None  # peering priority; distinct per replica, or both pause
     log_format: str = "full"  # plain | full | json
 
 
@@ -42,32 +49,102 @@ def build_registry(settings: Settings, *, with_login: bool = True) -> tuple[kopf
     return registry, runtime
 
 
+def lease_for(options: RunOptions) -> tuple[str, str]:
+    """The Lease (namespace, name) the replicas of this Deployment elect their leader on.
+
+    Its namespace is the pod's (``POD_NAMESPACE``, else ``headlamp-operator``); a sharded operator
+    (``--namespace``) gets a Lease of its own per set of namespaces, so shards never wait for each other.
+    """
+    namespace = os.environ.get("POD_NAMESPACE") or "headlamp-operator"
+    if options.clusterwide or not options.namespaces:
+        return namespace, LEASE_NAME
+    digest = hashlib.sha256(",".join(sorted(options.namespaces)).encode()).hexdigest()[:10]
+    return namespace, f"{LEASE_NAME}-{digest}"
+
+
+def _identity() -> str:
+    return os.environ.get("POD_ID") or f"{socket.gethostname()}-{os.getpid()}-{token_source.token_hex(3)}"
+
+
+def _load_client_configuration() -> None:
+    """Configure the ``kubernetes`` client as kopf's login will (in-cluster, else ``$KUBECONFIG``)."""
+    import kubernetes
+
+    try:
+        kubernetes.config.load_incluster_config()  # type: ignore[no-untyped-call]
+    except kubernetes.config.ConfigException:
+        kubernetes.config.load_kube_config()  # type: ignore[no-untyped-call]
+
+
+class _StandbyProbe(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"standby": true}')
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # a probe every few seconds is not news
+
+
+@contextlib.contextmanager
+def _standby_liveness(url: str | None) -> Iterator[None]:
+    """Answer the liveness probe while waiting as a standby (kopf serves it once this replica acts)."""
+    if url is None:
+        yield
+        return
+    parsed = urllib.parse.urlsplit(url)
+    http.server.ThreadingHTTPServer.allow_reuse_address = True
+    server = http.server.ThreadingHTTPServer((parsed.hostname or "0.0.0.0", parsed.port or 80), _StandbyProbe)  # noqa: S104
+    thread = threading.Thread(target=server.serve_forever, name="standby-liveness", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 async def operate(settings: Settings, options: RunOptions, *, stop_flag: asyncio.Event | None = None,
                   ready_flag: asyncio.Event | None = None) -> None:
-    """Run the operator until cancelled or ``stop_flag`` is set."""
+    """Run the operator until cancelled or ``stop_flag`` is set; as the leader only, unless standalone.
+
+    Raises:
+        election.LeadershipLost: the Lease could not be renewed; the process should exit (and restart).
+    """
     registry, _ = build_registry(settings)
-    if not options.standalone:
-        where = "ClusterKopfPeering" if options.clusterwide else "KopfPeering of each namespace served"
-        logger.info("Peering: this replica acts only once it has read the %s %r (manifests/peering.yaml) and "
-                    "found no live replica of a higher priority; while that object is missing it waits. "
-                    "A single replica may run with --standalone instead.", where, PEERING_NAME)
     if options.metrics_port is not None:
         from headlamp_operator import metrics
         metrics.serve(options.metrics_port)
-    await kopf.operator(
-        registry=registry,
-        clusterwide=options.clusterwide,
-        namespaces=list(options.namespaces),
-        standalone=options.standalone,
-        # Mandatory peering: a replica starts paused and acts only once it has read the peering
-        # object and found no live peer above it. (kopf's default, auto-detection, starts active, so
-        # a replica starting beside an active one acted too until it saw that peer.)
-        peering_name=None if options.standalone else PEERING_NAME,
-        priority=options.priority if options.priority is not None else random.randint(1, 1_000_000),  # noqa: S311
-        liveness_endpoint=options.liveness,
-        stop_flag=stop_flag,
-        ready_flag=ready_flag,
-    )
+    stop = stop_flag or asyncio.Event()
+
+    async def run_kopf() -> None:
+        await kopf.operator(registry=registry, clusterwide=options.clusterwide, namespaces=list(options.namespaces),
+                            standalone=True, liveness_endpoint=options.liveness, stop_flag=stop,
+                            ready_flag=ready_flag)
+
+    if options.standalone:
+        await run_kopf()
+        return
+    namespace, name = lease_for(options)
+    elector = election.LeaderElector(name=name, namespace=namespace, identity=_identity(),
+                                     duration=settings.peering.lifetime)
+    _load_client_configuration()
+    with _standby_liveness(options.liveness):
+        await elector.acquire()
+    operator = asyncio.create_task(run_kopf())
+    holder = asyncio.create_task(elector.hold())
+    try:
+        await asyncio.wait({operator, holder}, return_when=asyncio.FIRST_COMPLETED)
+        if holder.done():  # leadership lost: stop acting before anyone else may take over
+            stop.set()
+            await operator
+            holder.result()
+        operator.result()
+    finally:
+        holder.cancel()
+        if not holder.done() or not holder.exception():
+            await elector.release()
 
 
 # The cyclic collector's young-generation threshold (CPython's default: 700 allocations). The operator
@@ -95,4 +172,7 @@ def run(settings: Settings, options: RunOptions) -> None:
     """The blocking entry point of ``headlamp-operator run``."""
     prepare_process()
     kopf.configure(verbose=False, log_format=kopf.LogFormat[options.log_format.upper()])
-    asyncio.run(operate(settings, options))
+    try:
+        asyncio.run(operate(settings, options))
+    except election.LeadershipLost as e:
+        raise SystemExit(f"headlamp-operator: stopped: {e}; restarting as a standby is safe") from None

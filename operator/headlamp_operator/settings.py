@@ -128,14 +128,14 @@ class WebhookSettings:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PeeringSettings:
-    """How replicas agree on which one is active (kopf peering)."""
+    """How replicas agree on which one is active: leader election on a Lease (:mod:`headlamp_operator.election`)."""
 
     lifetime: float = 60.0
-    """Seconds a replica's peering record counts as alive; a dead active replica is replaced after this."""
+    """Seconds the leader's Lease holds without renewal (``--lease-duration``); a dead leader is replaced after this."""
 
     def __post_init__(self) -> None:
         if not self.lifetime > 0:
-            raise ConfigError("--peering-lifetime", "must be a positive number of seconds")
+            raise ConfigError("--lease-duration", "must be a positive number of seconds")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -481,7 +481,7 @@ def test_every_repository_path_in_a_command_exists() -> None:
 
 def crds() -> list[dict[str, Any]]:
     documents = []
-    for path in [*(ROOT / "manifests" / "crds").glob("*.yaml"), ROOT / "manifests" / "peering.yaml"]:
+    for path in (ROOT / "manifests" / "crds").glob("*.yaml"):
         documents += [d for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] == "CustomResourceDefinition"]
     return documents
 

@@ -1,4 +1,4 @@
-"""The operator as a separate process: SIGKILL mid-burst, two replicas with peering, metrics."""
+"""The operator as a separate process: SIGKILL mid-burst, two replicas with leader election, metrics."""
 from __future__ import annotations
 
 import asyncio
@@ -8,13 +8,12 @@ import re
 
 import aiohttp
 import kmock
-import yaml
 
 from headlamp_operator.testing.headlamp import HeadlampEmulator
 from headlamp_operator.testing.kopf_harness import wait_until
 from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator, write_kubeconfig
 from headlamp_operator.testing.process import free_port, operator_process
-from tests.integration.conftest import GROUP, ROOT, TOKEN_A, VERSION
+from tests.integration.conftest import GROUP, TOKEN_A, VERSION
 
 CREDS = {"tokenSecretRef": {"name": "viewer"}}
 SERVICE = {"cluster": "prod", "service": "grafana", "namespace": "monitoring", "targetPort": "http",
@@ -90,10 +89,7 @@ async def test_sigkill_mid_burst_then_restart_converges_without_duplicates_or_lo
 async def test_two_replicas_one_active_and_takeover_after_sigkill(
         hl: HeadlampEmulator, kube: tuple[KubernetesEmulator, kmock.Server], tmp_path: pathlib.Path) -> None:
     emulator, server = kube
-    for document in yaml.safe_load_all((ROOT / "manifests" / "peering.yaml").read_text()):
-        if document and document["kind"] == "CustomResourceDefinition":
-            emulator.register_crd(document)
-    emulator.create_object("kopf.dev", "v1", "clusterkopfpeerings", None, {"metadata": {"name": "default"}})
+    emulator.create_object("", "v1", "namespaces", None, {"metadata": {"name": "headlamp-operator"}})  # the Lease's
     url = str(server.url).rstrip("/")
     kubeconfig = write_kubeconfig(url, tmp_path / "kubeconfig")
     metrics = {name: free_port() for name in ("one", "two")}
@@ -104,10 +100,10 @@ async def test_two_replicas_one_active_and_takeover_after_sigkill(
             for name in ("one", "two"):
                 replicas[name] = await stack.enter_async_context(operator_process(
                     kubeconfig=kubeconfig, headlamp_url=str(hl.url), workdir=tmp_path, name=name,
-                    args=("--all-namespaces", "--peering-lifetime", "3", "--metrics-port", str(metrics[name])),
+                    args=("--all-namespaces", "--lease-duration", "3", "--metrics-port", str(metrics[name])),
                     env={**ENV, "HEADLAMP_BACKSTAGE_TOKEN": f"replica-{name}"}, ready=lambda: watching(emulator)))
-            # No waiting for the peering to settle: a replica starts paused (mandatory peering), so
-            # the one that started second never acts on a resource created right away.
+            # No waiting for anything to settle: a replica acts only once it holds the Lease, which
+            # one write with a resourceVersion precondition gives to one replica at most.
             await api.create(GROUP, VERSION, "resourcepatches", "team-a", body("ResourcePatch", "first", RP))
             await wait_until(lambda: phases(emulator, "resourcepatches")["Applied"] == 1, within=30,
                              message="the first patch applied")

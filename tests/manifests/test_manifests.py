@@ -884,7 +884,7 @@ def test_valid_variant_is_accepted(doc: Doc) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# RBAC, Deployment, Service, peering: what the operator needs, and no more
+# RBAC, Deployment, Service, leader election: what the operator needs, and no more
 
 
 def rbac(kind: str) -> Doc:
@@ -911,9 +911,16 @@ def test_clusterrole_is_least_privilege() -> None:
     expected |= {("", "events", "create"), ("events.k8s.io", "events", "create")}
     expected |= {("", "namespaces", v) for v in ("list", "watch")}
     expected |= {("apiextensions.k8s.io", "customresourcedefinitions", v) for v in ("list", "watch")}
-    for plural in ("kopfpeerings", "clusterkopfpeerings"):
-        expected |= {("kopf.dev", plural, v) for v in ("get", "list", "watch", "patch")}
     assert granted == expected
+    # Leader election: its Lease only, in the operator's namespace, by a Role (never cluster-wide).
+    role = rbac("Role")
+    assert role["metadata"]["namespace"] == OPERATOR_NAMESPACE
+    assert role["rules"] == [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+                              "verbs": ["get", "create", "update"]}]
+    binding = rbac("RoleBinding")
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "headlamp-operator",
+                                    "namespace": OPERATOR_NAMESPACE}]
 
 
 def test_rbac_binds_the_service_account() -> None:
@@ -939,7 +946,7 @@ def deployment() -> Doc:
     return one(docs_of(MANIFESTS / "deployment.yaml"))
 
 
-def test_deployment_runs_the_operator_with_peering() -> None:
+def test_deployment_runs_the_operator_with_leader_election() -> None:
     dep = deployment()
     pod = dep["spec"]["template"]["spec"]
     (container,) = pod["containers"]
@@ -1011,29 +1018,11 @@ def test_namespaced_objects_are_in_the_operator_namespace() -> None:
             assert doc["metadata"]["namespace"] == OPERATOR_NAMESPACE, path.name
 
 
-def test_peering_resources_are_kopfs() -> None:
-    docs = docs_of(MANIFESTS / "peering.yaml")
-    crds = {d["metadata"]["name"]: d for d in docs if d["kind"] == "CustomResourceDefinition"}
-    assert {n: c["spec"]["scope"] for n, c in crds.items()} == {
-        "clusterkopfpeerings.kopf.dev": "Cluster",
-        "kopfpeerings.kopf.dev": "Namespaced",
-    }
-    for crd in crds.values():
-        (version,) = crd["spec"]["versions"]
-        assert (version["name"], version["served"], version["storage"]) == ("v1", True, True)
-        status = version["schema"]["openAPIV3Schema"]["properties"]["status"]
-        assert status == {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-    objects = {
-        (d["kind"], d["metadata"]["name"], d["metadata"].get("namespace"))
-        for d in docs
-        if d["apiVersion"] == "kopf.dev/v1"
-    }
-    assert objects == {("ClusterKopfPeering", "default", None), ("KopfPeering", "default", OPERATOR_NAMESPACE)}
-
-
-# --------------------------------------------------------------------------------------------
-# kustomization.yaml
-
+def test_nothing_of_kopfs_peering_is_installed() -> None:
+    """Leader election replaced kopf's peering: its CRDs and shared `default` objects stay out of the install."""
+    kustomization = yaml.safe_load((MANIFESTS / "kustomization.yaml").read_text())
+    assert "peering.yaml" not in kustomization["resources"]
+    assert not (MANIFESTS / "peering.yaml").exists()
 
 def test_kustomization_lists_exactly_the_deployable_files() -> None:
     kustomization = yaml.safe_load((MANIFESTS / "kustomization.yaml").read_text())

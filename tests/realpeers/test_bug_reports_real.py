@@ -91,8 +91,7 @@ async def test_a_reapplying_patch_is_deleted_at_once_while_the_operator_is_down(
         "patch": {"metadata": {"annotations": {"qa.example.com/guarded": "true"}}}})
     applied = await ns.wait_ready(RP, "drift-guard")
     assert not applied["metadata"].get("finalizers")
-    assert world.operator is not None
-    world.operator.stop()
+    world.stop_operator()
     try:
         world.cp.kubectl("-n", ns.name, "delete", "resourcepatch", "drift-guard", "--timeout=10s")
         assert await ns.get(RP, "drift-guard") is None

@@ -22,6 +22,21 @@ def manifest(kind: str, name: str, namespace: str, spec: dict[str, object]) -> s
                        "metadata": {"name": name, "namespace": namespace}, "spec": spec})
 
 
+def test_one_kubectl_apply_installs_the_product_on_an_empty_cluster(world: World) -> None:
+    """issue 12: the first `kubectl apply -k` on a fresh cluster succeeded (kopf's peering objects are gone)."""
+    [first] = world.install_log  # World.install runs it once and fails the run if it fails
+    assert "customresourcedefinition.apiextensions.k8s.io/portforwards.headlamp-operator.dev created" in first
+    assert "deployment.apps/headlamp-operator created" in first
+
+
+def test_the_leader_holds_the_lease_and_no_kopf_peering_is_used(world: World) -> None:
+    lease = json.loads(world.cp.kubectl("-n", OPERATOR_NAMESPACE, "get", "lease", "headlamp-operator",
+                                        "-o", "json").stdout)
+    assert lease["spec"]["holderIdentity"] == "operator-local"  # the operator process's POD_ID
+    crds = world.cp.kubectl("get", "crd", "-o", "name").stdout
+    assert "kopf.dev" not in crds
+
+
 def test_the_server_is_the_real_kube_apiserver(world: World) -> None:
     version = json.loads(world.cp.kubectl("version", "-o", "json").stdout)
     assert version["serverVersion"]["gitVersion"].startswith("v1.36.")

@@ -23,6 +23,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -102,6 +103,11 @@ class World:
         self.headlamp: Process | None = None
         self.guarded: Process | None = None
         self.operator: Process | None = None
+        self.operator_restarts = 0  # times the supervisor restarted an operator that exited by itself
+        self._operator_wanted = False
+        self._operator_lock = threading.Lock()
+        self._supervisor: threading.Thread | None = None
+        self._stopping = threading.Event()
         self.install_log: list[str] = []
 
     @property
@@ -132,17 +138,10 @@ class World:
         self.start_operator()
 
     def install(self) -> None:
-        """``kubectl apply -k deploy/webhook/managed/`` as a user runs it, then the Deployment scaled to 0.
-
-        A first apply on an empty cluster can fail on the kopf peering objects, whose CRDs are in the
-        same apply (a known defect, issue 12): the apply is repeated once the CRDs are established,
-        and what the first one said is kept in :attr:`install_log`.
-        """
-        first = self.cp.kubectl("apply", "-k", str(ROOT / "deploy" / "webhook" / "managed"), check=False)
+        """One ``kubectl apply -k deploy/webhook/managed/`` as a user runs it (it must succeed on an empty
+        cluster: issue 12), then the in-cluster Deployment scaled to 0; what kubectl said is kept."""
+        first = self.cp.kubectl("apply", "-k", str(ROOT / "deploy" / "webhook" / "managed"))
         self.install_log.append(first.stdout + first.stderr)
-        if first.returncode != 0:
-            self.cp.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
-            self.cp.kubectl("apply", "-k", str(ROOT / "deploy" / "webhook" / "managed"))
         self.cp.kubectl("-n", OPERATOR_NAMESPACE, "scale", "deployment/headlamp-operator", "--replicas=0")
         token = self.cp.kubectl("-n", OPERATOR_NAMESPACE, "create", "token", "headlamp-operator",
                                 "--duration=24h").stdout.strip()
@@ -175,26 +174,49 @@ class World:
         command = [*operator_command(), "run", "--all-namespaces",
                    f"--liveness=http://127.0.0.1:{self.liveness_port}/healthz", f"--metrics-port={self.metrics_port}",
                    f"--webhook-port={self.webhook_port}", "--webhook-addr=127.0.0.1", "--webhook-host=127.0.0.1",
-                   "--webhook-managed"]
+                   "--webhook-managed", "--lease-duration=5"]
         return Process(name="operator", command=command, env=env, log_path=self.workdir / "operator.log")
 
     def start_operator(self) -> None:
+        """Start the operator process; from then on it is restarted whenever it exits, as a Deployment's pod is
+        (an operator that lost its Lease exits on purpose, and comes back as a standby)."""
         assert self.operator is not None
-        self.operator.start()
+        with self._operator_lock:
+            self.operator.start()
+            self._operator_wanted = True
+        if self._supervisor is None:
+            self._supervisor = threading.Thread(target=self._supervise, name="operator-restarts", daemon=True)
+            self._supervisor.start()
         operator = self.operator
         wait_for(lambda: _answers(f"http://127.0.0.1:{self.liveness_port}/healthz") or not operator.alive(),
                  within=60, what="the operator's liveness probe", log=operator.log)
         if not operator.alive():
             raise RuntimeError(f"the operator exited:\n{operator.log()[-3000:]}")
 
+    def stop_operator(self, *, kill: bool = False) -> None:
+        """Stop the operator (SIGTERM, or SIGKILL with ``kill``) and keep it stopped."""
+        assert self.operator is not None
+        with self._operator_lock:
+            self._operator_wanted = False
+            self.operator.stop(kill=kill)
+
+    def _supervise(self) -> None:
+        while not self._stopping.wait(0.5):
+            with self._operator_lock:
+                operator = self.operator
+                if self._operator_wanted and operator is not None and not operator.alive():
+                    self.operator_restarts += 1
+                    operator.start()
+
     def restart_operator(self, **headlamp: str) -> None:
         """Stop the operator and start it again, with ``HEADLAMP_*`` variables changed (none: the defaults)."""
-        assert self.operator is not None
-        self.operator.stop()
+        self.stop_operator()
         self.operator = self._operator(**headlamp)
         self.start_operator()
 
     def stop(self) -> None:
+        self._stopping.set()
+        self._operator_wanted = False
         for process in (self.operator, self.guarded, self.headlamp):
             if process is not None:
                 with contextlib.suppress(Exception):

@@ -16,6 +16,7 @@ BUILTINS: tuple[tuple[str, str, str, str, str, bool, tuple[str, ...], tuple[str,
     ('', 'v1', 'secrets', 'Secret', 'secret', True, (), ()),
     ('', 'v1', 'configmaps', 'ConfigMap', 'configmap', True, ('cm',), ()),
     ('', 'v1', 'events', 'Event', 'event', True, ('ev',), ()),
+    ('coordination.k8s.io', 'v1', 'leases', 'Lease', 'lease', True, (), ()),
     ('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition',
      'customresourcedefinition', False, ('crd', 'crds'), ('status',)),
 )
