@@ -2,15 +2,24 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
 from collections.abc import Sequence
 
 from headlamp_operator import settings as settings_module
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("headlamp-operator")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree without installing
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; every setting also has an environment variable (see README)."""
     parser = argparse.ArgumentParser(prog="headlamp-operator", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"headlamp-operator {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the operator against the current kubeconfig's cluster")
     scope = run.add_mutually_exclusive_group()

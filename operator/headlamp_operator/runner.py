@@ -171,7 +171,8 @@ def prepare_process() -> None:
 def run(settings: Settings, options: RunOptions) -> None:
     """The blocking entry point of ``headlamp-operator run``."""
     prepare_process()
-    kopf.configure(verbose=False, log_format=kopf.LogFormat[options.log_format.upper()])
+    # Text lines about a resource start with "[namespace/name]"; JSON lines carry it in "object".
+    kopf.configure(verbose=False, log_format=kopf.LogFormat[options.log_format.upper()], log_prefix=True)
     try:
         asyncio.run(operate(settings, options))
     except election.LeadershipLost as e:

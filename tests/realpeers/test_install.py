@@ -140,3 +140,25 @@ def test_the_operator_was_never_forbidden_by_its_rbac(world: World) -> None:
     user = "system:serviceaccount:headlamp-operator:headlamp-operator"
     forbidden = [line for line in log.splitlines() if f'"{user}" cannot' in line or f"{user} cannot" in line]
     assert not forbidden, "\n".join(forbidden[:20])
+
+
+async def test_events_come_from_headlamp_operator_and_log_lines_name_the_resource(world: World) -> None:
+    import asyncio
+
+    namespace = "realpeers-events"
+    world.cp.kubectl("create", "namespace", namespace)
+    world.cp.kubectl("apply", "-f", "-", input=manifest("ResourcePatch", "named", namespace, {
+        "cluster": CLUSTER, "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": "x"}, "patch": {}}))
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:  # the anonymous patch fails at once (InvalidCredentials): one Warning event
+        events = json.loads(world.cp.kubectl("-n", namespace, "get", "events", "-o", "json").stdout)["items"]
+        ours = [e for e in events if e["involvedObject"]["name"] == "named"]
+        if ours or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert ours, events
+    assert all((e.get("reportingComponent") or e["source"].get("component")) == "headlamp-operator" for e in ours)
+    assert all(e["metadata"]["name"].startswith("headlamp-operator-") for e in ours)
+    assert world.operator is not None
+    assert f"] [{namespace}/named] Handler 'apply' failed permanently" in world.operator.log()
+    world.cp.kubectl("delete", "namespace", namespace, "--wait=false")

@@ -4,7 +4,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import pathlib
+import socket
 import tempfile
 from collections.abc import Iterable
 from typing import Any, cast
@@ -61,6 +63,10 @@ def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime) -> None:
     settings.persistence.diffbase_storage = DigestedDiffBaseStorage(name="kopf")
     settings.persistence.finalizer = f"{rt.PREFIX}/finalizer"
     settings.posting.loggers = False  # events are ours: one per phase change, never a log line
+    # Events say who reported them, as other operators' do (not kopf's 'kopf'/'dev').
+    settings.posting.reporting_component = "headlamp-operator"
+    settings.posting.reporting_instance = os.environ.get("POD_ID") or socket.gethostname()
+    settings.posting.event_name_prefix = "headlamp-operator-"
     settings.posting.level = logging.INFO
     settings.queueing.idle_timeout = 5.0
     settings.watching.server_timeout = 300
