@@ -244,16 +244,19 @@ def test_crd_names_scope_and_version(kind: str) -> None:
 
 def schema_at(schema: Doc, json_path: str) -> Doc | None:
     node: Doc | None = schema
-    for part in json_path.lstrip(".").split("."):
-        node = (node or {}).get("properties", {}).get(part)
+    for part in re.sub(r"\[\?\(.*?\)\]", "[]", json_path).lstrip(".").split("."):
+        name, _, selector = part.partition("[")
+        node = (node or {}).get("properties", {}).get(name)
+        if selector:  # a list filtered by a field: conditions[?(@.type=="Ready")]
+            node = (node or {}).get("items")
     return node
 
 
 @pytest.mark.parametrize(
     ("kind", "columns"),
     [
-        ("PortForward", ["Cluster", "Service", "Pod", "Port", "Phase", "Age"]),
-        ("ResourcePatch", ["Cluster", "Kind", "Target", "Type", "Phase", "Age"]),
+        ("PortForward", ["Cluster", "Service", "Pod", "Port", "Ready", "Status", "Age"]),
+        ("ResourcePatch", ["Cluster", "Kind", "Target", "Type", "Ready", "Status", "Age"]),
     ],
 )
 def test_crd_printer_columns(kind: str, columns: list[str]) -> None:
@@ -262,6 +265,7 @@ def test_crd_printer_columns(kind: str, columns: list[str]) -> None:
     assert default == columns
     wide = {c["name"]: c for c in printed if c.get("priority", 0) == 1}
     assert wide["Reason"]["jsonPath"] == ".status.reason"
+    assert wide["Phase"]["jsonPath"] == ".status.phase"
     for column in printed:
         assert column["type"] in {"string", "integer", "number", "boolean", "date"}
         if column["jsonPath"] == ".metadata.creationTimestamp":

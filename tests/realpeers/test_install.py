@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
@@ -74,8 +75,18 @@ def test_kubectl_get_headlamp_lists_both_kinds_with_the_printer_columns(world: W
     assert len(header) == 2, out  # one table per kind
     assert "portforward.headlamp-operator.dev/cols" in out
     assert "resourcepatch.headlamp-operator.dev/cols" in out
-    for column in ("CLUSTER", "PHASE", "AGE"):
+    for column in ("CLUSTER", "READY", "STATUS", "AGE"):
         assert all(column in line for line in header), (column, out)
+    wide = world.cp.kubectl("get", "headlamp", "-n", namespace, "-o", "wide").stdout
+    assert all(column in wide for column in ("PHASE", "REASON")), wide
+    # Both are anonymous, so refused at once: Ready False, and Status says why, in kubectl's own table.
+    deadline = time.monotonic() + 30
+    while True:
+        rows = world.cp.kubectl("get", "rpatch", "cols", "-n", namespace, "--no-headers").stdout
+        if "False" in rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert "False" in rows and "spec.credentials is required" in rows, rows
     world.cp.kubectl("delete", "namespace", namespace, "--wait=false")
 
 
