@@ -138,3 +138,17 @@ async def test_an_unknown_cluster_is_named(world: World, ns: Namespace) -> None:
                                  "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": "x"}})
     status = await ns.wait_status(RP, "typo", phase="Failed")
     assert status["reason"] == "NotFound" and "Headlamp knows no cluster 'prod-eu'" in status["message"], status
+
+
+async def test_the_retry_annotation_applies_a_failed_patch_at_once(world: World, ns: Namespace) -> None:
+    """issue 12: Flux's 'retry now', on the real API server: kubectl annotate, then Applied."""
+    await ns.create(RP, "early", {"cluster": ns.config.cluster, "credentials": await ns.viewer_secret(),
+                                  "target": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "later"},
+                                  "patch": {"metadata": {"labels": {"patched": "yes"}}}})
+    assert (await ns.wait_status(RP, "early", phase="Failed"))["reason"] == "NotFound"
+    await ns.deployment("later")
+    world.cp.kubectl("-n", ns.name, "annotate", "rpatch", "early", "--overwrite",
+                     "reconcile.headlamp-operator.dev/requestedAt=now-please")
+    applied = await ns.wait_status(RP, "early", phase="Applied")
+    assert applied["lastHandledReconcileAt"] == "now-please"
+    assert (await ns.read_deployment("later"))["metadata"]["labels"]["patched"] == "yes"

@@ -153,6 +153,12 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     async def pf_reconcile(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
         await reconcile(runtime, body, patch, retry)
 
+    # "Retry now": a new value of the requestedAt annotation reconciles at once, whatever the phase.
+    @kopf.on.update(*resource, registry=registry, id="requested", field=rt.REQUESTED_AT_FIELD)
+    async def pf_requested(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
+        rt.handle_request(body, patch)
+        await reconcile(runtime, body, patch, retry)
+
     @kopf.on.delete(*resource, registry=registry, id="release")
     async def pf_release(body: kopf.Body, logger: kopf.Logger, retry: int, **_: Any) -> None:
         await release(runtime, body, logger, retry=retry)

@@ -116,6 +116,12 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     async def rp_apply(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
         await reconcile(runtime, body, patch, retry)
 
+    # "Retry now": a new value of the requestedAt annotation applies at once, whatever the phase.
+    @kopf.on.update(*resource, registry=registry, id="requested", field=rt.REQUESTED_AT_FIELD)
+    async def rp_requested(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
+        rt.handle_request(body, patch)
+        await reconcile(runtime, body, patch, retry)
+
     def current(body: kopf.Body, **_: Any) -> bool:
         return not rt.stale(body)
 

@@ -19,6 +19,15 @@ from headlamp_operator.settings import Settings
 GROUP = "headlamp-operator.dev"
 VERSION = "v1alpha1"
 PREFIX = "headlamp-operator.dev"  # of kopf's finalizer
+REQUESTED_AT = "reconcile.headlamp-operator.dev/requestedAt"  # Flux-style "retry now" annotation
+REQUESTED_AT_FIELD = ("metadata", "annotations", REQUESTED_AT)  # as a kopf field path (the key has dots)
+
+
+def handle_request(body: kopf.Body, patch: kopf.Patch) -> None:
+    """Record the ``requestedAt`` value acted on, as Flux records ``lastHandledReconcileAt``."""
+    value = (body.get("metadata", {}).get("annotations") or {}).get(REQUESTED_AT)
+    if value is not None and (body.get("status") or {}).get("lastHandledReconcileAt") != value:
+        patch.status["lastHandledReconcileAt"] = value
 
 
 @dataclasses.dataclass
