@@ -129,12 +129,18 @@ async def test_kind4_healing_keeps_the_local_port(env: Env) -> None:
     assert [s["port"] for s in starts(env)] == ["", first["port"]]
 
 
+async def started_then_stopped(env: Env, name: str) -> dict[str, str]:
+    """A forward to redis-0 that ran and is now Stopped; returns its status while it ran."""
+    await env.create(PF, "team-a", name, {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                          "targetPort": 6379, "credentials": CREDS})
+    first = await env.wait_status(PF, "team-a", name, phase="Running")
+    await env.patch_spec(PF, "team-a", name, {"state": "Stopped"})
+    await env.wait_status(PF, "team-a", name, phase="Stopped")
+    return first
+
+
 async def test_kind4_stopped_then_running_and_a_backend_restart_keep_the_port(env: Env) -> None:
-    await env.create(PF, "team-a", "keep", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
-                                            "targetPort": 6379, "credentials": CREDS})
-    first = await env.wait_status(PF, "team-a", "keep", phase="Running")
-    await env.patch_spec(PF, "team-a", "keep", {"state": "Stopped"})
-    await env.wait_status(PF, "team-a", "keep", phase="Stopped")
+    first = await started_then_stopped(env, "keep")
     await env.patch_spec(PF, "team-a", "keep", {"state": "Running"})
     again = await env.wait_status(PF, "team-a", "keep", phase="Running", observedGeneration=3)
     assert again["port"] == first["port"]
@@ -145,11 +151,7 @@ async def test_kind4_stopped_then_running_and_a_backend_restart_keep_the_port(en
 
 
 async def test_kind4_a_taken_kept_port_gives_a_new_one_and_says_so(env: Env) -> None:
-    await env.create(PF, "team-a", "taken", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
-                                             "targetPort": 6379, "credentials": CREDS})
-    first = await env.wait_status(PF, "team-a", "taken", phase="Running")
-    await env.patch_spec(PF, "team-a", "taken", {"state": "Stopped"})
-    await env.wait_status(PF, "team-a", "taken", phase="Stopped")
+    first = await started_then_stopped(env, "taken")
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", int(first["port"])))
         squatter.listen()

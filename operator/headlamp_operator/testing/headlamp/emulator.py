@@ -166,10 +166,9 @@ class HeadlampEmulator(HeadlampScaffold):
         finally:
             await self.notify()
         token = bearer or cookie_token or context.token
-        if isinstance(context.backing, UpstreamCluster):
-            prefix = f"{self.base_path}/clusters/{record.raw_path.split('/clusters/', 1)[1].split('/', 1)[0]}"
+        if isinstance(context.backing, UpstreamCluster):  # "/clusters/{cluster}/{path}" -> "/{path}", still encoded
             return await context.backing.proxy(
-                method=record.method, raw_path=record.raw_path.removeprefix(prefix), query_string=request.query_string,
+                method=record.method, raw_path="/" + raw.split("/", 3)[3], query_string=request.query_string,
                 body=record.body, headers=record.headers, token=token)
         return self._proxy(record, context, rest, token)
 
@@ -238,10 +237,9 @@ class HeadlampEmulator(HeadlampScaffold):
             forward = await self.table.start_upstream(
                 context.key, request, upstream=context.backing, token=token,
                 ready_timeout=self.ready_timeout or 30.0, monitor_interval=self.monitor_interval)
-            echo = {**{name: request[name] for name in ECHOED}, "id": forward.id, "port": forward.port}
-            return json_response(echo)
-        forward = await self.table.start(context.key, request, backing=context.backing, token=token,
-                                         start_delay=self.start_delay, ready_timeout=self.ready_timeout)
+        else:
+            forward = await self.table.start(context.key, request, backing=context.backing, token=token,
+                                             start_delay=self.start_delay, ready_timeout=self.ready_timeout)
         echo = {**{name: request[name] for name in ECHOED}, "id": forward.id, "port": forward.port}
         return json_response(echo)
 

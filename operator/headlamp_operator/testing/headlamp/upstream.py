@@ -99,15 +99,18 @@ class UpstreamCluster:
         if self._session is not None:
             await self._session.close()
 
+    def _authorization(self, token: str | None) -> dict[str, str]:
+        """The request's own token, else the backend's (None of either: no header)."""
+        bearer = token if token is not None else self.token
+        return {"Authorization": f"Bearer {bearer}"} if bearer is not None else {}
+
     # -- the Kubernetes API proxy -------------------------------------------------------------------
 
     async def proxy(self, *, method: str, raw_path: str, query_string: str, body: bytes,
                     headers: Mapping[str, str], token: str | None) -> web.Response:
         """Send one Kubernetes API request to the API server and answer with what it answered."""
         outgoing = {name: headers[name] for name in PASSED_HEADERS if name in headers}
-        bearer = token if token is not None else self.token
-        if bearer is not None:
-            outgoing["Authorization"] = f"Bearer {bearer}"
+        outgoing.update(self._authorization(token))
         url = self.server + raw_path + (f"?{query_string}" if query_string else "")
         try:
             async with self.session().request(method, url, data=body or None, headers=outgoing) as answer:
@@ -119,9 +122,7 @@ class UpstreamCluster:
 
     async def _api(self, method: str, path: str, *, token: str | None, body: Any = None) -> tuple[int, Any]:
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
-        bearer = token if token is not None else self.token
-        if bearer is not None:
-            headers["Authorization"] = f"Bearer {bearer}"
+        headers.update(self._authorization(token))
         data = json.dumps(body).encode() if body is not None else None
         async with self.session().request(method, self.server + path, data=data, headers=headers) as answer:
             text = await answer.text()
@@ -181,8 +182,7 @@ class UpstreamCluster:
             message is client-go's error, as Headlamp passes it on), or ``TimeoutError`` after
             ``ready_timeout`` seconds.
         """
-        bearer = token if token is not None else self.token
-        kubeconfig = self._kubeconfig(bearer)
+        kubeconfig = self._kubeconfig(token if token is not None else self.token)
         process = await asyncio.create_subprocess_exec(
             self.kubectl, "port-forward", f"--kubeconfig={kubeconfig}", "--address=127.0.0.1", "-n", namespace,
             f"pod/{pod}", f"{port}:{target_port}" if port else f":{target_port}",
@@ -205,13 +205,16 @@ class UpstreamCluster:
         except BaseException:
             forward.close()
             raise
-        forward.readers.append(asyncio.ensure_future(_collect(process.stdout, bytearray())))
+        forward.readers.append(asyncio.ensure_future(_collect(process.stdout, None)))
         return forward
 
 
-async def _collect(stream: asyncio.StreamReader, into: bytearray) -> None:
+async def _collect(stream: asyncio.StreamReader, into: bytearray | None) -> None:
+    """Drain a process's pipe (so it never blocks), keeping its last 8 KiB in ``into`` (None: nothing)."""
     while chunk := await stream.read(4096):
-        into.extend(chunk[-8192:])
+        if into is not None:
+            into.extend(chunk)
+            del into[:-8192]
 
 
 def clusters_from_kubeconfig(path: pathlib.Path, *, kubectl: str) -> list[UpstreamCluster]:
