@@ -1,5 +1,5 @@
 -- Argo CD health check for headlamp-operator.dev/v1alpha1 PortForward and ResourcePatch.
--- The same script serves both kinds: see README.md, "Argo CD". It reads only what the
+-- The same script serves both kinds: see docs/gitops.md, "Argo CD". It reads only what the
 -- operator writes: status.observedGeneration, status.phase, status.reason, status.message
 -- and the Ready and Stalled conditions (kstatus conventions).
 hs = {}

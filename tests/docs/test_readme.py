@@ -1,17 +1,21 @@
-"""The README, the Dockerfile and docs/ checked against the code, so that they stay true.
+"""The README, the pages of docs/ and the Dockerfile checked against the code, so that they stay true.
 
-Every command the README shows is exercised here or by CI: `make` targets exist, `headlamp-operator`
-command lines parse with the real argument parser, the configuration table matches what
-settings.py reads and its defaults, the reason/phase/metric tables match the code, every linked
-file exists, every internal link has its heading, the example resources pass the operator's own
-validation, the Argo CD health script is the one in docs/ and behaves on statuses the operator
-renders, and the Dockerfile runs the console script as a non-root user.
+The README is a quick start; the reference lives in docs/, one page per topic. Every command they
+show is exercised here or by CI: `make` targets exist, `headlamp-operator` command lines parse with
+the real argument parser, the configuration table (docs/install.md) matches what settings.py reads
+and its defaults, the phase, reason and condition tables (docs/status.md) and the metric table
+(docs/operations.md) match the code, every linked file exists and every anchor has its heading on
+every page, every sample is linked, the example resources pass the operator's own validation and
+the README's are the samples themselves, the Argo CD health script in docs/gitops.md is the one in
+docs/ and behaves on statuses the operator renders, and the Dockerfile runs the console script as a
+non-root user.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import posixpath
 import re
 import shlex
 import shutil
@@ -31,43 +35,60 @@ from headlamp_operator import settings as settings_module
 from headlamp_operator.reconciling import validation
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 LUA = ROOT / "docs" / "argocd-health.lua"
 GROUP = "headlamp-operator.dev"
 
+# The pages, by path from the repository root: the README (the quick start) and docs/*.md (the reference).
+README = "README.md"
+INSTALL = "docs/install.md"  # running for real, overlays, RBAC, the image, configuration
+STATUS = "docs/status.md"  # phases, reasons, conditions
+GITOPS = "docs/gitops.md"  # Argo CD, Flux
+OPERATIONS = "docs/operations.md"  # HA, sharding, metrics, the webhook
+DEVELOPMENT = "docs/development.md"  # make targets, real peers, performance
+PAGES: dict[str, str] = {README: (ROOT / README).read_text()} | {
+    path.relative_to(ROOT).as_posix(): path.read_text() for path in sorted((ROOT / "docs").glob("*.md"))}
+ALL = list(PAGES)
+
 # --------------------------------------------------------------------------------------------
-# Reading the README
+# Reading the pages
+
+FENCE = re.compile(r"^[ \t]*```(\w*)\n(.*?)^[ \t]*```", re.M | re.S)  # indented ones too (inside a list)
 
 
-def fenced_blocks() -> list[tuple[str, str]]:
-    """Every fenced code block as (language, text)."""
-    return [(m.group(1), m.group(2)) for m in re.finditer(r"^```(\w*)\n(.*?)^```", README, re.M | re.S)]
+def texts(pages: str | list[str]) -> list[str]:
+    return [PAGES[page] for page in ([pages] if isinstance(pages, str) else pages)]
 
 
-def prose() -> str:
-    """The README without its fenced blocks."""
-    return re.sub(r"^```\w*\n.*?^```", "", README, flags=re.M | re.S)
+def fenced_blocks(pages: str | list[str] = ALL) -> list[tuple[str, str]]:
+    """Every fenced code block of these pages as (language, text)."""
+    return [(m.group(1), m.group(2)) for text in texts(pages) for m in FENCE.finditer(text)]
 
 
-def inline_code() -> list[str]:
-    return re.findall(r"`([^`\n]+)`", prose())
+def prose(page: str) -> str:
+    """A page without its fenced blocks."""
+    return FENCE.sub("", PAGES[page])
 
 
-def shell_lines() -> list[str]:
+def inline_code(pages: str | list[str] = ALL) -> list[str]:
+    return [span for page in ([pages] if isinstance(pages, str) else pages)
+            for span in re.findall(r"`([^`\n]+)`", prose(page))]
+
+
+def shell_lines(pages: str | list[str] = ALL) -> list[str]:
     """Command lines: shell blocks (console blocks: only `$ ` lines) and inline code spans."""
     lines: list[str] = []
-    for language, text in fenced_blocks():
+    for language, text in fenced_blocks(pages):
         if language in ("sh", "bash", "shell"):
             lines += [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
         elif language == "console":
             lines += [line[2:] for line in text.splitlines() if line.startswith("$ ")]
-    return lines + inline_code()
+    return lines + inline_code(pages)
 
 
-def commands() -> Iterator[list[str]]:
+def commands(pages: str | list[str] = ALL) -> Iterator[list[str]]:
     """Every simple command of every command line, as tokens (comments and redirections dropped)."""
-    for line in shell_lines():
+    for line in shell_lines(pages):
         try:
             lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|<>")
             lexer.whitespace_split = True
@@ -93,10 +114,10 @@ def without_env(command: list[str]) -> list[str]:
     return command[index:]
 
 
-def operator_invocations() -> list[list[str]]:
+def operator_invocations(pages: str | list[str] = ALL) -> list[list[str]]:
     """The arguments of every `headlamp-operator` / `python -m headlamp_operator` command."""
     found: list[list[str]] = []
-    for command in commands():
+    for command in commands(pages):
         words = without_env(command)
         if len(words) > 1 and (words[0] == "headlamp-operator" or words[0].endswith("/headlamp-operator")):
             found.append(words[1:])  # (a lone `headlamp-operator` is the program's name, not a command)
@@ -124,11 +145,25 @@ def split_row(line: str) -> list[str]:
     return [*cells, cell.strip()]
 
 
-def table_after(heading: str) -> list[dict[str, str]]:
-    """The first table after the heading whose text is `heading`, as rows keyed by column name."""
-    match = re.search(rf"^#+ {re.escape(heading)}\s*$", README, re.M)
-    assert match, f"README has no heading {heading!r}"
-    lines = README[match.end():].splitlines()
+def headings(page: str) -> list[str]:
+    return re.findall(r"^#+ (.+)$", prose(page), re.M)
+
+
+def section(page: str, heading: str) -> str:
+    """The text under a heading of a page, up to the next heading of the same or a higher level."""
+    match = re.search(rf"^(#+) {re.escape(heading)}\s*$", PAGES[page], re.M)
+    assert match, f"{page} has no heading {heading!r}"
+    level = len(match.group(1))
+    rest = PAGES[page][match.end():]
+    following = re.search(rf"^#{{1,{level}}} ", FENCE.sub(lambda m: " " * len(m.group(0)), rest), re.M)
+    return rest[:following.start()] if following else rest
+
+
+def table_after(page: str, heading: str) -> list[dict[str, str]]:
+    """The first table after the heading of that page whose text is `heading`, as rows keyed by column name."""
+    match = re.search(rf"^#+ {re.escape(heading)}\s*$", PAGES[page], re.M)
+    assert match, f"{page} has no heading {heading!r}"
+    lines = PAGES[page][match.end():].splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("|"))
     rows = []
     for line in lines[start:]:
@@ -143,20 +178,59 @@ def ticked(cell: str) -> list[str]:
     return re.findall(r"`([^`]+)`", cell)
 
 
-def yaml_documents() -> list[dict[str, Any]]:
+def yaml_documents(pages: str | list[str] = ALL) -> list[dict[str, Any]]:
     documents = []
-    for language, text in fenced_blocks():
+    for language, text in fenced_blocks(pages):
         if language == "yaml":
             documents += [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
     return documents
 
 
-def test_first_screen_says_what_it_is_how_to_try_it_and_how_to_run_it() -> None:
-    headings = re.findall(r"^## (.+)$", prose(), re.M)
-    assert headings[:3] == ["Try it: two commands, no cluster", "Run it for real", "Contents"]
-    first_screen = README[:README.index("## Contents")]
-    for needed in ("make run", "make test", "make deploy", "HEADLAMP_URL", "HEADLAMP_BACKEND_TOKEN", "RBAC"):
+def samples() -> dict[str, list[dict[str, Any]]]:
+    """The documents of every file of manifests/samples/, by path from the repository root."""
+    return {path.relative_to(ROOT).as_posix(): [d for d in yaml.safe_load_all(path.read_text()) if d]
+            for path in sorted((ROOT / "manifests" / "samples").glob("*.yaml"))}
+
+
+# --------------------------------------------------------------------------------------------
+# The README is a quick start; docs/ holds the reference
+
+
+def test_readme_is_a_quick_start_whose_first_screen_says_how_to_try_it_and_how_to_install_it() -> None:
+    assert headings(README) == ["headlamp-operator", "Try it: two commands, no cluster", "Install", "Examples",
+                                "Learn more"]
+    assert len(PAGES[README].splitlines()) <= 170, "the README is a quick start: the reference goes to docs/"
+    first_screen = PAGES[README][:PAGES[README].index("## Examples")]
+    for needed in ("make run", "make test", "make deploy", "kubectl apply -k manifests/", "HEADLAMP_URL",
+                   "HEADLAMP_BACKEND_TOKEN", "RBAC", "Helm", "docs/install.md"):
         assert needed in first_screen, needed
+
+
+def test_readme_shows_one_sample_of_each_kind_verbatim() -> None:
+    shown = [d for d in yaml_documents(README) if d.get("apiVersion", "").startswith(GROUP + "/")]
+    assert sorted(d["kind"] for d in shown) == ["PortForward", "ResourcePatch"]
+    linked = set(link_targets(README))
+    for document in shown:
+        files = [path for path, documents in samples().items() if document in documents]
+        assert files, f"the README's {document['kind']} is not one of manifests/samples/"
+        assert set(files) & linked, f"the README does not link the sample it shows: {files}"
+
+
+def test_every_docs_page_is_linked_from_the_readme_and_from_the_index() -> None:
+    pages = {page for page in PAGES if page.startswith("docs/")}
+    assert {INSTALL, STATUS, GITOPS, OPERATIONS, DEVELOPMENT, "docs/README.md"} <= pages
+    from_readme = {resolve(README, target)[0] for target in link_targets(README)}
+    from_index = {resolve("docs/README.md", target)[0] for target in link_targets("docs/README.md")}
+    assert pages <= from_readme, f"docs pages the README does not link: {pages - from_readme}"
+    assert pages - {"docs/README.md"} <= from_index, f"docs pages the index does not link: {pages - from_index}"
+
+
+def test_every_page_has_one_title_and_unique_headings() -> None:
+    for page in PAGES:
+        titles = [h for h in re.findall(r"^# (.+)$", prose(page), re.M)]
+        assert len(titles) == 1 and PAGES[page].startswith(f"# {titles[0]}\n"), page
+        slugs = [slug(h) for h in headings(page)]
+        assert len(slugs) == len(set(slugs)), f"{page}: two headings share an anchor"
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,29 +253,33 @@ def makefile_recipe(target: str) -> list[str]:
     return recipe
 
 
-def readme_make_targets() -> set[str]:
+def make_targets_mentioned(pages: str | list[str] = ALL) -> set[str]:
     targets = set()
-    for command in commands():
+    for command in commands(pages):
         words = without_env(command)
         if words and words[0] == "make":
             targets |= {w for w in words[1:] if not w.startswith("-") and "=" not in w}
     return targets
 
 
-def test_every_make_target_the_readme_mentions_exists() -> None:
-    mentioned = readme_make_targets()
-    assert {"run", "test", "deploy", "image"} <= mentioned
-    assert mentioned <= makefile_targets(), f"README mentions missing make targets: {mentioned - makefile_targets()}"
+def test_every_make_target_the_pages_mention_exists() -> None:
+    assert {"run", "test", "deploy", "image"} <= make_targets_mentioned(README)
+    for page in PAGES:
+        missing = make_targets_mentioned(page) - makefile_targets()
+        assert not missing, f"{page} mentions missing make targets: {missing}"
 
 
-def test_every_make_target_is_documented() -> None:
-    assert makefile_targets() <= readme_make_targets(), makefile_targets() - readme_make_targets()
+def test_every_make_target_is_documented_in_the_development_page() -> None:
+    documented = make_targets_mentioned(DEVELOPMENT)
+    assert makefile_targets() <= documented, makefile_targets() - documented
 
 
-def test_make_recipes_are_what_the_readme_says() -> None:
+def test_make_recipes_are_what_the_pages_say() -> None:
     for target in ("deploy", "undeploy", "image"):
         for line in makefile_recipe(target):
-            assert f"`{line}`" in README, f"make {target} runs {line!r}, which the README does not quote"
+            assert f"`{line}`" in PAGES[DEVELOPMENT], f"make {target} runs {line!r}, which {DEVELOPMENT} does not quote"
+    for line in makefile_recipe("deploy") + makefile_recipe("image"):
+        assert f"`{line}`" in PAGES[README], f"the README's install does not quote {line!r}"
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
@@ -246,7 +324,7 @@ def test_every_args_list_in_a_yaml_example_parses() -> None:
 
 
 def config_table() -> list[dict[str, str]]:
-    return table_after("Configuration")
+    return table_after(INSTALL, "Configuration")
 
 
 def documented_variables() -> dict[str, dict[str, str]]:
@@ -274,7 +352,8 @@ def test_config_table_flags_are_exactly_the_run_flags() -> None:
 
 def test_every_sandbox_flag_is_documented() -> None:
     for flag in options(subparsers()["sandbox"]):
-        assert f"`{flag}`" in README
+        assert f"`{flag}`" in section(INSTALL, "Configuration")
+        assert f"`{flag}`" in PAGES[README]
 
 
 class Recorder(dict[str, str]):
@@ -306,7 +385,7 @@ def flat(settings: settings_module.Settings) -> dict[str, Any]:
 
 
 def defaults_match(cell: str, default: Any) -> bool:
-    """Whether a README default cell says the same as a dataclass or argparse default."""
+    """Whether a documented default cell says the same as a dataclass or argparse default."""
     words = ticked(cell) or [cell.strip()]
     text = words[0]
     if default is None or default == []:
@@ -380,8 +459,8 @@ def test_config_table_flag_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bad_configuration_example_is_what_the_program_prints() -> None:
-    match = re.search(r"^\$ (HEADLAMP_\w+)=(\S+) headlamp-operator run\n(.+)$", README, re.M)
-    assert match, "the README's configuration-error example is gone"
+    match = re.search(r"^\$ (HEADLAMP_\w+)=(\S+) headlamp-operator run\n(.+)$", section(INSTALL, "Configuration"), re.M)
+    assert match, f"the configuration-error example of {INSTALL} is gone"
     variable, value, printed = match.groups()
     proc = subprocess.run([sys.executable, "-m", "headlamp_operator", "run"],
                           env={variable: value, "PATH": "/usr/bin:/bin"},
@@ -395,24 +474,24 @@ def test_bad_configuration_example_is_what_the_program_prints() -> None:
 
 
 def test_reason_table_lists_every_reason_and_only_those() -> None:
-    reasons = {ticked(row["Reason"])[0] for row in table_after("Reasons and troubleshooting")}
+    reasons = {ticked(row["Reason"])[0] for row in table_after(STATUS, "Reasons and troubleshooting")}
     assert reasons == set(status.REASONS)
 
 
 def test_reason_table_phases_are_phases() -> None:
     phases = set(typing.get_args(status.Phase))
-    for row in table_after("Reasons and troubleshooting"):
+    for row in table_after(STATUS, "Reasons and troubleshooting"):
         named = set(re.findall(r"[A-Z][a-z]+", row["Phase"]))
         assert named and named <= phases, row
 
 
 def test_phase_table_lists_every_phase() -> None:
-    documented = {ticked(row["Phase"])[0] for row in table_after("Status, phases and reasons")}
+    documented = {ticked(row["Phase"])[0] for row in table_after(STATUS, "Status, phases and reasons")}
     assert documented == set(typing.get_args(status.Phase))
 
 
 def test_condition_table_matches_what_status_renders() -> None:
-    rows = {ticked(row["Condition"])[0]: row for row in table_after("Conditions and `kubectl wait`")}
+    rows = {ticked(row["Condition"])[0]: row for row in table_after(STATUS, "Conditions and `kubectl wait`")}
     for phase in typing.get_args(status.Phase):
         outcome = status.Outcome(phase=phase, reason="Pending" if phase == "Pending" else "Applied", message="m")
         rendered = {c["type"]: c["status"] == "True" for c in status.conditions(outcome, generation=1)}
@@ -426,13 +505,13 @@ def metric_names() -> set[str]:
 
 
 def test_metric_table_lists_every_metric() -> None:
-    documented = {ticked(row["Metric"])[0] for row in table_after("Metrics, probes, events and logs")}
+    documented = {ticked(row["Metric"])[0] for row in table_after(OPERATIONS, "Metrics, probes, events and logs")}
     assert documented == metric_names()
 
 
-def test_every_metric_name_in_the_readme_exists() -> None:
+def test_every_metric_name_in_the_pages_exists() -> None:
     names = metric_names()
-    for mention in set(re.findall(r"headlamp_operator_[a-z_]+", README)):
+    for mention in {name for text in texts(ALL) for name in re.findall(r"headlamp_operator_[a-z_]+", text)}:
         base = re.sub(r"_(bucket|sum|count|created)$", "", mention)
         assert base in names or base.removesuffix("_total") in names, mention
 
@@ -441,8 +520,26 @@ def test_every_metric_name_in_the_readme_exists() -> None:
 # Links, files, samples, kubectl
 
 
-def link_targets() -> list[str]:
-    return re.findall(r"\]\(([^)\s]+)\)", README)
+def link_targets(page: str) -> list[str]:
+    return re.findall(r"\]\(([^)\s]+)\)", PAGES[page])
+
+
+def resolve(page: str, target: str) -> tuple[str, str]:
+    """A relative link of a page as (path from the repository root, anchor); the page itself for `#anchor`."""
+    path, _, anchor = target.partition("#")
+    if not path:
+        return page, anchor
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
+    return resolved, anchor
+
+
+def relative_links() -> Iterator[tuple[str, str, str, str]]:
+    """(page, link as written, path from the repository root, anchor) for every relative link of every page."""
+    for page in PAGES:
+        for target in link_targets(page):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            yield page, target, *resolve(page, target)
 
 
 def slug(heading: str) -> str:
@@ -451,24 +548,30 @@ def slug(heading: str) -> str:
 
 
 def test_every_relative_link_exists() -> None:
-    for target in link_targets():
-        if target.startswith(("http://", "https://", "#")):
-            continue
-        assert (ROOT / target.split("#")[0]).exists(), target
+    checked = 0
+    for page, target, path, _ in relative_links():
+        assert not path.startswith("../") and not posixpath.isabs(path), f"{page}: {target} leaves the repository"
+        assert (ROOT / path).exists(), f"{page}: {target} ({path}) does not exist"
+        checked += 1
+    assert checked >= 100
 
 
 def test_every_anchor_has_its_heading() -> None:
-    anchors = {slug(h) for h in re.findall(r"^#+ (.+)$", prose(), re.M)}
-    for target in link_targets():
-        if target.startswith("#"):
-            assert target[1:] in anchors, target
+    checked = 0
+    for page, target, path, anchor in relative_links():
+        if anchor:
+            assert path in PAGES, f"{page}: {target} points into {path}, which is not a page checked here"
+            assert anchor in {slug(h) for h in headings(path)}, f"{page}: {target} has no heading in {path}"
+            checked += 1
+    assert checked >= 50
 
 
 def test_every_sample_is_linked_and_every_link_to_a_sample_exists() -> None:
-    samples = {p.relative_to(ROOT).as_posix() for p in (ROOT / "manifests" / "samples").glob("*.yaml")}
-    linked = {t for t in link_targets() if t.startswith("manifests/samples/") and t.endswith(".yaml")}
-    assert linked <= samples, linked - samples
-    assert samples <= linked, f"samples the README does not link: {samples - linked}"
+    files = set(samples())
+    linked = {path for _, _, path, _ in relative_links()
+              if path.startswith("manifests/samples/") and path.endswith(".yaml")}
+    assert linked <= files, linked - files
+    assert files <= linked, f"samples no page links: {files - linked}"
 
 
 def test_every_repository_path_in_a_command_exists() -> None:
@@ -496,8 +599,7 @@ def test_kubectl_commands_name_existing_kinds_crds_and_samples() -> None:
             ours.update(dict.fromkeys(names.get("categories", ()), ""))
     others = {"crd", "secret", "namespace"}
     crd_names = {crd["metadata"]["name"] for crd in crds()}
-    samples = {(d["kind"], d["metadata"]["name"]) for p in (ROOT / "manifests" / "samples").glob("*.yaml")
-               for d in yaml.safe_load_all(p.read_text()) if d}
+    named = {(d["kind"], d["metadata"]["name"]) for documents in samples().values() for d in documents}
     flags_with_values = {"-n", "--context", "--kubeconfig", "-f", "-k", "-o", "-p", "--type", "--timeout"}
     checked = 0
     for command in kubectl_commands():
@@ -513,7 +615,7 @@ def test_kubectl_commands_name_existing_kinds_crds_and_samples() -> None:
             if kind_name == "crd":
                 assert name in crd_names, f"{shlex.join(command)}: no CRD {name}"
             if name and ours.get(kind_name) and "demo" in command:
-                assert (ours[kind_name], name) in samples, f"{shlex.join(command)}: no sample {name}"
+                assert (ours[kind_name], name) in named, f"{shlex.join(command)}: no sample {name}"
             checked += 1
     assert checked >= 8
 
@@ -530,13 +632,12 @@ def test_resource_examples_pass_the_operators_validation() -> None:
 
 
 def test_sandbox_table_is_real_sandbox_output() -> None:
-    block = next(text for language, text in fenced_blocks() if language == "text" and "samples are Ready" in text)
+    block = next(text for language, text in fenced_blocks(README) if language == "text" and "samples are Ready" in text)
     lines = block.splitlines()
-    samples = [d for p in sorted((ROOT / "manifests" / "samples").glob("*.yaml"))
-               for d in yaml.safe_load_all(p.read_text()) if d and d["kind"] in sandbox.PLURALS]
-    assert lines[0] == f"all {len(samples)} samples are Ready"
+    resources = [d for documents in samples().values() for d in documents if d["kind"] in sandbox.PLURALS]
+    assert lines[0] == f"all {len(resources)} samples are Ready"
     assert lines[1] == sandbox.header()
-    names = {(d["kind"], d["metadata"]["name"]) for d in samples}
+    names = {(d["kind"], d["metadata"]["name"]) for d in resources}
     for line in lines[2:]:
         kind, namespace, name, cluster, phase, reason, message = line.split(maxsplit=6)
         assert (kind, name) in names
@@ -551,10 +652,10 @@ def test_sandbox_table_is_real_sandbox_output() -> None:
 
 
 def argocd_scripts() -> dict[str, str]:
-    for document in yaml_documents():
+    for document in yaml_documents(GITOPS):
         if document.get("kind") == "ConfigMap" and document["metadata"]["name"] == "argocd-cm":
             return dict(document["data"])
-    raise AssertionError("no argocd-cm ConfigMap in the README")
+    raise AssertionError(f"no argocd-cm ConfigMap in {GITOPS}")
 
 
 def test_argocd_keys_name_both_kinds_and_carry_the_script_from_docs() -> None:
@@ -681,7 +782,7 @@ def test_dockerignore_admits_exactly_what_the_dockerfile_copies() -> None:
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_overlay_example_builds(tmp_path: Path) -> None:
-    block = next(text for language, text in fenced_blocks() if language == "yaml" and "my-overlay/" in text)
+    block = next(text for language, text in fenced_blocks(INSTALL) if language == "yaml" and "my-overlay/" in text)
     shutil.copytree(ROOT / "manifests", tmp_path / "manifests")
     (tmp_path / "my-overlay").mkdir()
     (tmp_path / "my-overlay" / "kustomization.yaml").write_text(block)
@@ -702,16 +803,16 @@ def test_overlay_example_builds(tmp_path: Path) -> None:
 # Claims about logs, metrics and the image (issue 11, kind 10)
 
 
-def test_the_readme_describes_every_log_format_and_claims_none_missing() -> None:
+def test_the_docs_describe_every_log_format_and_claim_none_missing() -> None:
     choices = next(a.choices for a in subparsers()["run"]._actions if a.dest == "log_format")
-    section = README.split("## Metrics, probes, events and logs", 1)[1].split("\n## ", 1)[0]
+    text = section(OPERATIONS, "Metrics, probes, events and logs")
     for choice in choices or ():
-        assert f"`{choice}`" in section, choice
-    assert "not available" not in section
+        assert f"`{choice}`" in text, choice
+    assert "not available" not in text
 
 
-def test_a_deleted_resource_leaves_the_phase_gauge_as_the_readme_says() -> None:
-    assert "A deleted resource leaves the gauge." in README
+def test_a_deleted_resource_leaves_the_phase_gauge_as_the_docs_say() -> None:
+    assert "A deleted resource leaves the gauge." in section(OPERATIONS, "Metrics, probes, events and logs")
     before = metrics.RESOURCES.labels("PortForward", "Running")._value.get()
     metrics.phase("PortForward", "uid-docs-test", "Running")
     metrics.phase("PortForward", "uid-docs-test", None)
