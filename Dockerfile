@@ -2,7 +2,7 @@
 #
 # The operator's container image. Build it with `make image` (docker build -t headlamp-operator:latest .),
 # which needs a Docker engine. The machine this file was written on has none, so it has not
-# been built there: README.md, "Container image", says what is and is not checked.
+# been built there: docs/install.md, "Container image", says what is and is not checked.
 #
 # Two stages on the same slim base. The build stage installs the package with its runtime
 # dependencies only (`pip install .`, no extras) into a virtual environment; the final stage

@@ -32,7 +32,7 @@ CRDS = tuple(f"{plural}.{GROUP}" for plural in KINDS)
 OPERATOR_SELECTOR = "app.kubernetes.io/name=headlamp-operator,app.kubernetes.io/component=operator"
 VIEWER = "e2e-viewer"  # the ServiceAccount, Role and RoleBinding whose token the resources use
 
-# What the resources' token needs in the test namespace (README.md, "RBAC of the token"): resolve a
+# What the resources' token needs in the test namespace (docs/install.md, "RBAC"): resolve a
 # service to a Ready pod and its ports, start a port-forward as this user, patch the target Deployment.
 VIEWER_RULES: tuple[Body, ...] = (
     {"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list"]},

@@ -74,7 +74,7 @@ async def test_a_patch_at_the_limit_is_stored_and_applied(world: World, ns: Name
                          "target": {"apiVersion": "size.example.com/v1", "kind": "Blob", "name": "target"}}}
     refused = world.cp.kubectl("apply", "-f", "-", input=json.dumps(document), check=False)
     assert "metadata.annotations: Too long: may not be more than 262144 bytes" in refused.stderr  # client-side
-    world.cp.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(document))  # as the README says
+    world.cp.kubectl("apply", "--server-side", "-f", "-", input=json.dumps(document))  # as docs/resourcepatch.md says
     await ns.wait_ready(RP, "at-limit")
     stored = world.cp.kubectl("-n", ns.name, "get", "resourcepatch", "at-limit", "-o", "json",
                               "--show-managed-fields").stdout
