@@ -39,16 +39,13 @@ class KubectlForward:
 
     process: asyncio.subprocess.Process
     port: int
-    kubeconfig: pathlib.Path
     stderr: bytearray = dataclasses.field(default_factory=bytearray)
     readers: list[asyncio.Task[None]] = dataclasses.field(default_factory=list)  # draining stdout and stderr
 
     def close(self) -> None:
-        """Close the listener: end the process and remove its kubeconfig."""
+        """Close the listener: end the process."""
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
-        with contextlib.suppress(OSError):
-            self.kubeconfig.unlink()
 
     @property
     def running(self) -> bool:
@@ -187,7 +184,7 @@ class UpstreamCluster:
             self.kubectl, "port-forward", f"--kubeconfig={kubeconfig}", "--address=127.0.0.1", "-n", namespace,
             f"pod/{pod}", f"{port}:{target_port}" if port else f":{target_port}",
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        forward = KubectlForward(process=process, port=0, kubeconfig=kubeconfig)
+        forward = KubectlForward(process=process, port=0)
         assert process.stdout is not None and process.stderr is not None
         drain = asyncio.ensure_future(_collect(process.stderr, forward.stderr))
         forward.readers.append(drain)
@@ -205,6 +202,9 @@ class UpstreamCluster:
         except BaseException:
             forward.close()
             raise
+        finally:  # kubectl has read its kubeconfig once it listens: a killed emulator leaves no token file behind
+            with contextlib.suppress(OSError):
+                kubeconfig.unlink()
         forward.readers.append(asyncio.ensure_future(_collect(process.stdout, None)))
         return forward
 
