@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 
 import kopf
 
-from headlamp_operator import election
+from headlamp_operator import election, logs, metrics
 from headlamp_operator.handlers import login, registration, secrets
 from headlamp_operator.handlers.runtime import Runtime
 from headlamp_operator.settings import Settings
@@ -37,6 +37,7 @@ class RunOptions:
     liveness: str | None = None
     metrics_port: int | None = None
     log_format: str = "full"  # plain | full | json
+    log_level: str = "info"  # debug | info | warning | error
 
 
 def build_registry(settings: Settings, *, with_login: bool = True) -> tuple[kopf.OperatorRegistry, Runtime]:
@@ -113,9 +114,16 @@ async def operate(settings: Settings, options: RunOptions, *, stop_flag: asyncio
         election.LeadershipLost: the Lease could not be renewed; the process should exit (and restart).
     """
     registry, _ = build_registry(settings)
-    if options.metrics_port is not None:
-        from headlamp_operator import metrics
-        metrics.serve(options.metrics_port)
+    metrics_server = await metrics.serve(options.metrics_port) if options.metrics_port is not None else None
+    try:
+        await _operate(registry, settings, options, stop_flag=stop_flag, ready_flag=ready_flag)
+    finally:
+        if metrics_server is not None:
+            await metrics_server.cleanup()
+
+
+async def _operate(registry: kopf.OperatorRegistry, settings: Settings, options: RunOptions, *,
+                   stop_flag: asyncio.Event | None, ready_flag: asyncio.Event | None) -> None:
     stop = stop_flag or asyncio.Event()
 
     async def run_kopf() -> None:
@@ -171,8 +179,7 @@ def prepare_process() -> None:
 def run(settings: Settings, options: RunOptions) -> None:
     """The blocking entry point of ``headlamp-operator run``."""
     prepare_process()
-    # Text lines about a resource start with "[namespace/name]"; JSON lines carry it in "object".
-    kopf.configure(verbose=False, log_format=kopf.LogFormat[options.log_format.upper()], log_prefix=True)
+    logs.configure(log_format=options.log_format, level=options.log_level)
     try:
         asyncio.run(operate(settings, options))
     except election.LeadershipLost as e:

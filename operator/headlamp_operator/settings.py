@@ -19,6 +19,7 @@ class ConfigError(ValueError):
     def __init__(self, variable: str, message: str) -> None:
         super().__init__(f"{variable}: {message}")
         self.variable = variable
+        self.message = message
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import prometheus_client
 import pytest
 import yaml
 
@@ -443,7 +444,8 @@ def test_config_table_flag_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
             continue
         flag = max(action.option_strings, key=len)
         row = documented_flags()[flag]
-        sample = sorted(action.choices)[0] if action.choices else ("5" if action.type in (int, float) else "x")
+        numeric = action.type in (int, float) or action.dest.endswith("port")
+        sample = sorted(action.choices)[0] if action.choices else ("5" if numeric else "x")
         value = [] if action.nargs == 0 else [sample]
         overrides = flag_overrides(monkeypatch, ["run", flag, *value])
         if overrides:  # a flag that becomes a setting: the dataclass default is the documented one
@@ -811,12 +813,22 @@ def test_the_docs_describe_every_log_format_and_claim_none_missing() -> None:
     assert "not available" not in text
 
 
-def test_a_deleted_resource_leaves_the_phase_gauge_as_the_docs_say() -> None:
+def test_the_resource_gauges_are_read_from_what_the_api_shows_as_the_docs_say() -> None:
+    """A deleted resource leaves the gauges: they are read at scrape time from the source (a kopf index)."""
     assert "A deleted resource leaves the gauge." in section(OPERATIONS, "Metrics, probes, events and logs")
-    before = metrics.RESOURCES.labels("PortForward", "Running")._value.get()
-    metrics.phase("PortForward", "uid-docs-test", "Running")
-    metrics.phase("PortForward", "uid-docs-test", None)
-    assert metrics.RESOURCES.labels("PortForward", "Running")._value.get() == before
+    shown = {("team-docs", "web"): metrics.Seen(phase="Running", ready="True")}
+    metrics.watch("DocsKind", lambda: list(shown.items()))
+    try:
+        labels = {"kind": "DocsKind", "namespace": "team-docs", "name": "web"}
+        get = prometheus_client.REGISTRY.get_sample_value
+        assert get("headlamp_operator_resource_ready_status", {**labels, "condition": "True"}) == 1.0
+        assert get("headlamp_operator_resource_ready_status", {**labels, "condition": "False"}) == 0.0
+        assert get("headlamp_operator_resources", {"kind": "DocsKind", "phase": "Running"}) == 1.0
+        shown.clear()
+        assert get("headlamp_operator_resource_ready_status", {**labels, "condition": "True"}) is None
+        assert get("headlamp_operator_resources", {"kind": "DocsKind", "phase": "Running"}) is None
+    finally:
+        metrics.RESOURCE_COLLECTOR.sources.pop("DocsKind", None)
 
 
 def test_make_image_builds_the_tag_the_kustomization_deploys() -> None:

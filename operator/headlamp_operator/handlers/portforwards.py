@@ -7,6 +7,7 @@ from typing import Any
 
 import kopf
 
+from headlamp_operator import metrics
 from headlamp_operator import status as status_module
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.headlamp import errors
@@ -30,8 +31,9 @@ async def _context(runtime: rt.Runtime, body: kopf.Body) -> portforward.Context 
 
 async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, retry: int) -> None:
     """Create, spec change, or a retry: bring the forward to the desired state."""
-    ctx = await _context(runtime, body)
-    result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, attempt=retry)
+    with metrics.RECONCILE_SECONDS.labels("PortForward").time():
+        ctx = await _context(runtime, body)
+        result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, attempt=retry)
     await rt.remember(runtime, body, result)
     runtime.healing.pop(body["metadata"]["uid"], None)
     rt.write(body, patch, result, time_field="lastSyncTime")

@@ -13,18 +13,10 @@ from typing import Any, cast
 
 import kopf
 
-from headlamp_operator import certificates, metrics
+from headlamp_operator import certificates, logs, metrics
 from headlamp_operator.handlers import admission, portforwards, resourcepatches
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.headlamp.client import Backend
-
-
-class QuietTimers(logging.Filter):
-    """Drops kopf's "Timer '...' succeeded." lines: one per resource per interval is noise, not news."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not (record.levelno <= logging.INFO and message.startswith("Timer '") and message.endswith("succeeded."))
 
 
 class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
@@ -72,9 +64,7 @@ def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime) -> None:
     settings.watching.server_timeout = 300
     settings.execution.max_workers = 8
     settings.peering.lifetime = int(runtime.settings.peering.lifetime)
-    objects = logging.getLogger("kopf.objects")
-    if not any(isinstance(f, QuietTimers) for f in objects.filters):
-        objects.addFilter(QuietTimers())
+    logs.quiet(FORGET_IDS.values())  # a deletion's bookkeeping is not news to a user
 
 
 def webhook_server(runtime: rt.Runtime) -> kopf.WebhookServer | None:
@@ -91,12 +81,37 @@ def webhook_server(runtime: rt.Runtime) -> kopf.WebhookServer | None:
                               pkeyfile=pkeyfile, cafile=cafile)
 
 
+KINDS = {"PortForward": portforwards.PLURAL, "ResourcePatch": resourcepatches.PLURAL}
+FORGET_IDS = {plural: f"forget-{plural}" for plural in KINDS.values()}
+
+
+def _index_id(kind: str) -> str:
+    return f"{kind.lower()}_readiness"
+
+
+def _entries(index: kopf.Index[tuple[str, str], metrics.Seen]) -> metrics.Source:
+    """A metrics source reading a kopf index: ((namespace, name), Seen) for every indexed resource."""
+    def entries() -> list[tuple[tuple[str, str], metrics.Seen]]:
+        return [(key, value) for key, store in index.items() for value in store]
+    return entries
+
+
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     """Register startup/cleanup, the admission webhook and the handlers of both resources on ``registry``."""
 
-    @kopf.on.startup(registry=registry)
-    async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
+    # What the API shows of each resource (phase, Ready), for the metrics read at scrape time. A kopf
+    # index is current from the first listing on (right after a restart) and drops a deleted resource.
+    for kind, plural in KINDS.items():
+        @kopf.index(rt.GROUP, rt.VERSION, plural, registry=registry, id=_index_id(kind))
+        def readiness(namespace: str | None, name: str | None, body: kopf.Body,
+                      **_: Any) -> dict[tuple[str, str], metrics.Seen]:
+            return {(namespace or "", name or ""): metrics.seen(body)}
+
+    @kopf.on.startup(registry=registry, id="startup")
+    async def startup(settings: kopf.OperatorSettings, **kwargs: Any) -> None:
         configure(settings, runtime)
+        for kind in KINDS:
+            metrics.watch(kind, _entries(kwargs[_index_id(kind)]))
         server = webhook_server(runtime)
         if server is not None:
             settings.admission.server = server
@@ -107,7 +122,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
         runtime.backend.logout_listeners.append(runtime.resolutions.forget)
         runtime.backend.observers.append(metrics.observe)
 
-    @kopf.on.cleanup(registry=registry)
+    @kopf.on.cleanup(registry=registry, id="cleanup")
     async def cleanup(**_: Any) -> None:
         if runtime.backend is not None:
             await runtime.backend.close()
@@ -117,11 +132,10 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
         return type == "DELETED"  # the filter keeps kopf from calling (and logging) it for every event
 
     for plural in (portforwards.PLURAL, resourcepatches.PLURAL):
-        @kopf.on.event(rt.GROUP, rt.VERSION, plural, registry=registry, id=f"forget-{plural}", when=deleted)
+        @kopf.on.event(rt.GROUP, rt.VERSION, plural, registry=registry, id=FORGET_IDS[plural], when=deleted)
         async def forget(body: kopf.Body, **_: Any) -> None:
-            """A deleted resource leaves nothing behind: not in the phase gauge, not in memory."""
+            """A deleted resource leaves nothing behind in memory."""
             uid = str(body["metadata"]["uid"])
-            metrics.phase(str(body.get("kind") or ""), uid, None)
             runtime.blocked.pop(uid, None)
             runtime.healing.pop(uid, None)
             runtime.patches.pop(uid, None)

@@ -16,6 +16,7 @@ from typing import Any
 
 import kopf
 
+from headlamp_operator import metrics
 from headlamp_operator import status as status_module
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.handlers.statuses import StatusWriter
@@ -55,7 +56,8 @@ def track(runtime: rt.Runtime, body: Mapping[str, Any], status: Mapping[str, Any
 
 async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, retry: int) -> None:
     """Create or spec change: apply the patch now."""
-    result = await _apply(runtime, body, attempt=retry)
+    with metrics.RECONCILE_SECONDS.labels("ResourcePatch").time():
+        result = await _apply(runtime, body, attempt=retry)
     await rt.remember(runtime, body, result)
     rt.write(body, patch, result, time_field="lastAppliedTime" if result.outcome.ready else None)
     track(runtime, body, patch.get("status") or {})

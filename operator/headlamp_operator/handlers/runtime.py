@@ -62,7 +62,6 @@ def status_update(body: Mapping[str, Any], result: Result, *,
     generation = body.get("metadata", {}).get("generation")
     kind = str(body.get("kind") or "")
     metrics.reconciled(kind, result.outcome.phase)
-    metrics.phase(kind, str(body.get("metadata", {}).get("uid")), result.outcome.phase)
     new = status_module.render(result.outcome, generation=generation, previous=old, time_field=time_field)
     if not status_module.changed(old, new, ignore=("conditions", "lastSyncTime", "lastAppliedTime")) \
             and time_field is None:

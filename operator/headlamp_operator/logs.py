@@ -1,0 +1,81 @@
+"""The operator's log lines: every line about a resource names it, and bookkeeping stays quiet.
+
+Text lines (``--log-format=full``, the default, or ``plain``) start with ``[Kind namespace/name]``
+when they are about one resource, e.g.::
+
+    [2026-11-30 11:02:03,456] kopf.objects         [ERROR   ] [ResourcePatch team-a/scale-web] ...
+
+JSON lines (``--log-format=json``, what the Deployment uses: one object a line, for log pipelines)
+carry the same in an ``object`` field (``apiVersion``, ``kind``, ``namespace``, ``name``, ``uid``),
+kopf's own layout, and the message without the prefix.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Collection
+
+FORMATS = ("full", "plain", "json")
+LEVELS = ("debug", "info", "warning", "error")
+
+
+class ResourceFormatter(logging.Formatter):
+    """Text lines prefixed with ``[Kind namespace/name]`` when kopf says which resource they are about.
+
+    kopf's own prefix (``log_prefix=True``) names the namespace and name only; with two kinds, a name
+    alone does not say which resource a line is about.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        ref = getattr(record, "k8s_ref", None)
+        if isinstance(ref, dict) and ref.get("name"):
+            where = f"{ref['namespace']}/{ref['name']}" if ref.get("namespace") else str(ref["name"])
+            record = copy.copy(record)
+            record.msg = f"[{ref.get('kind') or 'object'} {where}] {record.msg}"
+        return super().format(record)
+
+
+class QuietBookkeeping(logging.Filter):
+    """Drops kopf's "... succeeded." lines that are not news to a user.
+
+    A timer's tick (one per resource per interval) and handlers that only keep the operator's own books
+    (named in ``handler_ids``) succeed all the time; their failures still show.
+    """
+
+    def __init__(self, handler_ids: Collection[str] = ()) -> None:
+        super().__init__()
+        self.quiet = {f"Handler '{handler_id}' succeeded." for handler_id in handler_ids}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        message = record.getMessage()
+        return not ((message.startswith("Timer '") and message.endswith("succeeded.")) or message in self.quiet)
+
+
+def quiet(handler_ids: Collection[str] = ()) -> None:
+    """Install :class:`QuietBookkeeping` on kopf's per-resource logger (once; later calls add ids)."""
+    objects = logging.getLogger("kopf.objects")
+    for existing in objects.filters:
+        if isinstance(existing, QuietBookkeeping):
+            existing.quiet |= {f"Handler '{handler_id}' succeeded." for handler_id in handler_ids}
+            return
+    objects.addFilter(QuietBookkeeping(handler_ids))
+
+
+def configure(*, log_format: str = "full", level: str = "info") -> None:
+    """Set up the process's logging: kopf's handler with our formatter, at ``level``.
+
+    Raises:
+        ValueError: an unknown format or level (the CLI offers only the known ones).
+    """
+    import kopf  # here, not at the top: the CLI reads FORMATS and LEVELS without loading kopf
+
+    if log_format not in FORMATS or level not in LEVELS:
+        raise ValueError(f"log format must be one of {FORMATS} and level one of {LEVELS}")
+    kopf_format = kopf.LogFormat[log_format.upper()]
+    kopf.configure(log_format=kopf_format, log_prefix=False)
+    root = logging.getLogger()
+    if log_format != "json":
+        root.handlers[-1].setFormatter(ResourceFormatter(kopf_format.value))  # the handler kopf just added
+    root.setLevel(level.upper())
