@@ -10,6 +10,7 @@ kubernetes k8s.io/kubernetes (helper module replaces    kube-apiserver, kube-con
 etcd       go.etcd.io/etcd/server/v3 (etcdmain.Main)    etcd
 kwok       sigs.k8s.io/kwok/cmd/kwok                    kwok
 kstatus    sigs.k8s.io/cli-utils/pkg/kstatus            kstatus
+helm       helm.sh/helm/v3/cmd/helm                     helm
 =========  ==========================================  ====================================
 
 Each peer is built by ``go build`` inside its helper module (``peers/<peer>/go.mod``), with
@@ -72,6 +73,15 @@ def _kubernetes_ldflags(version: str) -> str:
     return " ".join(flags)
 
 
+def _ldflags(name: str, version: str) -> str:
+    """The version stamps a peer's own release build sets, so ``--version`` tells the truth."""
+    if name == "kubernetes":
+        return _kubernetes_ldflags(version)
+    if name == "helm":
+        return f"-X helm.sh/helm/v3/internal/version.version={version}"
+    return ""
+
+
 PEERS = {
     "kubernetes": Peer(
         name="kubernetes",
@@ -86,6 +96,7 @@ PEERS = {
     "etcd": Peer(name="etcd", module="go.etcd.io/etcd/server/v3", packages=(("etcd", "."),)),
     "kwok": Peer(name="kwok", module="sigs.k8s.io/kwok", packages=(("kwok", "sigs.k8s.io/kwok/cmd/kwok"),)),
     "kstatus": Peer(name="kstatus", module="sigs.k8s.io/cli-utils", packages=(("kstatus", "."),)),
+    "helm": Peer(name="helm", module="helm.sh/helm/v3", packages=(("helm", "helm.sh/helm/v3/cmd/helm"),)),
 }
 
 
@@ -142,7 +153,7 @@ def build(name: str) -> dict[str, object]:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     env = dict(os.environ, GOFLAGS="-mod=mod", CGO_ENABLED="0")
-    ldflags = _kubernetes_ldflags(version) if name == "kubernetes" else ""
+    ldflags = _ldflags(name, version)
     started = time.monotonic()
     for binary, package in peer.packages:
         command = [go, "build", "-trimpath", f"-ldflags={ldflags}", "-o", str(staging / binary), package]
