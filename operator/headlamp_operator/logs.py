@@ -79,3 +79,5 @@ def configure(*, log_format: str = "full", level: str = "info") -> None:
     if log_format != "json":
         root.handlers[-1].setFormatter(ResourceFormatter(kopf_format.value))  # the handler kopf just added
     root.setLevel(level.upper())
+    # One line per liveness probe and per admission request is not news; debug shows them.
+    logging.getLogger("aiohttp.access").setLevel(logging.DEBUG if level == "debug" else logging.WARNING)

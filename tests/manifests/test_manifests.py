@@ -964,6 +964,7 @@ def test_deployment_runs_the_operator_with_leader_election() -> None:
         "--all-namespaces",
         "--liveness=http://0.0.0.0:8080/healthz",
         "--metrics-port=9090",
+        "--log-format=json",  # one object a line, for log pipelines (issue 12)
     ]
     env = {e["name"]: e for e in container["env"]}
     assert env["HEADLAMP_URL"]["value"].startswith("http")

@@ -9,6 +9,7 @@ import json
 import re
 import time
 
+import aiohttp
 import pytest
 
 from .world import CLUSTER, OPERATOR_NAMESPACE, World
@@ -171,5 +172,21 @@ async def test_events_come_from_headlamp_operator_and_log_lines_name_the_resourc
     assert all((e.get("reportingComponent") or e["source"].get("component")) == "headlamp-operator" for e in ours)
     assert all(e["metadata"]["name"].startswith("headlamp-operator-") for e in ours)
     assert world.operator is not None
-    assert f"] [{namespace}/named] Handler 'apply' failed permanently" in world.operator.log()
+    assert f"] [ResourcePatch {namespace}/named] Handler 'apply' failed permanently" in world.operator.log()
+    assert "register.<locals>" not in world.operator.log() and "forget-" not in world.operator.log()
+    # the readiness gauge names it, as cert-manager's certmanager_certificate_ready_status does
+    labels = f'kind="ResourcePatch",name="named",namespace="{namespace}"'
+    expected = [f'headlamp_operator_resource_ready_status{{condition="{c}",{labels}}} {v}'
+                for c, v in (("True", "0.0"), ("False", "1.0"), ("Unknown", "0.0"))]
+    scraped = ""
+    async with aiohttp.ClientSession() as session:
+        while asyncio.get_running_loop().time() < deadline + 10:
+            async with session.get(f"http://127.0.0.1:{world.metrics_port}/metrics") as response:
+                scraped = await response.text()
+            if all(line in scraped.splitlines() for line in expected):
+                break
+            await asyncio.sleep(0.2)
+    assert all(line in scraped.splitlines() for line in expected), [
+        line for line in scraped.splitlines() if "named" in line]
+    assert re.search(r'^headlamp_operator_build_info\{.*version="[^"]+".*\} 1\.0$', scraped, re.M)
     world.cp.kubectl("delete", "namespace", namespace, "--wait=false")

@@ -9,6 +9,6 @@ import kopf
 def register(registry: kopf.OperatorRegistry) -> None:
     """kopf's login via the ``kubernetes`` client: in-cluster service account, else ``$KUBECONFIG``."""
 
-    @kopf.on.login(registry=registry)
+    @kopf.on.login(registry=registry, id="login")
     def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
         return kopf.login_via_client(**kwargs)
