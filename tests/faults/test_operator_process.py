@@ -112,8 +112,15 @@ async def test_two_replicas_one_active_and_takeover_after_sigkill(
             active = senders.pop().removeprefix("replica-")
             passive = "two" if active == "one" else "one"
 
-            async with http.get(f"http://127.0.0.1:{metrics[active]}/metrics") as response:
-                text = await response.text()
+            # the resource gauges follow the watch: wait for the Applied status to reach the active replica
+            deadline = asyncio.get_running_loop().time() + 10
+            while True:
+                async with http.get(f"http://127.0.0.1:{metrics[active]}/metrics") as response:
+                    text = await response.text()
+                if 'headlamp_operator_resources{kind="ResourcePatch",phase="Applied"} 1.0' in text \
+                        or asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.05)
             assert re.search(r'headlamp_operator_backend_requests_total\{cluster="prod",method="PATCH",status="200"\}'
                              r" 1\.0", text), text[-2000:]
             assert 'headlamp_operator_reconciles_total{kind="ResourcePatch",result="Applied"} 1.0' in text
