@@ -15,7 +15,7 @@ import kmock
 from kmock._internal.apps import KMockError
 from kmock._internal.rendering import Response, StreamingError  # not re-exported by kmock
 
-from headlamp_operator.testing.kubernetes import patches, registration
+from headlamp_operator.testing.kubernetes import admission, patches, registration
 from headlamp_operator.testing.kubernetes.dispatch import Dispatcher
 from headlamp_operator.testing.kubernetes.parsing import parse_request
 from headlamp_operator.testing.kubernetes.selectors import Matcher, SelectorError, parse_selectors
@@ -81,6 +81,7 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
         body.setdefault('kind', 'CustomResourceDefinition')
         body['metadata'] = dict(body.get('metadata') or {}, name=registration.crd_name(body))
         registration.crd_resources(body)  # validate before storing anything
+        admission.check_crd(body)
         name = body['metadata']['name']
         if self._state.get(CRDS, None, name) is None:
             self._state.create(CRDS, None, body)
@@ -198,6 +199,8 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
         body = request.data
         if not isinstance(body, dict) or (body.get('metadata') or {}).get('name') not in (None, request.name):
             raise api_error(400, 'BadRequest', 'the name of the object does not match the name on the URL')
+        assert request.resource is not None and request.name is not None
+        self._state.admission.check_replace(request.resource, request.name, body)
         return lambda old: copy.deepcopy(body)
 
     def _patcher(self, request: kmock.Request) -> Callable[[Body], Any]:
@@ -356,6 +359,7 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
     def _validate_crd(crd: Any) -> None:
         try:
             registration.crd_resources(crd if isinstance(crd, dict) else {})
+            admission.check_crd(crd)
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise api_error(422, 'Invalid', f'invalid CustomResourceDefinition: {e!r}') from e
 
@@ -363,6 +367,7 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
         if event.resource != CRDS:
             return
         name = event.object['metadata']['name']
+        self._state.admission.observe(name, None if event.type == 'DELETED' else event.object)
         old = self._crd_resources.pop(name, set())
         new: set[kmock.resource] = set()
         if event.type != 'DELETED':

@@ -22,6 +22,7 @@ from typing import Any
 import kmock
 
 from headlamp_operator.testing.kubernetes import patches
+from headlamp_operator.testing.kubernetes.admission import CustomResourceAdmission
 
 Body = dict[str, Any]
 Key = tuple[kmock.resource, str | None, str]
@@ -75,6 +76,7 @@ class ClusterState:
         self.history_limit = history_limit
         self.active_watches: collections.Counter[tuple[kmock.resource, str | None]] = collections.Counter()
         self.hooks: list[Callable[[WatchEvent], None]] = []
+        self.admission = CustomResourceAdmission()  # CRD schemas: pruning, defaults, validation
         self._rv = 0
         self._log: list[WatchEvent] = []
         self._floor = 0  # the newest resourceVersion already dropped from the log
@@ -180,6 +182,8 @@ class ClusterState:
         if resource == NAMESPACES:
             body['status'] = {'phase': 'Active'}
         _fold_string_data(resource, body)
+        body = self.admission.decode(resource, body)
+        self.admission.validate(resource, None, body, None)
         return body if dry_run else self._commit(key, 'ADDED', body)
 
     def update(self, resource: kmock.resource, namespace: str | None, name: str,
@@ -196,8 +200,10 @@ class ClusterState:
             raise api_error(422, 'Invalid', f'the patch cannot be applied: {e}') from e
         if not isinstance(candidate, dict) or not isinstance(candidate.get('metadata', {}), dict):
             raise api_error(422, 'Invalid', 'the patched object is not a JSON object with metadata')
+        candidate = self.admission.decode(resource, candidate)
         new = self._merge_server_fields(resource, old, candidate, subresource)
         _fold_string_data(resource, new)
+        self.admission.validate(resource, old, new, subresource)
         if new == old:
             return old  # a no-op write: no new resourceVersion, no watch event
         if dry_run:
