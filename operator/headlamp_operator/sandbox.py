@@ -147,6 +147,33 @@ async def show(kube: KubernetesEmulator, samples: list[Key], *, once: bool, out:
         await asyncio.sleep(0.2)
 
 
+COLUMNS = ("KIND:.kind,NAMESPACE:.metadata.namespace,NAME:.metadata.name,CLUSTER:.spec.cluster,"
+           "PHASE:.status.phase,READY:.status.conditions[?(@.type==\"Ready\")].status,STATUS:.status.message")
+
+
+def banner(url: str, headlamp_url: str, kubeconfig: pathlib.Path, *, once: bool) -> str:
+    """What the sandbox prints first: where things are, how to use kubectl on it, and where its in-memory
+    API still differs from a real API server for kubectl (and how to do those things here)."""
+    kubectl = f"kubectl --kubeconfig {kubeconfig}"
+    return (
+        f"Kubernetes API (in memory): {url}\nHeadlamp backend (emulated): {headlamp_url}\n"
+        f"Try:  {kubectl} get headlamp -A\n"
+        f"      {kubectl} apply --validate=false -f my-portforward.yaml\n"
+        "The in-memory API validates as a real one does (the CRDs' schemas and CEL rules: 422 Invalid),\n"
+        "but for kubectl it differs from a real API server:\n"
+        "- --validate=false is needed: it serves no OpenAPI document, which kubectl's default validation\n"
+        "  downloads first. An unknown field is then pruned silently; a real API server refuses it\n"
+        "  (kubectl's default --validate=strict: 'strict decoding error: unknown field \"spec.x\"').\n"
+        "- kubectl get shows NAME and AGE only (it serves no Table, so no printer columns); instead:\n"
+        f"  {kubectl} get headlamp -A -o custom-columns='{COLUMNS}'\n"
+        "- kubectl explain does not work (no OpenAPI): read manifests/crds/*.yaml.\n"
+        "- kubectl create secret fails (kubectl sends built-in kinds as protobuf); pipe it as YAML:\n"
+        "  kubectl create secret generic NAME --from-literal=token=TOKEN --dry-run=client -o yaml \\\n"
+        f"    | {kubectl} -n NAMESPACE apply --validate=false -f -\n"
+        "- kubectl get -w stops at once (its watch is not a JSON stream to kubectl): repeat kubectl get.\n"
+        + ("" if once else "Stop with Ctrl-C.\n"))
+
+
 async def main(*, once: bool, out: TextIO = sys.stdout, manifests: pathlib.Path | None = None,
                workdir: pathlib.Path | None = None) -> int:
     """Run the sandbox; returns the exit code (``--once``), or runs until cancelled (Ctrl-C)."""
@@ -169,10 +196,7 @@ async def main(*, once: bool, out: TextIO = sys.stdout, manifests: pathlib.Path 
         registry, _ = runner.build_registry(settings, with_login=False)
         harness = await stack.enter_async_context(kopf_operator(kube, server=server, registry=registry,
                                                                 clusterwide=True))
-        print(f"Kubernetes API (in memory): {url}\nHeadlamp backend (emulated): {hl.url}\n"
-              f"Try:  kubectl --kubeconfig {kubeconfig} get headlamp -A\n"
-              f"      kubectl --kubeconfig {kubeconfig} apply --validate=false -f my-portforward.yaml\n"
-              + ("" if once else "Stop with Ctrl-C.\n"), file=out, flush=True)
+        print(banner(url, str(hl.url), kubeconfig, once=once), file=out, flush=True)
         async with harness.client() as api:
             samples = await apply(api, manifests / "samples")
         return await show(kube, samples, once=once, out=out)
