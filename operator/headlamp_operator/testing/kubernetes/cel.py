@@ -133,8 +133,12 @@ def check(schema: Schema, value: Any, old: tuple[bool, Any], path: Path = ()) ->
 
 
 def _walk(schema: Schema, value: Any, old: tuple[bool, Any], path: Path) -> Iterator[FieldError]:
+    # A rule without oldSelf on a value the update left as it was is not run: ratcheting would drop its
+    # error anyway (kube-apiserver ratchets such rules; transition rules always run).
+    unchanged = old[0] and old[1] == value
     for rule in schema.get('x-kubernetes-validations') or ():
-        yield from _run(rule, value, old, path)
+        if not unchanged or _TRANSITION.search(str(rule['rule'])):
+            yield from _run(rule, value, old, path)
     if isinstance(value, dict):
         properties = schema.get('properties') or {}
         additional = schema.get('additionalProperties')
