@@ -31,8 +31,8 @@ peers:  ## build kube-apiserver, etcd, kwok, kubectl, kstatus from Go modules in
 test-real: $(STAMP) peers  ## the real-peer suite: real kube-apiserver + etcd + kwok, the product installed, tests/e2e too
 	REAL_PEERS=1 $(BIN)/python -m pytest -p tests.realpeers.plugin tests/realpeers tests/e2e $(PYTEST_ARGS)
 
-cluster: $(STAMP) peers  ## a real control plane on loopback for a person (prints its kubeconfig), until Ctrl-C
-	$(BIN)/python -m tests.realpeers
+cluster: $(STAMP) peers  ## a real control plane on loopback for a person (CLUSTER_ARGS=--product: with the operator)
+	$(BIN)/python -m tests.realpeers $(CLUSTER_ARGS)
 
 e2e: $(STAMP)  ## the same scenarios against a real cluster (E2E_KUBECONFIG, E2E_HEADLAMP_URL)
 	$(BIN)/python -m pytest tests/e2e -m e2e $(PYTEST_ARGS)

@@ -1,4 +1,9 @@
-"""``python -m tests.realpeers [--workdir DIR]``: a real control plane on loopback until Ctrl-C (``make cluster``)."""
+"""``python -m tests.realpeers [--workdir DIR] [--product]``: a real control plane on loopback until Ctrl-C.
+
+``make cluster`` runs it. With ``--product``, the whole world of the real-peer suite: the product installed
+with one ``kubectl apply -k``, the Headlamp emulator in front of the API server, and the operator running
+(its log and metrics printed), to try it by hand as the suite does.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +15,27 @@ import tempfile
 import threading
 
 from tests.realpeers.controlplane import ControlPlane
+from tests.realpeers.world import CLUSTER, World
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.realpeers", description=__doc__)
     parser.add_argument("--workdir", type=pathlib.Path, help="work folder (default: a temporary one, removed after)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds to wait for the start (default: 120)")
+    parser.add_argument("--product", action="store_true",
+                        help="also install the product, start Headlamp (emulated) and the operator")
     args = parser.parse_args(argv)
     with contextlib.ExitStack() as stack:
         workdir = args.workdir or pathlib.Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="realpeers-")))
-        cp = ControlPlane(workdir)
-        cp.start(timeout=args.timeout)
-        stack.callback(cp.stop)
+        if args.product:
+            world = World(workdir)
+            stack.callback(world.stop)
+            world.start()
+            cp = world.cp
+        else:
+            cp = ControlPlane(workdir)
+            stack.callback(cp.stop)
+            cp.start(timeout=args.timeout)
         stopping = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stopping.set())
@@ -32,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"echo port:  {cp.echo_port} (every pod port-forward lands there)")
         for user, token in cp.tokens.items():
             print(f"token of {user}: {token}")
+        if args.product:
+            print(f"headlamp:   {world.headlamp_url} (cluster {CLUSTER!r})")
+            print(f"operator:   log {world.workdir / 'operator.log'}, metrics http://127.0.0.1:{world.metrics_port}/metrics")
         print(f"export KUBECONFIG={cp.admin_kubeconfig}")
         print("Ctrl-C stops everything.", flush=True)
         stopping.wait()

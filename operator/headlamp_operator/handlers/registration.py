@@ -20,27 +20,34 @@ from headlamp_operator.headlamp.client import Backend
 
 
 class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
-    """kopf's last-handled spec in ``status.kopf``, with ``spec.patch`` kept as its SHA-256 only.
+    """kopf's last-handled spec in ``status.kopf``, kept as a SHA-256 digest of the spec only.
 
     kopf compares this stored essence with the current one to tell a spec change; a digest changes
-    exactly when the patch does. A full copy would double a large patch in the stored object, past
-    etcd's request limit (SPEC 3.2: everything the operator and kopf write must fit).
+    exactly when the spec does (our handlers read the body, never kopf's diff). A full copy would
+    double a large patch in the stored object, past etcd's request limit (SPEC 3.2), and fill
+    ``kubectl describe`` with a JSON copy of the spec. ``spec.patch`` is digested first, so what
+    earlier versions stored (the full spec, or the spec with only its patch digested) compares equal
+    to the digest of the same spec: an upgrade sees no spurious change.
     """
 
     @staticmethod
     def _digested(essence: Any) -> Any:
         spec = essence.get("spec") if isinstance(essence, dict) else None
-        if isinstance(spec, dict) and "patch" in spec and not _is_digest(spec["patch"]):
-            text = json.dumps(spec["patch"], sort_keys=True, separators=(",", ":"))
-            essence = {**essence, "spec": {**spec, "patch": {"sha256": hashlib.sha256(text.encode()).hexdigest()}}}
+        if isinstance(spec, dict) and not _is_digest(spec):
+            if "patch" in spec and not _is_digest(spec["patch"]):
+                spec = {**spec, "patch": {"sha256": _sha256(spec["patch"])}}
+            essence = {**essence, "spec": {"sha256": _sha256(spec)}}
         return essence
 
     def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> Any:
         return self._digested(cast(dict[str, Any], super().build(body=body, extra_fields=extra_fields)))
 
     def fetch(self, *, body: kopf.Body) -> Any:
-        # A full copy stored by an earlier version compares as its digest: no spurious "spec changed".
         return self._digested(super().fetch(body=body))
+
+
+def _sha256(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _is_digest(value: Any) -> bool:

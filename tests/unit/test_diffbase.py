@@ -1,0 +1,48 @@
+"""kopf's last-handled configuration as we store it: a digest of the spec, equal across what versions stored."""
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import kopf
+
+from headlamp_operator.handlers.registration import DigestedDiffBaseStorage
+
+SPEC = {"cluster": "prod", "patchType": "merge", "patch": {"spec": {"replicas": 2}},
+        "target": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}
+
+
+def body(spec: dict[str, Any], stored: str | None = None) -> kopf.Body:
+    raw: dict[str, Any] = {"apiVersion": "headlamp-operator.dev/v1alpha1", "kind": "ResourcePatch",
+                           "metadata": {"name": "rp", "namespace": "team-a", "annotations": {"team": "a"}},
+                           "spec": spec}
+    if stored is not None:
+        raw["status"] = {"kopf": {"last-handled-configuration": stored}}
+    return kopf.Body(raw)
+
+
+def test_the_stored_essence_holds_a_digest_of_the_spec_and_nothing_of_its_content() -> None:
+    storage = DigestedDiffBaseStorage(name="kopf")
+    built = storage.build(body=body(SPEC))
+    assert list(built["spec"]) == ["sha256"] and len(built["spec"]["sha256"]) == 64
+    assert built["metadata"]["annotations"] == {"team": "a"}  # what kopf diffs besides the spec stays itself
+    assert "replicas" not in json.dumps(built)
+
+
+def test_what_earlier_versions_stored_compares_equal_so_an_upgrade_changes_nothing() -> None:
+    storage = DigestedDiffBaseStorage(name="kopf")
+    built = storage.build(body=body(SPEC))
+    patch_digest = hashlib.sha256(json.dumps(SPEC["patch"], sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    for stored in ({**built, "spec": SPEC},  # a full copy (before the patch was digested)
+                   {**built, "spec": {**SPEC, "patch": {"sha256": patch_digest}}},  # the patch digested only
+                   built):  # this version's
+        assert storage.fetch(body=body(SPEC, json.dumps(stored))) == built
+
+
+def test_any_change_of_the_spec_changes_the_digest() -> None:
+    storage = DigestedDiffBaseStorage(name="kopf")
+    built = storage.build(body=body(SPEC))
+    for changed in ({**SPEC, "patch": {"spec": {"replicas": 3}}}, {**SPEC, "reapplyInterval": "1m"},
+                    {**SPEC, "target": {**SPEC["target"], "name": "api"}}):  # type: ignore[dict-item]
+        assert storage.build(body=body(changed))["spec"] != built["spec"]
