@@ -21,3 +21,39 @@ def test_version_prints_the_installed_version() -> None:
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"headlamp-operator {importlib.metadata.version('headlamp-operator')}"
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "headlamp_operator", *args], env={"PATH": "/usr/bin:/bin", **env},
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_a_bad_value_given_as_a_flag_is_named_as_the_flag() -> None:
+    for args, flag, message in (
+            (("--request-timeout", "-3"), "--request-timeout", "must be a positive number of seconds"),
+            (("--headlamp-url", "ftp://x"), "--headlamp-url", "not an http(s) URL: 'ftp://x'"),
+            (("--metrics-port", "70000"), "--metrics-port", "not a port number (1-65535): '70000'"),
+            (("--log-level", "loud"), "--log-level", "invalid choice: 'loud'")):
+        done = run_cli("run", *args, HEADLAMP_REQUEST_TIMEOUT="5")  # a good variable does not hide the bad flag
+        assert done.returncode == 2, done.stderr
+        last = done.stderr.strip().splitlines()[-1]
+        assert last.startswith(f"headlamp-operator run: error: argument {flag}: {message}"), last
+        assert "HEADLAMP_" not in last
+
+
+def test_the_variable_is_named_when_the_value_came_from_the_environment() -> None:
+    done = run_cli("run", HEADLAMP_URL="ftp://x")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "headlamp-operator: configuration error: HEADLAMP_URL: not an http(s) URL: 'ftp://x'"
+
+
+def test_help_is_written_for_users_without_docstring_markup() -> None:
+    for args in ((), ("run",), ("sandbox",)):
+        done = run_cli(*args, "--help")
+        assert done.returncode == 0, done.stderr
+        assert "``" not in done.stdout and ":func:" not in done.stdout and ":class:" not in done.stdout, done.stdout
+    run_help = run_cli("run", "--help").stdout
+    for group in ("the Headlamp backend:", "behaviour:", "replicas, probes and metrics:", "logging:",
+                  "the admission webhook (off unless --webhook-port is given):"):
+        assert group in run_help, run_help
+    assert "HEADLAMP_URL" in run_help  # the epilog says every setting has a variable
