@@ -152,13 +152,13 @@ async def test_an_outcome_missing_from_the_status_is_recovered_on_restart(start_
         await env.create("resourcepatches", "team-a", "same", {"cluster": "prod", "target": TARGET,
                                                               "patch": {"spec": {"replicas": 2}}, "credentials": CREDS})
         await env.wait_status("resourcepatches", "team-a", "same", phase="Applied")
-    env.kube.create_object("headlamp-operator.dev", "v1alpha1", "resourcepatches", "team-a", {
+    stored = env.kube.create_object("headlamp-operator.dev", "v1alpha1", "resourcepatches", "team-a", {
         "apiVersion": "headlamp-operator.dev/v1alpha1", "kind": "ResourcePatch",
         "metadata": {"name": "lost", "namespace": "team-a"}, "spec": spec})
+    handled = json.dumps({"spec": stored["spec"]})  # as stored: with the CRD's defaults (patchType)
     async with env.harness.client() as api:  # only kopf's bookkeeping in the status, no outcome
         await api.patch("headlamp-operator.dev", "v1alpha1", "resourcepatches", "team-a", "lost",
-                        {"status": {"kopf": {"last-handled-configuration": json.dumps({"spec": spec})}}},
-                        subresource="status")
+                        {"status": {"kopf": {"last-handled-configuration": handled}}}, subresource="status")
     env.hl.clear_requests()  # before the restart: whatever resume sends must be counted
     async with start_operator() as env:
         await env.wait_status("resourcepatches", "team-a", "lost", phase="Applied")
