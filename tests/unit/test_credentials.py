@@ -1,8 +1,9 @@
 import base64
+from typing import Any
 
 import pytest
 
-from headlamp_operator.reconciling import credentials
+from headlamp_operator.reconciling import credentials, specs
 from headlamp_operator.reconciling.credentials import SecretValue
 
 KUBECONFIG = """
@@ -27,29 +28,34 @@ def reader(secrets: dict[tuple[str, str], SecretValue]) -> credentials.SecretRea
     return read
 
 
+async def load(spec: dict[str, Any], **kwargs: Any) -> credentials.Loaded:
+    """The credentials of a spec as the handlers load them: parsed by specs, for the spec's cluster."""
+    return await credentials.load(specs.credentials(spec), cluster=str(spec.get("cluster")), **kwargs)
+
+
 def secret(uid: str, **data: str) -> SecretValue:
     return SecretValue(uid=uid, resource_version="7", data={k: v.encode() for k, v in data.items()})
 
 
 async def test_token_from_the_resources_namespace() -> None:
     read = reader({("team-a", "viewer"): secret("u1", token="tok-123\n")})
-    loaded = await credentials.load({"cluster": "prod", "credentials": {"tokenSecretRef": {"name": "viewer"}}},
+    loaded = await load({"cluster": "prod", "credentials": {"tokenSecretRef": {"name": "viewer"}}},
                                     namespace="team-a", read_secret=read, allow_anonymous=False)
     assert loaded.credentials.token == "tok-123"  # trailing newline of `echo tok | kubectl create ...` trimmed
     assert loaded.versions == {"viewer": "7"}
     with pytest.raises(credentials.CredentialsError, match="team-b/viewer not found"):
-        await credentials.load({"cluster": "prod", "credentials": {"tokenSecretRef": {"name": "viewer"}}},
+        await load({"cluster": "prod", "credentials": {"tokenSecretRef": {"name": "viewer"}}},
                                namespace="team-b", read_secret=read, allow_anonymous=False)
 
 
 async def test_missing_key_and_anonymous() -> None:
     read = reader({("ns", "s"): secret("u1", other="x")})
     with pytest.raises(credentials.CredentialsError, match="no key 'token'"):
-        await credentials.load({"cluster": "c", "credentials": {"tokenSecretRef": {"name": "s"}}},
+        await load({"cluster": "c", "credentials": {"tokenSecretRef": {"name": "s"}}},
                                namespace="ns", read_secret=read, allow_anonymous=False)
     with pytest.raises(credentials.CredentialsError, match="anonymous use is disabled"):
-        await credentials.load({"cluster": "c"}, namespace="ns", read_secret=read, allow_anonymous=False)
-    loaded = await credentials.load({"cluster": "c"}, namespace="ns", read_secret=read, allow_anonymous=True)
+        await load({"cluster": "c"}, namespace="ns", read_secret=read, allow_anonymous=False)
+    loaded = await load({"cluster": "c"}, namespace="ns", read_secret=read, allow_anonymous=True)
     assert loaded.credentials.anonymous
 
 
@@ -59,9 +65,9 @@ async def test_kubeconfig_needs_a_context_for_the_cluster(cluster: str, ok: bool
     spec = {"cluster": cluster, "credentials": {"kubeconfigSecretRef": {"name": "kc"}}}
     if not ok:
         with pytest.raises(credentials.CredentialsError, match="no context named 'other'"):
-            await credentials.load(spec, namespace="ns", read_secret=read, allow_anonymous=False)
+            await load(spec, namespace="ns", read_secret=read, allow_anonymous=False)
         return
-    loaded = await credentials.load(spec, namespace="ns", read_secret=read, allow_anonymous=False)
+    loaded = await load(spec, namespace="ns", read_secret=read, allow_anonymous=False)
     assert loaded.credentials.user_id == credentials.derived_user_id("uid-42")
     # byte for byte as the Secret holds it, newlines included (issue 11, kind 10; SPEC 4)
     assert loaded.credentials.kubeconfig_header == base64.b64encode(KUBECONFIG.encode()).decode()

@@ -10,12 +10,12 @@ from typing import Any
 import kopf
 
 from headlamp_operator.handlers import runtime as rt
-from headlamp_operator.reconciling import validation
+from headlamp_operator.reconciling import specs
 
 
-def _deny(problems: list[str]) -> None:
-    if problems:
-        raise kopf.AdmissionError("; ".join(problems), code=422)
+def _deny(parsed: object) -> None:
+    if isinstance(parsed, list):  # the problems of an invalid spec
+        raise kopf.AdmissionError("; ".join(parsed), code=422)
 
 
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
@@ -24,10 +24,9 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     @kopf.on.validate(rt.GROUP, rt.VERSION, "portforwards", registry=registry, id="validate-portforwards",
                       operations=["CREATE", "UPDATE"], ignore_failures=True)
     def validate_portforward(spec: kopf.Spec, **_: Any) -> None:
-        _deny(validation.portforward_problems(spec))
+        _deny(specs.portforward(spec))
 
     @kopf.on.validate(rt.GROUP, rt.VERSION, "resourcepatches", registry=registry, id="validate-resourcepatches",
                       operations=["CREATE", "UPDATE"], ignore_failures=True)
     def validate_resourcepatch(spec: kopf.Spec, **_: Any) -> None:
-        _deny(validation.resourcepatch_problems(
-            spec, min_reapply=runtime.settings.reconcile.min_reapply_interval))
+        _deny(specs.resourcepatch(spec, min_reapply=runtime.settings.reconcile.min_reapply_interval))

@@ -11,7 +11,7 @@ from headlamp_operator import metrics
 from headlamp_operator import status as status_module
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.headlamp import errors
-from headlamp_operator.reconciling import outcomes, portforward, validation
+from headlamp_operator.reconciling import outcomes, portforward, specs
 from headlamp_operator.reconciling.outcomes import Result
 from headlamp_operator.status import Outcome
 
@@ -19,10 +19,11 @@ PLURAL = "portforwards"
 
 
 async def _context(runtime: rt.Runtime, body: kopf.Body) -> portforward.Context | Result:
-    spec = body.get("spec") or {}
-    loaded = await rt.prepare(runtime, body, validation.portforward_problems(spec))
+    spec = specs.portforward(body.get("spec") or {})
+    loaded = await rt.prepare(runtime, spec, namespace=body["metadata"]["namespace"])
     if isinstance(loaded, Result):
         return loaded
+    assert not isinstance(spec, list)  # prepare refused it otherwise
     return portforward.Context(backend=runtime.open_backend, settings=runtime.settings.reconcile, spec=spec,
                                namespace=body["metadata"]["namespace"], uid=body["metadata"]["uid"],
                                credentials=loaded.credentials, resolutions=runtime.resolutions,
@@ -43,19 +44,18 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
 async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger | kopf.Logger, *,
                   retry: int = 0) -> None:
     """Deletion: stop, delete or orphan the forward; give up after the finalizer timeout."""
-    spec = body.get("spec") or {}
-    policy = spec.get("deletionPolicy") or "Delete"
+    spec = specs.portforward(body.get("spec") or {})
     uid = body["metadata"]["uid"]
     runtime.healing.pop(uid, None)
     runtime.blocked.pop(uid, None)
-    if policy == "Orphan" or validation.portforward_problems(spec):
-        return
+    if isinstance(spec, list) or spec.deletion_policy == "Orphan":
+        return  # an invalid spec never started a forward; an orphan is left running
     ctx = await _context(runtime, body)
     if isinstance(ctx, Result):  # credentials gone: the forward cannot be reached as its user
         kopf.warn(body, reason="Orphaned", message=f"the forward may be orphaned: {ctx.outcome.message}")
         return
     try:
-        message = await portforward.release(ctx, policy=policy)
+        message = await portforward.release(ctx)
     except errors.ApiError as e:
         since = status_module.parse_timestamp(body["metadata"].get("deletionTimestamp"))
         waited = (status_module.now() - since).total_seconds() if since else 0.0
@@ -77,17 +77,16 @@ async def sync(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
     It reads only the shared per-cluster list (one request per cluster per interval) and writes
     only what changed; restarts of a forward are spaced by the backoff.
     """
-    spec: dict[str, Any] = dict(body.get("spec") or {})
+    spec = specs.portforward(body.get("spec") or {})
     current: dict[str, Any] = dict(body.get("status") or {})
     uid = body["metadata"]["uid"]
     if current.get("phase") == "Failed":
         if await rt.secrets_changed(runtime, body):
             await _retry_after_secret_change(runtime, body, patch)
         return
-    if spec.get("state", "Running") != "Running" or current.get("phase") not in ("Running", "Pending"):
+    if isinstance(spec, list) or spec.state != "Running" or current.get("phase") not in ("Running", "Pending"):
         return
-    adopting = bool(spec.get("id")) and not spec.get("pod") and not spec.get("service")
-    if current.get("phase") == "Pending" and uid not in runtime.healing and not adopting:
+    if current.get("phase") == "Pending" and uid not in runtime.healing and not spec.adopting:
         return  # kopf's own retries of the create/update handler are under way
     attempt, not_before = runtime.healing.get(uid, (0, 0.0))
     if time.monotonic() < not_before:

@@ -20,26 +20,31 @@ from headlamp_operator import metrics
 from headlamp_operator import status as status_module
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.handlers.statuses import StatusWriter
-from headlamp_operator.reconciling import resourcepatch, validation
+from headlamp_operator.reconciling import resourcepatch, specs
 from headlamp_operator.reconciling.outcomes import Result
 
 PLURAL = "resourcepatches"
 logger = logging.getLogger("headlamp_operator.resourcepatches")
 
 
-async def _apply(runtime: rt.Runtime, body: Mapping[str, Any], *, attempt: int) -> Result:
-    spec = body.get("spec") or {}
-    problems = validation.resourcepatch_problems(spec, min_reapply=runtime.settings.reconcile.min_reapply_interval)
-    loaded = await rt.prepare(runtime, body, problems)
+def _parse(runtime: rt.Runtime, body: Mapping[str, Any]) -> specs.ResourcePatchSpec | list[str]:
+    return specs.resourcepatch(body.get("spec") or {}, min_reapply=runtime.settings.reconcile.min_reapply_interval)
+
+
+async def _apply(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePatchSpec | list[str], *,
+                 attempt: int) -> Result:
+    loaded = await rt.prepare(runtime, spec, namespace=body["metadata"]["namespace"])
     if isinstance(loaded, Result):
         return loaded
+    assert not isinstance(spec, list)  # prepare refused it otherwise
     ctx = resourcepatch.Context(backend=runtime.open_backend, settings=runtime.settings.reconcile, spec=spec,
                                 namespace=body["metadata"]["namespace"], credentials=loaded.credentials,
                                 previous_target=(body.get("status") or {}).get("target") or {})
     return await resourcepatch.apply(ctx, attempt=attempt)
 
 
-def track(runtime: rt.Runtime, body: Mapping[str, Any], status: Mapping[str, Any] | None = None) -> None:
+def track(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePatchSpec | list[str],
+          status: Mapping[str, Any] | None = None) -> rt.TrackedPatch:
     """Remember the resource as the scheduler needs it (spec, generation, status), ``status`` merged in.
 
     The first call, from a handler, starts the scheduler: in a handler's context kopf's event posting is
@@ -48,42 +53,42 @@ def track(runtime: rt.Runtime, body: Mapping[str, Any], status: Mapping[str, Any
     if runtime.scheduler is None or runtime.scheduler.done():
         runtime.scheduler = asyncio.create_task(schedule(runtime, StatusWriter(rt.GROUP, rt.VERSION)))
     metadata = body.get("metadata") or {}
-    runtime.patches[str(metadata["uid"])] = {
+    tracked = rt.TrackedPatch(spec=spec, body={
         "apiVersion": body.get("apiVersion"), "kind": body.get("kind"),
         "metadata": {key: metadata.get(key) for key in ("name", "namespace", "uid", "generation")},
-        "spec": dict(body.get("spec") or {}), "status": {**(body.get("status") or {}), **(status or {})}}
+        "spec": dict(body.get("spec") or {}), "status": {**(body.get("status") or {}), **(status or {})}})
+    runtime.patches[str(metadata["uid"])] = tracked
+    return tracked
 
 
 async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, retry: int) -> None:
     """Create or spec change: apply the patch now."""
+    spec = _parse(runtime, body)
     with metrics.RECONCILE_SECONDS.labels("ResourcePatch").time():
-        result = await _apply(runtime, body, attempt=retry)
+        result = await _apply(runtime, body, spec, attempt=retry)
     await rt.remember(runtime, body, result)
     rt.write(body, patch, result, time_field="lastAppliedTime" if result.outcome.ready else None)
-    track(runtime, body, patch.get("status") or {})
+    track(runtime, body, spec, patch.get("status") or {})
     rt.conclude(result)
 
 
-async def due(runtime: rt.Runtime, body: Mapping[str, Any]) -> tuple[Result, str | None] | None:
+async def due(runtime: rt.Runtime, tracked: rt.TrackedPatch) -> tuple[Result, str | None] | None:
     """The scheduler's work for one resource now: re-apply when ``reapplyInterval`` has passed, retry a
     Failed one whose Secret changed; returns the result and the status time field, or None (nothing due)."""
-    spec, current = body.get("spec") or {}, body.get("status") or {}
+    body, spec = tracked.body, tracked.spec
+    current = body.get("status") or {}
     if current.get("phase") == "Failed":
-        if spec.get("credentials") and await rt.secrets_changed(runtime, body):
-            result = await _apply(runtime, body, attempt=0)
+        if specs.credentials(body.get("spec") or {}) and await rt.secrets_changed(runtime, body):
+            result = await _apply(runtime, body, spec, attempt=0)
             await rt.remember(runtime, body, result)
             return result, "lastAppliedTime" if result.outcome.ready else None
         return None
-    if current.get("phase") != "Applied" or not spec.get("reapplyInterval"):
+    if current.get("phase") != "Applied" or isinstance(spec, list) or spec.reapply_interval is None:
         return None  # pending resources are retried by kopf's handler retries
-    try:
-        interval = validation.parse_duration(str(spec["reapplyInterval"]))
-    except ValueError:
-        return None
     last = status_module.parse_timestamp(current.get("lastAppliedTime"))
-    if last is not None and (status_module.now() - last).total_seconds() < interval:
+    if last is not None and (status_module.now() - last).total_seconds() < spec.reapply_interval:
         return None
-    result = await _apply(runtime, body, attempt=0)
+    result = await _apply(runtime, body, spec, attempt=0)
     return result, "lastAppliedTime" if result.outcome.ready else None
 
 
@@ -91,20 +96,20 @@ async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
     """Every ``HEADLAMP_SYNC_INTERVAL`` seconds, do what is due for each known ResourcePatch; runs until cancelled."""
     while True:
         await asyncio.sleep(runtime.settings.reconcile.sync_interval)
-        for uid, body in list(runtime.patches.items()):
+        for uid, tracked in list(runtime.patches.items()):
+            metadata = tracked.body["metadata"]
             try:
-                work = await due(runtime, body)
-                if work is None or runtime.patches.get(uid) is not body:
+                work = await due(runtime, tracked)
+                if work is None or runtime.patches.get(uid) is not tracked:
                     continue  # nothing due, or the resource changed (or went) meanwhile: its handler has it
                 result, time_field = work
-                new = rt.status_update(body, result, time_field=time_field)
+                new = rt.status_update(tracked.body, result, time_field=time_field)
                 if new is not None:
-                    await write_status(PLURAL, body["metadata"]["namespace"], body["metadata"]["name"], new)
-                    if runtime.patches.get(uid) is body:
-                        track(runtime, body, new)
+                    await write_status(PLURAL, metadata["namespace"], metadata["name"], new)
+                    if runtime.patches.get(uid) is tracked:
+                        track(runtime, tracked.body, tracked.spec, new)
             except Exception:  # one resource's trouble never stops the others' schedule
-                logger.exception("ResourcePatch %s/%s: scheduled work failed",
-                                 body["metadata"]["namespace"], body["metadata"]["name"])
+                logger.exception("ResourcePatch %s/%s: scheduled work failed", metadata["namespace"], metadata["name"])
 
 
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
@@ -130,7 +135,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     # After a restart the scheduler learns of every other resource here; nothing is written.
     @kopf.on.resume(*resource, registry=registry, id="track", when=current)
     async def rp_track(body: kopf.Body, **_: Any) -> None:
-        track(runtime, body)
+        track(runtime, body, _parse(runtime, body))
 
     @kopf.on.cleanup(registry=registry, id="resourcepatch-scheduler")
     async def stop_scheduler(**_: Any) -> None:

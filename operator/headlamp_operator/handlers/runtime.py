@@ -11,7 +11,7 @@ import kopf
 from headlamp_operator import metrics
 from headlamp_operator import status as status_module
 from headlamp_operator.headlamp.client import Backend
-from headlamp_operator.reconciling import credentials, outcomes, targets
+from headlamp_operator.reconciling import credentials, outcomes, specs, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.reconciling.outcomes import Result
 from headlamp_operator.settings import Settings
@@ -30,6 +30,14 @@ def handle_request(body: kopf.Body, patch: kopf.Patch) -> None:
         patch.status["lastHandledReconcileAt"] = value
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrackedPatch:
+    """A ResourcePatch as the scheduler knows it: a trimmed body (metadata, spec, status) and its parsed spec."""
+
+    body: Mapping[str, Any]
+    spec: specs.ResourcePatchSpec | list[str]  # the problems, for an invalid one
+
+
 @dataclasses.dataclass
 class Runtime:
     """The operator's shared state; the Backend is opened at startup and closed at cleanup."""
@@ -41,7 +49,7 @@ class Runtime:
     resolutions: targets.Resolutions = dataclasses.field(default_factory=targets.Resolutions)
     healing: dict[str, tuple[int, float]] = dataclasses.field(default_factory=dict)  # uid -> (attempts, not before)
     blocked: dict[str, Mapping[str, str | None]] = dataclasses.field(default_factory=dict)  # uid -> secret rvs
-    patches: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # uid -> ResourcePatch as last seen
+    patches: dict[str, TrackedPatch] = dataclasses.field(default_factory=dict)  # uid -> ResourcePatch as last seen
     scheduler: asyncio.Task[None] | None = None  # the ResourcePatch scheduler, started by the first handler
 
     def __post_init__(self) -> None:
@@ -104,29 +112,26 @@ def conclude(result: Result) -> None:
         raise kopf.PermanentError(f"{result.outcome.reason}: {result.outcome.message}")
 
 
-async def secret_versions(runtime: Runtime, spec: Mapping[str, Any], namespace: str) -> dict[str, str | None]:
-    """The current resourceVersions of the Secrets a spec refers to (None for a missing one)."""
+async def secret_versions(runtime: Runtime, body: Mapping[str, Any]) -> dict[str, str | None]:
+    """The current resourceVersions of the Secrets a resource names (None for a missing one), valid spec or not."""
+    named = specs.credentials(body.get("spec") or {})
     versions: dict[str, str | None] = {}
-    for name, _ in credentials.references(spec).values():
-        secret = await runtime.read_secret(namespace, name)
-        versions[name] = secret.resource_version if secret is not None else None
+    for ref in (named.references().values() if named is not None else ()):
+        secret = await runtime.read_secret(body["metadata"]["namespace"], ref.name)
+        versions[ref.name] = secret.resource_version if secret is not None else None
     return versions
 
 
-async def load_credentials(runtime: Runtime, body: Mapping[str, Any]) -> credentials.Loaded:
-    """The resource's credentials (:class:`credentials.CredentialsError` when they cannot be used)."""
-    spec, namespace = body.get("spec") or {}, body["metadata"]["namespace"]
-    return await credentials.load(spec, namespace=namespace, read_secret=runtime.read_secret,
-                                  allow_anonymous=runtime.settings.reconcile.allow_anonymous,
-                                  user_id=runtime.settings.backend.user_id)
-
-
-async def prepare(runtime: Runtime, body: Mapping[str, Any], problems: list[str]) -> credentials.Loaded | Result:
-    """Before any request: the spec's problems fail it (InvalidSpec), else its credentials are loaded."""
-    if problems:
-        return outcomes.invalid("InvalidSpec", "; ".join(problems))
+async def prepare(runtime: Runtime, spec: specs.PortForwardSpec | specs.ResourcePatchSpec | list[str], *,
+                  namespace: str) -> credentials.Loaded | Result:
+    """Before any request: a spec's problems fail it (InvalidSpec), else its credentials are loaded."""
+    if isinstance(spec, list):
+        return outcomes.invalid("InvalidSpec", "; ".join(spec))
     try:
-        return await load_credentials(runtime, body)
+        return await credentials.load(spec.credentials, cluster=spec.cluster, namespace=namespace,
+                                      read_secret=runtime.read_secret,
+                                      allow_anonymous=runtime.settings.reconcile.allow_anonymous,
+                                      user_id=runtime.settings.backend.user_id)
     except credentials.CredentialsError as e:
         return outcomes.invalid("InvalidCredentials", str(e))
 
@@ -137,14 +142,14 @@ async def remember(runtime: Runtime, body: Mapping[str, Any], result: Result) ->
     if result.transient or result.outcome.ready:
         runtime.blocked.pop(uid, None)
     else:
-        runtime.blocked[uid] = await secret_versions(runtime, body.get("spec") or {}, body["metadata"]["namespace"])
+        runtime.blocked[uid] = await secret_versions(runtime, body)
 
 
 async def secrets_changed(runtime: Runtime, body: Mapping[str, Any]) -> bool:
     """Whether a Failed resource may try again: one of its Secrets changed since it failed."""
     uid = body["metadata"]["uid"]
     recorded = runtime.blocked.get(uid)
-    current = await secret_versions(runtime, body.get("spec") or {}, body["metadata"]["namespace"])
+    current = await secret_versions(runtime, body)
     if recorded is None:  # after a restart nothing is recorded: try once, then remember
         runtime.blocked[uid] = current
         return True

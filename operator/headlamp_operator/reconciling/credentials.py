@@ -10,10 +10,10 @@ import base64
 import dataclasses
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 
 import yaml
 
+from headlamp_operator.reconciling.specs import CredentialsSpec
 from headlamp_operator.structs import ANONYMOUS, Credentials, Secret
 
 
@@ -39,19 +39,6 @@ class Loaded:
 
     credentials: Credentials
     versions: Mapping[str, str]  # secret name -> resourceVersion
-
-
-def references(spec: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
-    """The Secrets a spec refers to: ``{"token"|"kubeconfig": (name, key)}``."""
-    credentials = spec.get("credentials") or {}
-    found: dict[str, tuple[str, str]] = {}
-    token_ref = credentials.get("tokenSecretRef")
-    if token_ref:
-        found["token"] = (str(token_ref.get("name")), str(token_ref.get("key") or "token"))
-    kubeconfig_ref = credentials.get("kubeconfigSecretRef")
-    if kubeconfig_ref:
-        found["kubeconfig"] = (str(kubeconfig_ref.get("name")), str(kubeconfig_ref.get("key") or "kubeconfig"))
-    return found
 
 
 def has_context(kubeconfig: str, cluster: str) -> bool:
@@ -91,10 +78,10 @@ def _text(value: bytes, what: str, *, strip: bool) -> str:
     return text.strip() if strip else text
 
 
-async def load(spec: Mapping[str, Any], *, namespace: str, read_secret: SecretReader,
+async def load(spec: CredentialsSpec | None, *, cluster: str, namespace: str, read_secret: SecretReader,
                allow_anonymous: bool, user_id: str | None = None) -> Loaded:
-    """Read and check the credentials of a spec; :class:`CredentialsError` says what is wrong."""
-    refs = references(spec)
+    """Read and check the credentials a spec names, for ``cluster``; :class:`CredentialsError` says what is wrong."""
+    refs = spec.references() if spec is not None else {}
     if not refs:
         if allow_anonymous:
             return Loaded(credentials=ANONYMOUS, versions={})
@@ -103,7 +90,8 @@ async def load(spec: Mapping[str, Any], *, namespace: str, read_secret: SecretRe
     values: dict[str, str] = {}
     versions: dict[str, str] = {}
     uids: dict[str, str] = {}
-    for what, (name, key) in refs.items():
+    for what, ref in refs.items():
+        name, key = ref.name, ref.key
         secret = await read_secret(namespace, name)
         if secret is None:
             raise CredentialsError(f"Secret {namespace}/{name} not found")
@@ -120,7 +108,6 @@ async def load(spec: Mapping[str, Any], *, namespace: str, read_secret: SecretRe
         raise CredentialsError("the token contains whitespace or a line break")
     kubeconfig = values.get("kubeconfig")
     if kubeconfig is not None:
-        cluster = str(spec.get("cluster"))
         if not has_context(kubeconfig, cluster):
             raise CredentialsError(f"the kubeconfig has no context named {cluster!r} "
                                    "(nor one whose headlamp_info customName is that)")

@@ -15,6 +15,7 @@ from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.reconciling import outcomes, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.reconciling.outcomes import Result
+from headlamp_operator.reconciling.specs import PortForwardSpec
 from headlamp_operator.settings import ReconcileSettings
 from headlamp_operator.status import Outcome
 from headlamp_operator.structs import Credentials
@@ -26,7 +27,7 @@ class Context:
 
     backend: Backend
     settings: ReconcileSettings
-    spec: Mapping[str, Any]
+    spec: PortForwardSpec
     namespace: str
     uid: str
     credentials: Credentials
@@ -37,17 +38,17 @@ class Context:
     @property
     def cluster(self) -> str:
         """The Headlamp cluster name."""
-        return str(self.spec["cluster"])
+        return self.spec.cluster
 
     @property
     def id(self) -> str:
         """The backend's id of the forward: ``spec.id`` or this resource's uid."""
-        return str(self.spec.get("id") or self.uid)
+        return self.spec.id or self.uid
 
     @property
     def adopting(self) -> bool:
         """An existing forward (started elsewhere) managed by id alone."""
-        return bool(self.spec.get("id")) and not self.spec.get("pod") and not self.spec.get("service")
+        return self.spec.adopting
 
 
 def gone(error: errors.ApiError) -> bool:
@@ -59,7 +60,7 @@ def gone(error: errors.ApiError) -> bool:
 
 def running(ctx: Context, entry: Mapping[str, Any], *, reason: str) -> Outcome:
     """The Running outcome for a forward as the backend describes it."""
-    address = ctx.spec.get("address") or "127.0.0.1"
+    address = ctx.spec.address or "127.0.0.1"
     message = (f"forwarding {address}:{entry.get('port', '?')} -> "
                f"{entry.get('namespace', '?')}/{entry.get('pod', '?')}:{entry.get('targetPort', '?')}")
     if reason == "Adopted":
@@ -100,7 +101,7 @@ async def _start_once(ctx: Context, target: targets.Target, port: str) -> Mappin
     return await portforward.start_port_forward(
         ctx.backend, ctx.cluster, id=ctx.id, namespace=target.namespace, pod=target.pod,
         service=target.service, service_namespace=target.service_namespace, target_port=target.target_port,
-        port=port, address=str(ctx.spec.get("address") or ""), credentials=ctx.credentials)
+        port=port, address=ctx.spec.address, credentials=ctx.credentials)
 
 
 def _points_at(entry: Mapping[str, Any], target: targets.Target, port: str) -> bool:
@@ -115,9 +116,9 @@ async def _start(ctx: Context, *, fresh: bool) -> Result:
     The local port is stable (SPEC 3.1): without ``spec.port`` the port this forward had before is
     asked for again, and only if it is taken does the backend pick a new one (the message says so).
     """
-    target = await targets.resolve(ctx.backend, ctx.spec, namespace=ctx.namespace, cluster=ctx.cluster,
-                                   credentials=ctx.credentials, resolutions=ctx.resolutions, fresh=fresh)
-    wanted = str(ctx.spec.get("port") or "")
+    target = await targets.resolve(ctx.backend, ctx.spec, namespace=ctx.namespace, credentials=ctx.credentials,
+                                   resolutions=ctx.resolutions, fresh=fresh)
+    wanted = ctx.spec.port
     port = wanted or ctx.previous_port
     note = ""
     try:
@@ -142,7 +143,7 @@ async def _start(ctx: Context, *, fresh: bool) -> Result:
 async def run(ctx: Context, *, attempt: int = 0, fresh: bool = False) -> Result:
     """Bring the forward to ``spec.state``: Running (start or adopt) or Stopped; ``fresh``: re-resolve."""
     try:
-        if ctx.spec.get("state", "Running") == "Stopped":
+        if ctx.spec.state == "Stopped":
             return await _stop(ctx)
         if ctx.adopting:
             return await _adopt(ctx)
@@ -166,8 +167,9 @@ async def _stop(ctx: Context) -> Result:
                                   fields={"id": ctx.id}))
 
 
-async def release(ctx: Context, *, policy: str) -> str:
+async def release(ctx: Context) -> str:
     """What deleting the resource does to the forward (``deletionPolicy``); raises on failure to retry."""
+    policy = ctx.spec.deletion_policy
     if policy == "Orphan":
         return f"forward {ctx.id} left running (deletionPolicy Orphan)"
     if not await _stop_or_delete(ctx, stop=policy == "Stop"):

@@ -9,6 +9,7 @@ from headlamp_operator.headlamp import errors, resources
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.reconciling import outcomes
 from headlamp_operator.reconciling.outcomes import Result
+from headlamp_operator.reconciling.specs import ResourcePatchSpec
 from headlamp_operator.settings import ReconcileSettings
 from headlamp_operator.status import Outcome
 from headlamp_operator.structs import Credentials
@@ -20,7 +21,7 @@ class Context:
 
     backend: Backend
     settings: ReconcileSettings
-    spec: Mapping[str, Any]
+    spec: ResourcePatchSpec
     namespace: str
     credentials: Credentials
     previous_target: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # status.target: uid, resourceVersion
@@ -37,25 +38,23 @@ def touches_status(patch: Any, patch_type: str) -> bool:
 async def apply(ctx: Context, *, attempt: int = 0) -> Result:
     """Send the patch once; the result says Applied, or why not and whether to retry."""
     spec = ctx.spec
-    cluster = str(spec["cluster"])
-    target = spec["target"]
-    api_version, kind, name = str(target["apiVersion"]), str(target["kind"]), str(target["name"])
-    subresource = str(spec.get("subresource") or "")
+    cluster, target, subresource = spec.cluster, spec.target, spec.subresource
+    api_version, kind, name = target.api_version, target.kind, target.name
     try:
         resource = await resources.discover(ctx.backend, cluster, api_version=api_version, kind=kind,
                                             credentials=ctx.credentials)
-        namespace = (target.get("namespace") or ctx.namespace) if resource.namespaced else None
+        namespace = (target.namespace or ctx.namespace) if resource.namespaced else None
         if subresource and subresource not in resource.subresources:
             return outcomes.invalid("NotFound", f"{kind} in {api_version} has no {subresource} subresource")
         if not subresource and "status" in resource.subresources \
-                and touches_status(spec.get("patch"), str(spec.get("patchType") or "merge")):
+                and touches_status(spec.patch, spec.patch_type):
             return outcomes.invalid("InvalidSpec", f"the patch writes status, which {kind} in {api_version} keeps "
                                                    f"in a status subresource: its main endpoint ignores it; "
                                                    f"use subresource: status")
         path = resource.path(namespace=namespace, name=name, subresource=subresource or None)
         try:
-            answer = await resources.patch(ctx.backend, path, spec.get("patch"), cluster=cluster,
-                                           patch_type=spec.get("patchType") or "merge", credentials=ctx.credentials)
+            answer = await resources.patch(ctx.backend, path, spec.patch, cluster=cluster,
+                                           patch_type=spec.patch_type, credentials=ctx.credentials)
         except errors.NotFoundError:
             resources.forget_discovery(ctx.backend, cluster, api_version=api_version, credentials=ctx.credentials)
             raise

@@ -13,6 +13,7 @@ from typing import Any
 
 from headlamp_operator.headlamp import errors, paths, resources
 from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.reconciling.specs import PortForwardSpec
 from headlamp_operator.structs import Credentials
 
 
@@ -122,22 +123,23 @@ def _resolve_port(port: str, *, service: Mapping[str, Any] | None, pod: Mapping[
     return str(number)
 
 
-async def resolve(backend: Backend, spec: Mapping[str, Any], *, namespace: str, cluster: str,
-                  credentials: Credentials, resolutions: Resolutions | None = None, fresh: bool = False) -> Target:
+async def resolve(backend: Backend, spec: PortForwardSpec, *, namespace: str, credentials: Credentials,
+                  resolutions: Resolutions | None = None, fresh: bool = False) -> Target:
     """The pod and container port a PortForward spec points at, read through the backend's proxy."""
-    target_ns = spec.get("namespace") or namespace
-    target_port = str(spec.get("targetPort"))
+    cluster = spec.cluster
+    target_ns = spec.namespace or namespace
+    target_port = spec.target_port
     pod_path = paths.object_path(group_name="", version_name="v1", plural_name="pods", namespace_name=target_ns)
-    if spec.get("pod"):
-        pod_name = paths.name(str(spec["pod"]))
+    if spec.pod:
+        pod_name = paths.name(spec.pod)
         if target_port.isdigit():  # nothing to resolve: the backend checks that the pod exists and is ready
             return Target(namespace=target_ns, pod=pod_name, target_port=target_port)
         pod = await resources.get_object(backend, f"{pod_path}/{paths.segment(pod_name)}",
                                          cluster=cluster, credentials=credentials)
         return Target(namespace=target_ns, pod=pod_name,
                       target_port=_resolve_port(target_port, service=None, pod=pod))
-    service_ns = spec.get("serviceNamespace") or target_ns
-    service_name = paths.name(str(spec.get("service")))
+    service_ns = spec.service_namespace or target_ns
+    service_name = paths.name(spec.service)
     # A Service selects pods of its own namespace only: they are listed there, and forwarded to there.
     pod_path = paths.object_path(group_name="", version_name="v1", plural_name="pods", namespace_name=service_ns)
     reader = resolutions or Resolutions(ttl=0)
