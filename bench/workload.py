@@ -8,9 +8,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
+from headlamp_operator import crds
 from headlamp_operator.testing import scenery
 
-GROUP, VERSION = "headlamp-operator.dev", "v1alpha1"
+GROUP, VERSION = crds.GROUP, crds.VERSION
 CLUSTER = "bench"
 NAMESPACES = tuple(f"bench-{i}" for i in range(10))  # resources are spread over these namespaces
 DEPLOYMENTS = 20  # ResourcePatches target shop/web-0 .. shop/web-19
@@ -18,7 +19,7 @@ SECRET = "viewer"  # a token Secret in every namespace (credentials=token)
 
 Kind = Literal["PortForward", "ResourcePatch"]
 Credentials = Literal["token", "anonymous"]
-PLURALS: dict[str, str] = {"PortForward": "portforwards", "ResourcePatch": "resourcepatches"}
+PLURALS: dict[str, str] = crds.PLURALS
 KINDS: dict[str, str] = {plural: kind for kind, plural in PLURALS.items()}
 
 

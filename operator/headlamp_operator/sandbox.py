@@ -20,15 +20,14 @@ import kmock
 import kubernetes
 import yaml
 
-from headlamp_operator import runner
+from headlamp_operator import crds, runner
 from headlamp_operator.settings import BackendSettings, ReconcileSettings, Settings
 from headlamp_operator.testing import scenery
 from headlamp_operator.testing.headlamp import HeadlampEmulator
 from headlamp_operator.testing.kopf_harness import kopf_operator
 from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator, write_kubeconfig
 
-GROUP, VERSION = "headlamp-operator.dev", "v1alpha1"
-PLURALS = {"PortForward": "portforwards", "ResourcePatch": "resourcepatches"}
+GROUP, VERSION, PLURALS = crds.GROUP, crds.VERSION, crds.PLURALS
 BUILTINS = {"Namespace": ("", "v1", "namespaces"), "Secret": ("", "v1", "secrets")}
 ONCE_TIMEOUT = 60.0
 Key = tuple[str, str, str]  # (kind, namespace, name)

@@ -1105,3 +1105,13 @@ def test_managed_webhook_rbac_covers_both_configurations_kopf_manages() -> None:
     verbs = {resource: set(rule["verbs"]) for rule in role["rules"] for resource in rule["resources"]}
     assert {"create", "patch"} <= verbs["validatingwebhookconfigurations"]
     assert {"create", "patch"} <= verbs["mutatingwebhookconfigurations"]
+
+
+def test_the_operators_names_for_its_api_are_the_crds() -> None:
+    """headlamp_operator.crds names the group, version, kinds and plurals once: the CRD files agree."""
+    from headlamp_operator import crds
+    for kind, doc in CRD_DOCS.items():
+        assert doc["spec"]["group"] == crds.GROUP
+        assert doc["spec"]["names"]["kind"] == kind and doc["spec"]["names"]["plural"] == crds.PLURALS[kind]
+        assert [v["name"] for v in doc["spec"]["versions"] if v.get("storage")] == [crds.VERSION]
+    assert set(crds.PLURALS) == set(CRD_DOCS)

@@ -9,6 +9,7 @@ from typing import Any
 
 import kopf
 
+from headlamp_operator import crds
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.reconciling import specs
 
@@ -21,12 +22,13 @@ def _deny(parsed: object) -> None:
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     """Register the validation handlers of both resources (served at ``/validate-<plural>``)."""
 
-    @kopf.on.validate(rt.GROUP, rt.VERSION, "portforwards", registry=registry, id="validate-portforwards",
+    @kopf.on.validate(rt.GROUP, rt.VERSION, crds.PORTFORWARD.plural, registry=registry, id="validate-portforwards",
                       operations=["CREATE", "UPDATE"], ignore_failures=True)
     def validate_portforward(spec: kopf.Spec, **_: Any) -> None:
         _deny(specs.portforward(spec))
 
-    @kopf.on.validate(rt.GROUP, rt.VERSION, "resourcepatches", registry=registry, id="validate-resourcepatches",
+    @kopf.on.validate(rt.GROUP, rt.VERSION, crds.RESOURCEPATCH.plural, registry=registry,
+                      id="validate-resourcepatches",
                       operations=["CREATE", "UPDATE"], ignore_failures=True)
     def validate_resourcepatch(spec: kopf.Spec, **_: Any) -> None:
         _deny(specs.resourcepatch(spec, min_reapply=runtime.settings.reconcile.min_reapply_interval))

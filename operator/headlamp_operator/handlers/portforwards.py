@@ -7,7 +7,7 @@ from typing import Any
 
 import kopf
 
-from headlamp_operator import metrics
+from headlamp_operator import crds, metrics
 from headlamp_operator import status as status_module
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.headlamp import errors
@@ -15,7 +15,7 @@ from headlamp_operator.reconciling import outcomes, portforward, specs
 from headlamp_operator.reconciling.outcomes import Result
 from headlamp_operator.status import Outcome
 
-PLURAL = "portforwards"
+PLURAL = crds.PORTFORWARD.plural
 
 
 async def _context(runtime: rt.Runtime, body: kopf.Body) -> portforward.Context | Result:

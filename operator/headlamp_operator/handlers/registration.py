@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import kopf
 
-from headlamp_operator import certificates, logs, metrics
+from headlamp_operator import certificates, crds, logs, metrics
 from headlamp_operator.handlers import admission, portforwards, resourcepatches
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.headlamp.client import Backend
@@ -88,7 +88,7 @@ def webhook_server(runtime: rt.Runtime) -> kopf.WebhookServer | None:
                               pkeyfile=pkeyfile, cafile=cafile)
 
 
-KINDS = {"PortForward": portforwards.PLURAL, "ResourcePatch": resourcepatches.PLURAL}
+KINDS = crds.PLURALS
 FORGET_IDS = {plural: f"forget-{plural}" for plural in KINDS.values()}
 
 

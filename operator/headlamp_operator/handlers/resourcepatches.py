@@ -16,14 +16,14 @@ from typing import Any
 
 import kopf
 
-from headlamp_operator import metrics
+from headlamp_operator import crds, metrics
 from headlamp_operator import status as status_module
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.handlers.statuses import StatusWriter
 from headlamp_operator.reconciling import resourcepatch, specs
 from headlamp_operator.reconciling.outcomes import Result
 
-PLURAL = "resourcepatches"
+PLURAL = crds.RESOURCEPATCH.plural
 logger = logging.getLogger("headlamp_operator.resourcepatches")
 
 

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import kopf
 
-from headlamp_operator import metrics
+from headlamp_operator import crds, metrics
 from headlamp_operator import status as status_module
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.reconciling import credentials, outcomes, specs, targets
@@ -16,9 +16,8 @@ from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.reconciling.outcomes import Result
 from headlamp_operator.settings import Settings
 
-GROUP = "headlamp-operator.dev"
-VERSION = "v1alpha1"
-PREFIX = "headlamp-operator.dev"  # of kopf's finalizer
+GROUP, VERSION = crds.GROUP, crds.VERSION
+PREFIX = crds.GROUP  # of kopf's finalizer
 REQUESTED_AT = "reconcile.headlamp-operator.dev/requestedAt"  # Flux-style "retry now" annotation
 REQUESTED_AT_FIELD = ("metadata", "annotations", REQUESTED_AT)  # as a kopf field path (the key has dots)
 
