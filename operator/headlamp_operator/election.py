@@ -19,6 +19,7 @@ import datetime
 import logging
 import time
 
+import urllib3
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
@@ -41,6 +42,11 @@ class LeaderElector:
     _api: client.CoordinationV1Api | None = None
 
     @property
+    def request_timeout(self) -> float:
+        """Seconds one request to the API server may take: a hung call must not outlive the renewal deadline."""
+        return max(1.0, self.duration / 3)
+
+    @property
     def retry_period(self) -> float:
         """Seconds between attempts to take, or renew, the Lease."""
         return max(0.2, min(self.duration / 4, 5.0))
@@ -55,7 +61,7 @@ class LeaderElector:
         api = self._coordination()
         now = datetime.datetime.now(datetime.UTC)
         try:
-            lease = api.read_namespaced_lease(self.name, self.namespace)
+            lease = api.read_namespaced_lease(self.name, self.namespace, _request_timeout=self.request_timeout)
         except ApiException as e:
             if e.status != 404:
                 raise
@@ -64,7 +70,7 @@ class LeaderElector:
                                                           renew_time=now, lease_duration_seconds=int(self.duration),
                                                           lease_transitions=0))
             try:
-                api.create_namespaced_lease(self.namespace, body)
+                api.create_namespaced_lease(self.namespace, body, _request_timeout=self.request_timeout)
             except ApiException as e2:
                 if e2.status == 409:
                     return False  # another replica created it first
@@ -88,7 +94,8 @@ class LeaderElector:
         spec.lease_duration_seconds = int(self.duration)
         lease.spec = spec
         try:
-            api.replace_namespaced_lease(self.name, self.namespace, lease)  # carries the resourceVersion read
+            # carries the resourceVersion read: a write by anyone else in between makes it a 409
+            api.replace_namespaced_lease(self.name, self.namespace, lease, _request_timeout=self.request_timeout)
         except ApiException as e:
             if e.status == 409:
                 return False  # someone wrote it meanwhile: look again next time
@@ -99,7 +106,7 @@ class LeaderElector:
     async def _attempt(self) -> bool:
         try:
             return await asyncio.to_thread(self.try_acquire_or_renew)
-        except (ApiException, OSError) as e:  # the API server is away: try again
+        except (ApiException, OSError, urllib3.exceptions.HTTPError) as e:  # the API server is away or slow: again
             logger.warning("Lease %s/%s: %s", self.namespace, self.name, getattr(e, "reason", None) or e)
             return False
 
@@ -113,18 +120,18 @@ class LeaderElector:
 
     def _release(self) -> None:
         api = self._coordination()
-        lease = api.read_namespaced_lease(self.name, self.namespace)
+        lease = api.read_namespaced_lease(self.name, self.namespace, _request_timeout=self.request_timeout)
         if lease.spec is None or lease.spec.holder_identity != self.identity:
             return
         lease.spec.holder_identity = None  # client-go's ReleaseOnCancel: a standby takes over at once
         lease.spec.lease_duration_seconds = 1
-        api.replace_namespaced_lease(self.name, self.namespace, lease)
+        api.replace_namespaced_lease(self.name, self.namespace, lease, _request_timeout=self.request_timeout)
 
     async def release(self) -> None:
         """Give the Lease up on a clean stop, so that a standby need not wait for it to expire."""
         try:
             await asyncio.to_thread(self._release)
-        except (ApiException, OSError) as e:
+        except (ApiException, OSError, urllib3.exceptions.HTTPError) as e:
             logger.warning("Lease %s/%s not released: %s", self.namespace, self.name, getattr(e, "reason", None) or e)
         else:
             logger.info("Released the Lease %s/%s", self.namespace, self.name)
