@@ -1,10 +1,15 @@
 """408, 502, error messages from plain text and JSON, Retry-After, redaction and size limits."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import pathlib
+import ssl
+from collections.abc import AsyncIterator, Callable
 
+import aiohttp
 import pytest
+from aiohttp import web
 
+from headlamp_operator import certificates
 from headlamp_operator.headlamp import errors, portforward, proxy, resources
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.structs import Credentials
@@ -28,10 +33,46 @@ async def test_backend_not_listening_is_502_unreachable(hl: HeadlampEmulator, ba
     await hl.stop_listening()
     with pytest.raises(errors.UnreachableError) as err:
         await portforward.list_port_forwards(backend, "prod")
-    assert (err.value.status, err.value.message, err.value.cluster) == (502, "Unreachable", "prod")
+    where = f"{hl.url.host}:{hl.url.port}"
+    assert (err.value.status, err.value.message, err.value.cluster) == (
+        502, f"Unreachable - connection refused by {where}", "prod")
+    assert isinstance(err.value.__cause__, aiohttp.ClientConnectorError)  # aiohttp's own, kept as the cause
     assert err.value.transient
     await hl.start_listening()
     assert await portforward.list_port_forwards(backend, "prod") == []
+
+
+@pytest.fixture()
+async def tls_server(tmp_path: pathlib.Path) -> AsyncIterator[str]:
+    """An HTTPS server whose certificate no one trusts (a CA of its own), on loopback: its base URL."""
+    bundle = certificates.generate(tmp_path, ["127.0.0.1"])
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(bundle.certfile, bundle.pkeyfile)
+    runner = web.AppRunner(web.Application())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"https://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_unreachable_says_whether_dns_tls_or_the_certificate_failed(
+        hl: HeadlampEmulator, tls_server: str, make_backend: Callable[..., Backend]) -> None:
+    plain = f"https://{hl.url.host}:{hl.url.port}"  # TLS spoken to a plain-HTTP server
+    for url, message, cause in (
+            ("http://headlamp.invalid:4466", "Unreachable - DNS: the name headlamp.invalid does not resolve",
+             aiohttp.ClientConnectorDNSError),
+            (plain, f"Unreachable - TLS: the handshake with {plain.removeprefix('https://')} failed",
+             aiohttp.ClientSSLError),
+            (tls_server, f"Unreachable - TLS: the certificate of {tls_server.removeprefix('https://')} is not trusted",
+             aiohttp.ClientConnectorCertificateError)):
+        async with make_backend(url=url) as backend:
+            with pytest.raises(errors.UnreachableError) as err:
+                await portforward.list_port_forwards(backend, "prod")
+        assert err.value.message.startswith(message), (url, err.value.message)
+        assert isinstance(err.value.__cause__, cause), (url, repr(err.value.__cause__))
+        assert err.value.status == 502 and err.value.transient
 
 
 async def test_kubernetes_status_json_message(backend: Backend) -> None:

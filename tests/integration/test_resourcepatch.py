@@ -118,6 +118,7 @@ async def test_backend_down_pending_unreachable_then_recovered(env: Env) -> None
                                                         "patch": {"spec": {"replicas": 2}}, "credentials": CREDS})
     status = await env.wait_status("resourcepatches", "team-a", "rp", phase="Pending", reason="Unreachable")
     assert "attempt" in status["message"] and "retrying in" in status["message"]
+    assert status["message"].startswith("patching Deployment web: Unreachable - connection refused by 127.0.0.1:")
     assert {c["type"]: c["status"] for c in status["conditions"]} == {"Ready": "False", "Reconciling": "True",
                                                                      "Stalled": "False"}
     await env.hl.start_listening()

@@ -1,7 +1,10 @@
-"""The seed's fetch functions ``backend_fetch`` and ``cluster_fetch``: the only place aiohttp is called.
+"""The seed's fetch functions ``backend_fetch`` and ``cluster_fetch``: where every request is sent.
 
-Each has one job, as in the frontend, without its flaws: ``backend_fetch`` joins the URL, adds the
-common headers, sends, translates aiohttp's exceptions (502 unreachable, 408 timed out), honours
+(aiohttp also appears in :mod:`.client`, which owns the session, and in :mod:`.auth`, which keeps
+cookie jars; no request is sent from either.) Each function has one job, as in the frontend, without
+its flaws: ``backend_fetch`` joins the URL, adds the common headers, sends, translates aiohttp's
+exceptions once, keeping them as the cause (502 unreachable, saying whether the connection was
+refused, the name did not resolve or TLS failed; 408 timed out), honours
 ``X-Reload`` and raises the right :mod:`errors` class for a non-2xx answer. ``cluster_fetch`` adds the
 ``/clusters/{cluster}`` prefix, the backend-token and dynamic-cluster headers, bounds concurrency per
 cluster and tags errors with the cluster.
@@ -12,6 +15,7 @@ import dataclasses
 import http.cookies
 import json
 import logging
+import ssl
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -53,6 +57,33 @@ class Response:
         except ValueError:
             raise errors.InvalidResponseError(
                 f"{self.reason} - the backend's answer is not JSON", status=self.status) from None
+
+
+def transport_detail(error: BaseException) -> str:
+    """Why no answer came, in a few words: refused, a name that does not resolve, TLS, a cut connection.
+
+    The reason stays ``Unreachable`` (SPEC 6); the words tell a person where to look.
+    """
+    where = ""
+    if isinstance(error, aiohttp.ClientConnectorError):
+        where = f"{error.host}:{error.port}"
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return f"DNS: the name {error.host} does not resolve"
+    if isinstance(error, aiohttp.ClientConnectorCertificateError):
+        return f"TLS: the certificate of {where} is not trusted ({error.certificate_error})"
+    if isinstance(error, aiohttp.ClientSSLError) or isinstance(error, ssl.SSLError):
+        return f"TLS: the handshake with {where or 'the backend'} failed"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        if isinstance(error.os_error, ConnectionRefusedError):
+            return f"connection refused by {where}"
+        return f"cannot connect to {where}: {error.os_error.strerror or type(error.os_error).__name__}"
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return "the backend closed the connection without answering"
+    if isinstance(error, ConnectionResetError):
+        return "the connection was reset"
+    if isinstance(error, aiohttp.ClientPayloadError):
+        return "the answer was cut off"
+    return type(error).__name__
 
 
 def _header_secrets(headers: Mapping[str, str]) -> Iterable[str]:
@@ -124,15 +155,15 @@ async def backend_fetch(backend: Backend, path: str, *, method: str = "GET",
             response = Response(status=raw.status, reason=raw.reason or "", headers=raw.headers,
                                 body=await _read(raw, settings.max_body_size), url=raw.url,
                                 cookies=raw.cookies)
-    except TimeoutError:
+    except TimeoutError as e:
         status = 408
-        raise errors.RequestTimeoutError(cluster=cluster) from None
+        raise errors.RequestTimeoutError(cluster=cluster) from e
     except aiohttp.ClientResponseError as e:  # a malformed answer (bad status line, bad headers)
-        raise errors.UnreachableError(f"Unreachable - {errors.redact(e.message, hidden)}",
-                                      cluster=cluster) from None
-    except (aiohttp.ClientError, OSError):
+        raise errors.UnreachableError(f"Unreachable - {errors.redact(e.message, hidden)}", cluster=cluster) from e
+    except (aiohttp.ClientError, OSError) as e:
         status = 502
-        raise errors.UnreachableError(cluster=cluster) from None
+        raise errors.UnreachableError(f"Unreachable - {errors.redact(transport_detail(e), hidden)}",
+                                      cluster=cluster) from e
     finally:
         elapsed = time.monotonic() - started
         backend.observe(Exchange(cluster=cluster, method=method, status=status, seconds=elapsed))
