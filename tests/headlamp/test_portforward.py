@@ -69,12 +69,15 @@ async def test_plain_text_errors_are_kept(backend: Backend) -> None:
         await portforward.start_port_forward(backend, "prod", id="pf-1", **FORWARD)
     assert err.value.status == 409
     assert err.value.message == "Conflict - portforward with this ID is already running"
-    with pytest.raises(errors.ServerError) as err2:
+    with pytest.raises(errors.ForwardNotFoundError) as err2:  # named once, by the request layer
         await portforward.stop_or_delete_port_forward(backend, "prod", "unknown-id")
-    assert err2.value.status == 500
+    assert err2.value.status == 500  # what the backend answered is kept
     assert err2.value.message.startswith(
         "Internal Server Error - failed to delete port forward failed to get portforward from cache")
     assert not err2.value.transient
+    with pytest.raises(errors.ForwardNotFoundError) as err3:
+        await portforward.get_port_forward(backend, "prod", "unknown-id")
+    assert err3.value.status == 404 and err3.value.message == "Not Found - no portforward running with id unknown-id"
 
 
 async def test_missing_fields_are_the_backends_400(backend: Backend) -> None:

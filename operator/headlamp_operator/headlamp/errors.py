@@ -135,6 +135,12 @@ class ForwardStartingError(ConflictError):
         return True
 
 
+class ForwardNotFoundError(NotFoundError):
+    """The backend knows no forward of that id: 404 ``no portforward running with id ...`` on a GET, 500
+    ``failed to delete port forward failed to get portforward from cache: ...`` on a stop or delete (whose
+    status is kept: it is what the backend answered)."""
+
+
 class ForwardNotReadyError(ServerError):
     """The pod or its stream is not ready yet (timeout, stopped before ready, stream failed): retry later."""
 
@@ -176,6 +182,17 @@ def classify_start_error(error: StatusError) -> StatusError:
     if cls is None:
         return error
     return cls(error.message, status=error.status, cluster=error.cluster, retry_after=error.retry_after)
+
+
+def classify_forward_error(error: StatusError) -> StatusError:
+    """The specific error a failed get, stop or delete of a forward by id means (the same fields kept)."""
+    text = error.message.lower()
+    unknown_id = (error.status == 404 and "no portforward running" in text) or (
+        error.status >= 500 and "failed to get portforward from cache" in text)
+    if not unknown_id or isinstance(error, UnknownClusterError):
+        return error
+    return ForwardNotFoundError(error.message, status=error.status, cluster=error.cluster,
+                                retry_after=error.retry_after)
 
 
 _BY_STATUS: dict[int, type[StatusError]] = {

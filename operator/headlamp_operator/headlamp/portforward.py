@@ -83,10 +83,17 @@ async def start_port_forward(backend: Backend, cluster: str, *, namespace: str, 
 
 async def stop_or_delete_port_forward(backend: Backend, cluster: str, id: str, *,
                                       stop: bool = True, credentials: Credentials = ANONYMOUS) -> str:
-    """Stop (``stop=True``: kept as Stopped) or delete (``stop=False``) a forward; returns the answer's text."""
-    response = await _fetch(backend, "/portforward", cluster=cluster, method="DELETE",
-                            body={"id": paths.portforward_id(id), "stopOrDelete": stop},
-                            credentials=credentials)
+    """Stop (``stop=True``: kept as Stopped) or delete (``stop=False``) a forward; returns the answer's text.
+
+    Raises:
+        errors.ForwardNotFoundError: the backend knows no forward of that id.
+    """
+    try:
+        response = await _fetch(backend, "/portforward", cluster=cluster, method="DELETE",
+                                body={"id": paths.portforward_id(id), "stopOrDelete": stop},
+                                credentials=credentials)
+    except errors.StatusError as e:
+        raise errors.classify_forward_error(e) from e
     return response.text()
 
 
@@ -106,9 +113,12 @@ async def list_port_forwards(backend: Backend, cluster: str, *,
 
 async def get_port_forward(backend: Backend, cluster: str, id: str, *,
                            credentials: Credentials = ANONYMOUS) -> PortForwardEntry:
-    """One forward by id; :class:`errors.NotFoundError` when the backend runs none with that id."""
-    response = await _fetch(backend, "/portforward", cluster=cluster, method="GET", body=None,
-                            query={"id": paths.portforward_id(id)}, credentials=credentials)
+    """One forward by id; :class:`errors.ForwardNotFoundError` when the backend runs none with that id."""
+    try:
+        response = await _fetch(backend, "/portforward", cluster=cluster, method="GET", body=None,
+                                query={"id": paths.portforward_id(id)}, credentials=credentials)
+    except errors.StatusError as e:
+        raise errors.classify_forward_error(e) from e
     answer = response.json()
     if not isinstance(answer, dict):
         raise errors.InvalidResponseError(f"{response.reason} - unexpected port-forward answer",

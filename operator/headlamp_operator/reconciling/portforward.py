@@ -51,13 +51,6 @@ class Context:
         return self.spec.adopting
 
 
-def gone(error: errors.ApiError) -> bool:
-    """Whether an error says the backend does not know the forward (so there is nothing to stop)."""
-    if isinstance(error, errors.UnknownClusterError):
-        return False
-    return error.status == 404 or (error.status == 500 and "failed to get portforward from cache" in error.message)
-
-
 def running(ctx: Context, entry: Mapping[str, Any], *, reason: str) -> Outcome:
     """The Running outcome for a forward as the backend describes it."""
     address = ctx.spec.address or "127.0.0.1"
@@ -90,9 +83,7 @@ async def _stop_or_delete(ctx: Context, *, stop: bool) -> bool:
     try:
         await portforward.stop_or_delete_port_forward(ctx.backend, ctx.cluster, ctx.id, stop=stop,
                                                       credentials=ctx.credentials)
-    except errors.ApiError as e:
-        if not gone(e):
-            raise
+    except errors.ForwardNotFoundError:
         return False
     return True
 
