@@ -15,7 +15,7 @@ from .conftest import TOKEN_A, TOKEN_B
 async def test_401_with_a_credential_logs_out(hl: HeadlampEmulator, backend: Backend, alice: Credentials) -> None:
     await portforward.list_port_forwards(backend, "prod", credentials=alice)  # a session exists
     await resources.discover(backend, "prod", api_version="apps/v1", kind="Deployment", credentials=alice)
-    assert ("prod", alice.key) in backend.jars and ("prod", alice.key) in backend.discovery
+    assert ("prod", alice.key) in backend.jars and ("prod", alice.key, "apps/v1") in backend.discovery
     hl.clusters["prod"].refuse_token(TOKEN_A)
     hl.clear_requests()
 
@@ -28,7 +28,7 @@ async def test_401_with_a_credential_logs_out(hl: HeadlampEmulator, backend: Bac
     assert (logout.method, logout.path, logout.json) == ("POST", "/clusters/prod/set-token", {"token": None})
     assert logout.cookies  # the logout reaches the session it ends
     assert ("prod", alice.key) not in backend.jars
-    assert ("prod", alice.key) not in backend.discovery
+    assert ("prod", alice.key, "apps/v1") not in backend.discovery
 
 
 async def test_401_without_a_credential_does_not_log_out(hl: HeadlampEmulator, backend: Backend) -> None:
@@ -88,7 +88,7 @@ async def test_discovery_is_cached_and_x_reload_drops_it(hl: HeadlampEmulator, b
     await portforward.list_port_forwards(backend, "prod")
     hl.reload = False
     assert reloaded == [True]
-    assert backend.discovery == {}
+    assert len(backend.discovery) == 0
     await resources.discover(backend, "prod", api_version="apps/v1", kind="Deployment")
     assert len(hl.requests_for(path="/clusters/prod/apis/apps/v1")) == 2
 
@@ -117,4 +117,15 @@ async def test_concurrent_discovery_is_one_request(hl: HeadlampEmulator, backend
                                    for _ in range(20)))
     assert {r.plural for r in found} == {"deployments"}
     assert len(hl.requests_for(path="/clusters/prod/apis/apps/v1")) == 1
-    assert backend.discovering == {}
+    assert list(backend.discovery) == [("prod", ANONYMOUS.key, "apps/v1")]  # one answer, nothing left in flight
+
+
+async def test_a_failed_discovery_reaches_its_waiters_and_is_not_kept(hl: HeadlampEmulator, backend: Backend) -> None:
+    import asyncio
+    hl.fail_next(1, status=503, path="/clusters/prod/apis/apps/v1")
+    found = await asyncio.gather(*(resources.discover(backend, "prod", api_version="apps/v1", kind="Deployment")
+                                   for _ in range(5)), return_exceptions=True)
+    assert [getattr(f, "status", f) for f in found] == [503] * 5
+    assert len(hl.requests_for(path="/clusters/prod/apis/apps/v1")) == 1  # one request, its error shared
+    assert (await resources.discover(backend, "prod", api_version="apps/v1", kind="Deployment")).plural == "deployments"
+    assert len(hl.requests_for(path="/clusters/prod/apis/apps/v1")) == 2  # the failure was not kept

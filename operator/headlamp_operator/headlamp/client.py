@@ -15,11 +15,13 @@ from typing import Any
 
 import aiohttp
 
+from headlamp_operator.headlamp.cache import FlightCache
 from headlamp_operator.settings import BackendSettings
 
 logger = logging.getLogger("headlamp_operator.headlamp")
 
 CacheKey = tuple[str, str]  # (cluster, credentials.key)
+DiscoveryKey = tuple[str, str, str]  # (cluster, credentials.key, apiVersion)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,8 +44,9 @@ class Backend:
         self._limits: dict[str, asyncio.Semaphore] = {}
         self.jars: dict[CacheKey, aiohttp.CookieJar] = {}
         self.login_locks: dict[CacheKey, asyncio.Lock] = {}
-        self.discovery: dict[CacheKey, dict[str, Any]] = {}
-        self.discovering: dict[tuple[str, str, str], asyncio.Future[Any]] = {}  # single-flight discovery
+        # Discovery answers (kind -> resource) per group/version, kept until dropped; failures are not
+        # kept (a cluster may serve the group a moment later) but shared by the callers waiting on them.
+        self.discovery: FlightCache[DiscoveryKey, dict[str, Any]] = FlightCache(failure_ttl=0)
         self.reload_listeners: list[Callable[[], None]] = []
         self.logout_listeners: list[Callable[[str, str], None]] = []
         self.observers: list[Callable[[Exchange], None]] = []
@@ -90,7 +93,7 @@ class Backend:
     def forget(self, cluster: str, key: str) -> None:
         """Drop the session and the cached discovery of one credential for one cluster (after a logout)."""
         self.jars.pop((cluster, key), None)
-        self.discovery.pop((cluster, key), None)
+        self.discovery.discard_where(lambda found: found[:2] == (cluster, key))
         for listener in list(self.logout_listeners):
             listener(cluster, key)
 

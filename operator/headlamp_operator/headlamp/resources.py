@@ -3,10 +3,11 @@
 Discovery finds a kind's plural name and scope (``GET /api/v1`` or ``/apis/{group}/{version}``),
 cached per (cluster, credential) in the :class:`Backend` and dropped on ``X-Reload``, on logout,
 or when a request for the resource answers 404 (the resource may have been removed or renamed).
+Concurrent callers share one request; a failed one is not kept (its waiters share its error, the
+next caller asks again).
 """
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 from collections.abc import Mapping
@@ -72,21 +73,10 @@ async def discover(backend: Backend, cluster: str, *, api_version: str, kind: st
                    credentials: Credentials = ANONYMOUS) -> ApiResource:
     """Find a kind's resource through the backend's proxy; :class:`errors.NotFoundError` if it has none."""
     group, version = paths.split_api_version(api_version)
-    cache = backend.discovery.setdefault((cluster, credentials.key), {})
-    cached: dict[str, ApiResource] | None = cache.get(api_version)
-    resources: dict[str, ApiResource]
-    if cached is not None:
-        resources = cached
-    else:
-        # Many resources of one cluster start at once: the first asks, the others wait for its answer.
-        flight = (cluster, credentials.key, api_version)
-        task = backend.discovering.get(flight)
-        if task is None:
-            task = backend.discovering[flight] = asyncio.ensure_future(
-                _discover(backend, cluster, group=group, version=version, api_version=api_version,
-                          credentials=credentials))
-            task.add_done_callback(lambda _: backend.discovering.pop(flight, None))
-        resources = await asyncio.shield(task)
+    # Many resources of one cluster start at once: the first asks, the others wait for its answer.
+    resources: dict[str, ApiResource] = await backend.discovery.get(
+        (cluster, credentials.key, api_version),
+        lambda: _discover(backend, cluster, group=group, version=version, credentials=credentials))
     resource = resources.get(kind)
     if resource is None:
         raise errors.NotFoundError(f"Not Found - the cluster serves no kind {kind!r} in {api_version}",
@@ -94,21 +84,16 @@ async def discover(backend: Backend, cluster: str, *, api_version: str, kind: st
     return resource
 
 
-async def _discover(backend: Backend, cluster: str, *, group: str, version: str, api_version: str,
+async def _discover(backend: Backend, cluster: str, *, group: str, version: str,
                     credentials: Credentials) -> dict[str, ApiResource]:
     answer = await cluster_request(backend, paths.api_path(group_name=group, version_name=version),
                                    cluster=cluster, credentials=credentials)
-    resources = _parse_resources(group, version, answer)
-    # A logout or X-Reload during the request dropped the cache: do not bring it back stale.
-    current = backend.discovery.get((cluster, credentials.key))
-    if current is not None:
-        current[api_version] = resources
-    return resources
+    return _parse_resources(group, version, answer)
 
 
 def forget_discovery(backend: Backend, cluster: str, *, api_version: str, credentials: Credentials) -> None:
     """Drop one group/version from the discovery cache (after a 404 on one of its resources)."""
-    backend.discovery.get((cluster, credentials.key), {}).pop(api_version, None)
+    backend.discovery.discard((cluster, credentials.key, api_version))
 
 
 async def patch(backend: Backend, path: str, body: Any, *, cluster: str, patch_type: PatchType = "merge",
