@@ -5,13 +5,12 @@ operator sees exactly what that user may see.
 """
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from headlamp_operator.headlamp import errors, paths, resources
+from headlamp_operator.headlamp.cache import FlightCache
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.reconciling.specs import PortForwardSpec
 from headlamp_operator.structs import Credentials
@@ -42,13 +41,20 @@ ResolutionKey = tuple[str, str, str, str]  # (cluster, credentials.key, namespac
 class Resolutions:
     """Resolved services (the Service and its pods), shared by every forward to it for ``ttl`` seconds.
 
-    A burst of forwards to one service reads it once; the cache is single-flight, dropped on
-    ``X-Reload`` and on a logout, and bypassed (``fresh``) when healing a forward whose pod died.
+    A burst of forwards to one service reads it once (a single-flight :class:`FlightCache`). A failed
+    read is not kept: the forwards waiting on it share its error, the next one reads again (a service
+    or its pods may appear any moment). Dropped on ``X-Reload`` and on a logout, bypassed (``fresh``)
+    when healing a forward whose pod died.
     """
 
-    def __init__(self, *, ttl: float = 2.0) -> None:
-        self.ttl = ttl
-        self._cache: dict[ResolutionKey, tuple[float, asyncio.Future[tuple[Any, Any]]]] = {}
+    def __init__(self, *, ttl: float = 2.0, max_size: int = 4096) -> None:
+        self._cache: FlightCache[ResolutionKey, tuple[Any, Any]] = FlightCache(
+            ttl=ttl, failure_ttl=0, max_size=max_size)
+
+    @property
+    def ttl(self) -> float:
+        """How long, in seconds from the read, a resolution is shared."""
+        return self._cache.ttl
 
     def drop(self) -> None:
         """Forget every resolution (the backend sent ``X-Reload``)."""
@@ -56,19 +62,16 @@ class Resolutions:
 
     def forget(self, cluster: str, key: str) -> None:
         """Forget the resolutions made with one credential (it was logged out)."""
-        self._cache = {k: v for k, v in self._cache.items() if k[:2] != (cluster, key)}
+        self._cache.discard_where(lambda found: found[:2] == (cluster, key))
 
     async def read(self, backend: Backend, cluster: str, *, namespace: str, service: str, pod_path: str,
                    credentials: Credentials, fresh: bool = False) -> tuple[Any, Any]:
         """The Service and the list of its pods (by its selector), as recently as ``ttl`` seconds ago."""
-        key = (cluster, credentials.key, namespace, service)
-        now = time.monotonic()
-        entry = self._cache.get(key)
-        if fresh or entry is None or now - entry[0] >= self.ttl or (entry[1].done() and entry[1].exception()):
-            future = asyncio.ensure_future(_read_service(backend, cluster, namespace=namespace, service=service,
-                                                         pod_path=pod_path, credentials=credentials))
-            entry = self._cache[key] = (now, future)
-        return await asyncio.shield(entry[1])
+        return await self._cache.get(
+            (cluster, credentials.key, namespace, service),
+            lambda: _read_service(backend, cluster, namespace=namespace, service=service, pod_path=pod_path,
+                                  credentials=credentials),
+            fresh=fresh)
 
 
 async def _read_service(backend: Backend, cluster: str, *, namespace: str, service: str, pod_path: str,

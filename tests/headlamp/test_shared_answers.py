@@ -1,0 +1,73 @@
+"""Reads that many resources share, each with its failure rule, against the Headlamp emulator over HTTP.
+
+Service resolutions: one read for a burst, a failed read not kept. The per-cluster forward list:
+one request per interval, a failed request standing for its interval.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from headlamp_operator.headlamp import errors
+from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.reconciling import targets
+from headlamp_operator.reconciling.specs import PortForwardSpec
+from headlamp_operator.structs import Credentials
+from headlamp_operator.testing.headlamp import HeadlampEmulator
+
+SERVICE_PATH = "/clusters/prod/api/v1/namespaces/monitoring/services/grafana"
+SPEC = PortForwardSpec(cluster="prod", service="grafana", namespace="monitoring", target_port="http")
+
+
+@pytest.fixture()
+def service(hl: HeadlampEmulator) -> None:
+    hl.clusters["prod"].add_service("monitoring", "grafana", selector={"app": "grafana"},
+                                    ports=[{"name": "http", "port": 80, "targetPort": "web"}])
+
+
+async def resolve_many(backend: Backend, resolutions: targets.Resolutions, alice: Credentials,
+                       n: int) -> list[targets.Target | BaseException]:
+    return await asyncio.gather(*(targets.resolve(backend, SPEC, namespace="monitoring", credentials=alice,
+                                                  resolutions=resolutions) for _ in range(n)),
+                                return_exceptions=True)
+
+
+@pytest.mark.usefixtures("service")
+async def test_a_burst_of_forwards_to_one_service_reads_it_once(hl: HeadlampEmulator, backend: Backend,
+                                                                alice: Credentials) -> None:
+    resolutions = targets.Resolutions(ttl=60)
+    found = await resolve_many(backend, resolutions, alice, 10)
+    assert {(t.pod, t.target_port) for t in found if isinstance(t, targets.Target)} == {("grafana-0", "3000")}
+    assert len(hl.requests_for(path=SERVICE_PATH)) == 1
+    await targets.resolve(backend, SPEC, namespace="monitoring", credentials=alice, resolutions=resolutions,
+                          fresh=True)  # healing a forward whose pod died reads anew
+    assert len(hl.requests_for(path=SERVICE_PATH)) == 2
+
+
+@pytest.mark.usefixtures("service")
+async def test_a_failed_resolution_reaches_its_waiters_and_is_not_kept(hl: HeadlampEmulator, backend: Backend,
+                                                                       alice: Credentials) -> None:
+    resolutions = targets.Resolutions(ttl=60)
+    hl.fail_next(1, status=503, path=SERVICE_PATH)
+    found = await resolve_many(backend, resolutions, alice, 5)
+    assert [getattr(f, "status", f) for f in found] == [503] * 5
+    assert all(isinstance(f, errors.ApiError) for f in found)
+    assert len(hl.requests_for(path=SERVICE_PATH)) == 1
+    target = await targets.resolve(backend, SPEC, namespace="monitoring", credentials=alice, resolutions=resolutions)
+    assert target.pod == "grafana-0"
+    assert len(hl.requests_for(path=SERVICE_PATH)) == 2
+
+
+@pytest.mark.usefixtures("service")
+async def test_a_logout_forgets_the_resolutions_of_that_credential(hl: HeadlampEmulator, backend: Backend,
+                                                                   alice: Credentials, bob: Credentials) -> None:
+    resolutions = targets.Resolutions(ttl=60)
+    backend.logout_listeners.append(resolutions.forget)
+    for who in (alice, bob):
+        await targets.resolve(backend, SPEC, namespace="monitoring", credentials=who, resolutions=resolutions)
+    backend.forget("prod", alice.key)
+    for who in (alice, bob):
+        await targets.resolve(backend, SPEC, namespace="monitoring", credentials=who, resolutions=resolutions)
+    assert [r.headers["Authorization"].removeprefix("Bearer ") for r in hl.requests_for(path=SERVICE_PATH)] == [
+        str(alice.token), str(bob.token), str(alice.token)]
