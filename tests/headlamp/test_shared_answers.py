@@ -1,7 +1,8 @@
 """Reads that many resources share, each with its failure rule, against the Headlamp emulator over HTTP.
 
 Service resolutions: one read for a burst, a failed read not kept. The per-cluster forward list:
-one request per interval, a failed request standing for its interval.
+one request per interval, a failed request standing for its interval (expiry itself is held by
+the cache's own tests, with a clock moved by hand).
 """
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import pytest
 from headlamp_operator.headlamp import errors
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.reconciling import targets
+from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.reconciling.specs import PortForwardSpec
 from headlamp_operator.structs import Credentials
 from headlamp_operator.testing.headlamp import HeadlampEmulator
 
 SERVICE_PATH = "/clusters/prod/api/v1/namespaces/monitoring/services/grafana"
+LIST_PATH = "/clusters/prod/portforward/list"
 SPEC = PortForwardSpec(cluster="prod", service="grafana", namespace="monitoring", target_port="http")
 
 
@@ -71,3 +74,27 @@ async def test_a_logout_forgets_the_resolutions_of_that_credential(hl: HeadlampE
         await targets.resolve(backend, SPEC, namespace="monitoring", credentials=who, resolutions=resolutions)
     assert [r.headers["Authorization"].removeprefix("Bearer ") for r in hl.requests_for(path=SERVICE_PATH)] == [
         str(alice.token), str(bob.token), str(alice.token)]
+
+
+async def test_one_list_request_per_interval_for_every_caller(hl: HeadlampEmulator, backend: Backend,
+                                                              alice: Credentials, bob: Credentials) -> None:
+    lists = ForwardLists(ttl=60)
+    found = await asyncio.gather(*(lists.get(backend, "prod", credentials=who) for who in (alice, bob) * 5))
+    assert found == [[]] * 10
+    entries, fetched = await lists.listing(backend, "prod", credentials=alice)
+    assert entries == [] and fetched.tzinfo is not None
+    assert len(hl.requests_for(path=LIST_PATH)) == 1
+
+
+async def test_a_failed_list_request_stands_for_its_interval(hl: HeadlampEmulator, backend: Backend,
+                                                              alice: Credentials) -> None:
+    lists = ForwardLists(ttl=60)
+    hl.fail_next(1, status=503, path=LIST_PATH)
+    for _ in range(3):  # a backend in trouble is asked once per interval, not once per resource
+        with pytest.raises(errors.ApiError) as err:
+            await lists.get(backend, "prod", credentials=alice)
+        assert err.value.status == 503
+    assert len(hl.requests_for(path=LIST_PATH)) == 1
+    lists.drop()  # X-Reload
+    assert await lists.get(backend, "prod", credentials=alice) == []
+    assert len(hl.requests_for(path=LIST_PATH)) == 2

@@ -1,40 +1,38 @@
 """One ``portforward/list`` call per cluster per sync interval, shared by every PortForward of that cluster.
 
 Health checks of all resources ask this cache; the first caller in an interval makes the request,
-concurrent and later callers in the same interval get its answer (or its error). The work per
-resource does not grow with the number of resources; the requests grow with the number of clusters.
+concurrent and later callers in the same interval get its answer. A failed request stands for its
+interval too (a negative cache): a backend in trouble is asked once per interval, not once per
+resource. The work per resource does not grow with the number of resources; the requests grow with
+the number of clusters.
 """
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 import datetime
-import time
 
 from headlamp_operator.headlamp import portforward
+from headlamp_operator.headlamp.cache import FlightCache
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.structs import Credentials
 
 Key = tuple[str, str | None]  # (cluster, dynamic-cluster user id)
-
-
-@dataclasses.dataclass
-class _Entry:
-    at: float
-    fetched: datetime.datetime  # when the request was sent: the list says nothing of later starts
-    task: asyncio.Task[list[portforward.PortForwardEntry]]
+Listing = tuple[list[portforward.PortForwardEntry], datetime.datetime]  # the list, and when it was asked for
 
 
 class ForwardLists:
-    """A single-flight cache of the backend's forward lists, valid for ``ttl`` seconds."""
+    """A single-flight cache of the backend's forward lists, valid for ``ttl`` seconds, failures included."""
 
-    def __init__(self, *, ttl: float) -> None:
-        self.ttl = ttl
-        self._entries: dict[Key, _Entry] = {}
+    def __init__(self, *, ttl: float, max_size: int = 4096) -> None:
+        self._cache: FlightCache[Key, Listing] = FlightCache(ttl=ttl, failure_ttl=ttl, max_size=max_size)
+
+    @property
+    def ttl(self) -> float:
+        """How long, in seconds from the request, a list (or its failure) is shared."""
+        return self._cache.ttl
 
     def drop(self) -> None:
         """Forget every cached list (after ``X-Reload``)."""
-        self._entries.clear()
+        self._cache.clear()
 
     async def get(self, backend: Backend, cluster: str, *,
                   credentials: Credentials) -> list[portforward.PortForwardEntry]:
@@ -42,8 +40,7 @@ class ForwardLists:
         entries, _ = await self.listing(backend, cluster, credentials=credentials)
         return entries
 
-    async def listing(self, backend: Backend, cluster: str, *,
-                      credentials: Credentials) -> tuple[list[portforward.PortForwardEntry], datetime.datetime]:
+    async def listing(self, backend: Backend, cluster: str, *, credentials: Credentials) -> Listing:
         """Like :meth:`get`, with the time the list was asked for (forwards started later may be missing)."""
         # The list is backend-wide for configured clusters; a dynamic cluster is per user (kubeconfig).
         if credentials.kubeconfig is not None:
@@ -51,9 +48,9 @@ class ForwardLists:
             lister = Credentials(kubeconfig=credentials.kubeconfig, user_id=credentials.user_id)
         else:
             key, lister = (cluster, None), Credentials()
-        now = time.monotonic()
-        entry = self._entries.get(key)
-        if entry is None or now - entry.at >= self.ttl:  # a failed call also stands for its interval
-            task = asyncio.ensure_future(portforward.list_port_forwards(backend, cluster, credentials=lister))
-            entry = self._entries[key] = _Entry(at=now, fetched=datetime.datetime.now(datetime.UTC), task=task)
-        return await asyncio.shield(entry.task), entry.fetched
+
+        async def load() -> Listing:
+            fetched = datetime.datetime.now(datetime.UTC)  # when the request is sent
+            return await portforward.list_port_forwards(backend, cluster, credentials=lister), fetched
+
+        return await self._cache.get(key, load)
