@@ -5,15 +5,17 @@ this reader uses the client configured by that login, one client (one connection
 operator's life. It reads one Secret by namespace and name, never a listing, never another
 namespace than the resource's. A burst of resources naming the same Secret costs one read: reads
 are single-flight and kept for ``ttl`` seconds, so a rotated Secret takes effect within that time.
+A missing Secret is an answer (None), kept like any other; a failed read is not kept: the callers
+waiting on it share its error, the next caller reads again.
 """
 from __future__ import annotations
 
 import asyncio
-import time
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from headlamp_operator.headlamp.cache import FlightCache
 from headlamp_operator.reconciling.credentials import SecretValue, decode_secret_data
 
 Key = tuple[str, str]  # (namespace, name)
@@ -22,10 +24,14 @@ Key = tuple[str, str]  # (namespace, name)
 class SecretReader:
     """A :data:`credentials.SecretReader`: single-flight, cached for ``ttl`` seconds, failures not cached."""
 
-    def __init__(self, *, ttl: float = 2.0) -> None:
-        self.ttl = ttl
+    def __init__(self, *, ttl: float = 2.0, max_size: int = 4096) -> None:
         self._api: client.CoreV1Api | None = None
-        self._cache: dict[Key, tuple[float, asyncio.Future[SecretValue | None]]] = {}
+        self._cache: FlightCache[Key, SecretValue | None] = FlightCache(ttl=ttl, failure_ttl=0, max_size=max_size)
+
+    @property
+    def ttl(self) -> float:
+        """How long, in seconds from the read, a Secret is served from memory."""
+        return self._cache.ttl
 
     def _read(self, namespace: str, name: str) -> SecretValue | None:
         if self._api is None:  # after kopf's login has configured the client
@@ -44,13 +50,4 @@ class SecretReader:
 
     async def __call__(self, namespace: str, name: str) -> SecretValue | None:
         """One Secret of the resource's namespace, or None if it does not exist."""
-        key = (namespace, name)
-        now = time.monotonic()
-        entry = self._cache.get(key)
-        if entry is None or now - entry[0] >= self.ttl or (entry[1].done() and entry[1].exception()):
-            future = asyncio.ensure_future(asyncio.to_thread(self._read, namespace, name))
-            entry = self._cache[key] = (now, future)
-            if len(self._cache) > 4096:  # forget what expired long ago: memory stays bounded
-                self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.ttl}
-                self._cache[key] = entry
-        return await asyncio.shield(entry[1])
+        return await self._cache.get((namespace, name), lambda: asyncio.to_thread(self._read, namespace, name))
