@@ -42,9 +42,15 @@ async def test_one_list_call_per_cluster_per_interval_with_50_forwards(env: Env)
     await env.wait_status("portforwards", "team-b", "adopter", phase="Running", reason="Adopted", within=30)
     for i in range(50):
         await env.wait_status("portforwards", "team-a", f"pf-{i}", phase="Running", within=20)
+    def versions() -> dict[str, str]:
+        names = [f"pf-{i}" for i in range(50)]
+        return {name: (env.get("portforwards", "team-a", name) or {})["metadata"]["resourceVersion"] for name in names}
+
     env.hl.clear_requests()
+    before = versions()
     window = 4 * SYNC
     await asyncio.sleep(window)  # a measurement window, not a synchronisation: count what happens in it
     lists = env.hl.requests_for(path="/clusters/prod/portforward/list")
     assert 1 <= len(lists) <= window / SYNC + 1
     assert [r for r in env.hl.requests if r.path != "/clusters/prod/portforward/list"] == []  # quiet when idle
+    assert versions() == before  # and no Kubernetes write: nothing changed, nothing written

@@ -1,8 +1,15 @@
-"""PortForward handlers: thin kopf registrations around :mod:`headlamp_operator.reconciling.portforward`."""
+"""PortForward handlers: thin kopf registrations around :mod:`headlamp_operator.reconciling.portforward`.
+
+Reconciled on create, on spec changes and on a retry request. Health checks (SPEC 3.1: heal a lost or
+stopped forward, retry a Failed one when its Secret changes) are done by ONE scheduler for all
+PortForwards (:func:`schedule`), not by a kopf timer per resource: the idle work is a pass over what
+the operator knows, one list request per cluster and interval, and a write only where something changed.
+"""
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
+from collections.abc import Mapping
 from typing import Any
 
 import kopf
@@ -10,16 +17,20 @@ import kopf
 from headlamp_operator import crds, metrics
 from headlamp_operator import status as status_module
 from headlamp_operator.handlers import runtime as rt
+from headlamp_operator.handlers.statuses import StatusWriter
 from headlamp_operator.headlamp import errors
-from headlamp_operator.reconciling import outcomes, portforward, specs
+from headlamp_operator.reconciling import healing, outcomes, portforward, specs
 from headlamp_operator.reconciling.outcomes import Result
-from headlamp_operator.status import Outcome
 
 PLURAL = crds.PORTFORWARD.plural
+logger = logging.getLogger("headlamp_operator.portforwards")
 
 
-async def _context(runtime: rt.Runtime, body: kopf.Body) -> portforward.Context | Result:
-    spec = specs.portforward(body.get("spec") or {})
+async def _context(runtime: rt.Runtime, body: Mapping[str, Any],
+                   spec: specs.PortForwardSpec | list[str] | None = None) -> portforward.Context | Result:
+    """What the reconciler needs, credentials loaded; or the result of failing it (InvalidSpec/Credentials)."""
+    if spec is None:
+        spec = specs.portforward(body.get("spec") or {})
     loaded = await rt.prepare(runtime, spec, namespace=body["metadata"]["namespace"])
     if isinstance(loaded, Result):
         return loaded
@@ -32,12 +43,13 @@ async def _context(runtime: rt.Runtime, body: kopf.Body) -> portforward.Context 
 
 async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, retry: int) -> None:
     """Create, spec change, or a retry: bring the forward to the desired state."""
+    spec = specs.portforward(body.get("spec") or {})
     with metrics.RECONCILE_SECONDS.labels("PortForward").time():
-        ctx = await _context(runtime, body)
+        ctx = await _context(runtime, body, spec)
         result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, attempt=retry)
     await rt.remember(runtime, body, result)
-    runtime.healing.pop(body["metadata"]["uid"], None)
     rt.write(body, patch, result, time_field="lastSyncTime")
+    track(runtime, body, spec, status=patch.get("status") or {})
     rt.conclude(result)
 
 
@@ -46,11 +58,11 @@ async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger |
     """Deletion: stop, delete or orphan the forward; give up after the finalizer timeout."""
     spec = specs.portforward(body.get("spec") or {})
     uid = body["metadata"]["uid"]
-    runtime.healing.pop(uid, None)
+    runtime.forwards.pop(uid, None)  # no health checks while it goes
     runtime.blocked.pop(uid, None)
     if isinstance(spec, list) or spec.deletion_policy == "Orphan":
         return  # an invalid spec never started a forward; an orphan is left running
-    ctx = await _context(runtime, body)
+    ctx = await _context(runtime, body, spec)
     if isinstance(ctx, Result):  # credentials gone: the forward cannot be reached as its user
         kopf.warn(body, reason="Orphaned", message=f"the forward may be orphaned: {ctx.outcome.message}")
         return
@@ -71,82 +83,89 @@ async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger |
     logger.info(message)
 
 
-async def sync(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
-    """The periodic health check: heal lost or stopped forwards; retry blocked ones whose Secret changed.
+def track(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.PortForwardSpec | list[str], *,
+          status: Mapping[str, Any] | None = None, backoff: healing.Backoff | None = None) -> rt.TrackedForward:
+    """Remember the resource as the scheduler needs it, ``status`` merged in; ``backoff``: keep healing's state.
 
-    It reads only the shared per-cluster list (one request per cluster per interval) and writes
-    only what changed; restarts of a forward are spaced by the backoff.
+    The first call, from a handler, starts the scheduler: in a handler's context kopf's event posting is
+    set up, and the task inherits it.
     """
-    spec = specs.portforward(body.get("spec") or {})
-    current: dict[str, Any] = dict(body.get("status") or {})
-    uid = body["metadata"]["uid"]
-    if current.get("phase") == "Failed":
-        if await rt.secrets_changed(runtime, body):
-            await _retry_after_secret_change(runtime, body, patch)
-        return
-    if isinstance(spec, list) or spec.state != "Running" or current.get("phase") not in ("Running", "Pending"):
-        return
-    if current.get("phase") == "Pending" and uid not in runtime.healing and not spec.adopting:
-        return  # kopf's own retries of the create/update handler are under way
-    attempt, not_before = runtime.healing.get(uid, (0, 0.0))
-    if time.monotonic() < not_before:
-        return  # backing off from the last attempt to heal it
-    ctx = await _context(runtime, body)
+    if runtime.forward_scheduler is None or runtime.forward_scheduler.done():
+        runtime.forward_scheduler = asyncio.create_task(schedule(runtime, StatusWriter(rt.GROUP, rt.VERSION)))
+    metadata = body.get("metadata") or {}
+    tracked = rt.TrackedForward(spec=spec, backoff=backoff or healing.Backoff(), body={
+        "apiVersion": body.get("apiVersion"), "kind": body.get("kind"),
+        "metadata": {key: metadata.get(key) for key in ("name", "namespace", "uid", "generation")},
+        "spec": dict(body.get("spec") or {}), "status": {**(body.get("status") or {}), **(status or {})}})
+    runtime.forwards[str(metadata["uid"])] = tracked
+    return tracked
+
+
+async def tick(runtime: rt.Runtime, tracked: rt.TrackedForward) -> tuple[Result, str | None] | None:
+    """One forward's health check: heal a lost or stopped forward, retry a Failed one whose Secret changed.
+
+    Returns the result and the status time field to record, or None (nothing to record).
+    """
+    body, spec, backoff = tracked.body, tracked.spec, tracked.backoff
+    phase = (body.get("status") or {}).get("phase")
+    if phase == "Failed":
+        if not await rt.secrets_changed(runtime, body):
+            return None
+        ctx = await _context(runtime, body, spec)
+        result = ctx if isinstance(ctx, Result) else await portforward.run(ctx)
+        await rt.remember(runtime, body, result)
+        return result, "lastSyncTime"
+    if isinstance(spec, list) or spec.state != "Running" or phase not in ("Running", "Pending"):
+        return None
+    if phase == "Pending" and not backoff.healing and not spec.adopting:
+        return None  # kopf's own retries of the create/update handler are under way
+    if not backoff.due():
+        return None  # backing off from the last attempt to heal it
+    ctx = await _context(runtime, body, spec)
     if isinstance(ctx, Result):
-        rt.write(body, patch, ctx)
-        return
-    try:
-        entries, fetched = await runtime.lists.listing(ctx.backend, ctx.cluster, credentials=ctx.credentials)
-    except errors.ApiError as e:
-        failure = outcomes.from_error(e, attempt=attempt, action="health check")
-        _back_off(runtime, uid, attempt)
-        rt.write(body, patch, Result(outcome=Outcome(phase="Pending", reason=failure.outcome.reason,
-                                                     message=failure.outcome.message), retry_in=1.0))
-        return
-    entry, problem = portforward.health(ctx, entries)
-    synced = status_module.parse_timestamp(current.get("lastSyncTime"))
-    if problem is not None and synced is not None and synced >= fetched.replace(microsecond=0):
-        return  # the shared list was asked for before this forward (re)started: no verdict from it
-    if entry is not None and problem is None:  # running: refresh what changed (a port after a restart)
-        runtime.healing.pop(uid, None)
-        outcome = portforward.running(ctx, entry, reason="Adopted" if ctx.adopting else "Started")
-        if current.get("phase") != "Running" or outcome.fields.get("port") != current.get("port"):
-            rt.write(body, patch, Result(outcome=outcome), time_field="lastSyncTime")
-        return
-    if ctx.adopting:  # an adopted forward is only observed, never restarted; it may come back
-        rt.write(body, patch, Result(outcome=Outcome(
-            phase="Pending", reason="NotFound" if entry is None else "Stopped",
-            message=f"adopted forward {ctx.id}: {problem}; watching for it", fields={"id": ctx.id})),
-            time_field="lastSyncTime")
-        return
-    result = await portforward.run(ctx, attempt=attempt, fresh=True)  # its pod may be gone: resolve anew
-    if result.outcome.ready:
-        runtime.healing.pop(uid, None)
-        outcome = result.outcome
-        result = Result(outcome=Outcome(phase=outcome.phase, reason=outcome.reason,
-                                        message=f"restarted ({problem}): {outcome.message}", fields=outcome.fields))
-    else:
-        _back_off(runtime, uid, attempt)
-    rt.write(body, patch, result, time_field="lastSyncTime")
+        return ctx, None
+    verdict = await healing.check(ctx, status=body.get("status") or {}, backoff=backoff)
+    if verdict is None:
+        return None
+    return verdict.result, "lastSyncTime" if verdict.synced else None
 
 
-def _back_off(runtime: rt.Runtime, uid: str, attempt: int) -> None:
-    delay = outcomes.backoff(attempt, minimum=runtime.settings.reconcile.backoff_min,
-                             maximum=runtime.settings.reconcile.backoff_max)
-    runtime.healing[uid] = (attempt + 1, time.monotonic() + delay)
+async def _tick_all(runtime: rt.Runtime, forwards: list[tuple[str, rt.TrackedForward]],
+                    write_status: StatusWriter) -> None:
+    for uid, tracked in forwards:
+        metadata = tracked.body["metadata"]
+        try:
+            work = await tick(runtime, tracked)
+            if work is None or runtime.forwards.get(uid) is not tracked:
+                continue  # nothing to record, or the resource changed (or went) meanwhile: its handler has it
+            result, time_field = work
+            new = rt.status_update(tracked.body, result, time_field=time_field)
+            if new is not None:
+                await write_status(PLURAL, metadata["namespace"], metadata["name"], new)
+                if runtime.forwards.get(uid) is tracked:
+                    track(runtime, tracked.body, tracked.spec, status=new, backoff=tracked.backoff)
+        except Exception:  # one resource's trouble never stops the others' checks
+            logger.exception("PortForward %s/%s: health check failed", metadata["namespace"], metadata["name"])
 
 
-async def _retry_after_secret_change(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch) -> None:
-    ctx = await _context(runtime, body)
-    result = ctx if isinstance(ctx, Result) else await portforward.run(ctx)
-    await rt.remember(runtime, body, result)
-    rt.write(body, patch, result, time_field="lastSyncTime")
+async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
+    """Every ``HEADLAMP_SYNC_INTERVAL`` seconds, check every known PortForward; runs until cancelled.
+
+    One pass per interval, the clusters side by side (a slow one does not hold up the others), the
+    forwards of a cluster one after the other: they share one list request per cluster and interval.
+    """
+    while True:
+        await asyncio.sleep(runtime.settings.reconcile.sync_interval)
+        clusters: dict[str, list[tuple[str, rt.TrackedForward]]] = {}
+        for uid, tracked in list(runtime.forwards.items()):
+            cluster = tracked.spec.cluster if isinstance(tracked.spec, specs.PortForwardSpec) else ""
+            clusters.setdefault(cluster, []).append((uid, tracked))
+        await asyncio.gather(*(_tick_all(runtime, forwards, write_status) for forwards in clusters.values()))
 
 
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     """Register the PortForward handlers on ``registry`` with the runtime's intervals."""
     resource = (rt.GROUP, rt.VERSION, PLURAL)
-    interval = runtime.settings.reconcile.sync_interval
 
     @kopf.on.create(*resource, registry=registry, id="reconcile")
     @kopf.on.update(*resource, registry=registry, id="reconcile", field="spec")
@@ -164,9 +183,17 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     async def pf_release(body: kopf.Body, logger: kopf.Logger, retry: int, **_: Any) -> None:
         await release(runtime, body, logger, retry=retry)
 
-    @kopf.timer(*resource, registry=registry, id="sync", interval=interval, initial_delay=interval,
-                idle=None)
-    async def pf_sync(body: kopf.Body, patch: kopf.Patch, **_: Any) -> None:
-        await sync(runtime, body, patch)
+    def current(body: kopf.Body, **_: Any) -> bool:
+        return not rt.stale(body)
+
+    # After a restart the scheduler learns of every other resource here; nothing is written.
+    @kopf.on.resume(*resource, registry=registry, id="track", when=current)
+    async def pf_track(body: kopf.Body, **_: Any) -> None:
+        track(runtime, body, specs.portforward(body.get("spec") or {}))
+
+    @kopf.on.cleanup(registry=registry, id="portforward-scheduler")
+    async def stop_scheduler(**_: Any) -> None:
+        if runtime.forward_scheduler is not None:
+            runtime.forward_scheduler.cancel()
 
 

@@ -11,7 +11,7 @@ import kopf
 from headlamp_operator import crds, metrics
 from headlamp_operator import status as status_module
 from headlamp_operator.headlamp.client import Backend
-from headlamp_operator.reconciling import credentials, outcomes, specs, targets
+from headlamp_operator.reconciling import credentials, healing, outcomes, specs, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.reconciling.outcomes import Result
 from headlamp_operator.settings import Settings
@@ -37,6 +37,15 @@ class TrackedPatch:
     spec: specs.ResourcePatchSpec | list[str]  # the problems, for an invalid one
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrackedForward:
+    """A PortForward as its scheduler knows it: a trimmed body, its parsed spec, and its healing backoff."""
+
+    body: Mapping[str, Any]
+    spec: specs.PortForwardSpec | list[str]  # the problems, for an invalid one
+    backoff: healing.Backoff  # the same object while the resource lives; a reconcile starts a new one
+
+
 @dataclasses.dataclass
 class Runtime:
     """The operator's shared state; the Backend is opened at startup and closed at cleanup."""
@@ -46,10 +55,11 @@ class Runtime:
     backend: Backend | None = None
     lists: ForwardLists = dataclasses.field(init=False)
     resolutions: targets.Resolutions = dataclasses.field(default_factory=targets.Resolutions)
-    healing: dict[str, tuple[int, float]] = dataclasses.field(default_factory=dict)  # uid -> (attempts, not before)
     blocked: dict[str, Mapping[str, str | None]] = dataclasses.field(default_factory=dict)  # uid -> secret rvs
     patches: dict[str, TrackedPatch] = dataclasses.field(default_factory=dict)  # uid -> ResourcePatch as last seen
     scheduler: asyncio.Task[None] | None = None  # the ResourcePatch scheduler, started by the first handler
+    forwards: dict[str, TrackedForward] = dataclasses.field(default_factory=dict)  # uid -> PortForward as last seen
+    forward_scheduler: asyncio.Task[None] | None = None  # the PortForward scheduler, started likewise
 
     def __post_init__(self) -> None:
         self.lists = ForwardLists(ttl=self.settings.reconcile.sync_interval)
