@@ -66,7 +66,7 @@ async def test_a_failed_resolution_reaches_its_waiters_and_is_not_kept(hl: Headl
 async def test_a_logout_forgets_the_resolutions_of_that_credential(hl: HeadlampEmulator, backend: Backend,
                                                                    alice: Credentials, bob: Credentials) -> None:
     resolutions = targets.Resolutions(ttl=60)
-    backend.logout_listeners.append(resolutions.forget)
+    backend.on_forget(resolutions.forget)
     for who in (alice, bob):
         await targets.resolve(backend, SPEC, namespace="monitoring", credentials=who, resolutions=resolutions)
     backend.forget("prod", alice.key)

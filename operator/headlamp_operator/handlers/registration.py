@@ -1,6 +1,7 @@
 """Everything the operator registers with kopf: lifecycle, settings, and both resources' handlers."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -8,7 +9,7 @@ import os
 import pathlib
 import socket
 import tempfile
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, cast
 
 import kopf
@@ -103,6 +104,25 @@ def _entries(index: kopf.Index[tuple[str, str], metrics.Seen]) -> metrics.Source
     return entries
 
 
+@contextlib.asynccontextmanager
+async def serving(runtime: rt.Runtime) -> AsyncIterator[Backend]:
+    """The one place the Backend is opened and closed: for the operator's lifetime, wired to what derives from it.
+
+    Its ``X-Reload`` drops the shared forward lists and service resolutions, a logout drops that
+    credential's resolutions, and every request is counted in the metrics.
+    """
+    async with Backend(runtime.settings.backend) as backend:
+        backend.on_reload(runtime.lists.drop)
+        backend.on_reload(runtime.resolutions.drop)
+        backend.on_forget(runtime.resolutions.forget)
+        backend.on_exchange(metrics.observe)
+        runtime.backend = backend
+        try:
+            yield backend
+        finally:
+            runtime.backend = None
+
+
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     """Register startup/cleanup, the admission webhook and the handlers of both resources on ``registry``."""
 
@@ -114,6 +134,8 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
                       **_: Any) -> dict[tuple[str, str], metrics.Seen]:
             return {(namespace or "", name or ""): metrics.seen(body)}
 
+    lifetime = contextlib.AsyncExitStack()  # what startup opens (the Backend) and cleanup closes
+
     @kopf.on.startup(registry=registry, id="startup")
     async def startup(settings: kopf.OperatorSettings, **kwargs: Any) -> None:
         configure(settings, runtime)
@@ -123,17 +145,11 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
         if server is not None:
             settings.admission.server = server
             settings.admission.managed = rt.GROUP if runtime.settings.webhook.managed else None
-        runtime.backend = await Backend(runtime.settings.backend).__aenter__()
-        runtime.backend.reload_listeners.append(runtime.lists.drop)
-        runtime.backend.reload_listeners.append(runtime.resolutions.drop)
-        runtime.backend.logout_listeners.append(runtime.resolutions.forget)
-        runtime.backend.observers.append(metrics.observe)
+        await lifetime.enter_async_context(serving(runtime))
 
     @kopf.on.cleanup(registry=registry, id="cleanup")
     async def cleanup(**_: Any) -> None:
-        if runtime.backend is not None:
-            await runtime.backend.close()
-            runtime.backend = None
+        await lifetime.aclose()
 
     def deleted(type: str, **_: Any) -> bool:
         return type == "DELETED"  # the filter keeps kopf from calling (and logging) it for every event

@@ -2,13 +2,13 @@
 
 The backend starts a port-forward as the user of the session cookies set by ``set-token`` (never
 from an ``Authorization`` header), so a token credential logs in once per (cluster, token) and keeps
-the cookies in a jar of its own; jars are never shared between credentials. The jar is aiohttp's
-``CookieJar`` (``unsafe=True``: the default silently drops cookies from IP-address hosts such as
-``127.0.0.1``), which also honours ``Max-Age``: expired cookies make the next call log in again.
+the cookies in a jar of its own (its :class:`Login` in the Backend); jars are never shared between
+credentials. The jar is aiohttp's ``CookieJar`` (``unsafe=True``: the default silently drops cookies
+from IP-address hosts such as ``127.0.0.1``), which also honours ``Max-Age``: expired cookies make
+the next call log in again.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
@@ -16,7 +16,7 @@ import aiohttp
 import yarl
 
 from headlamp_operator.headlamp import errors, fetch, paths
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.client import Backend, Login
 from headlamp_operator.structs import Credentials
 
 logger = logging.getLogger("headlamp_operator.headlamp")
@@ -30,21 +30,25 @@ async def set_token(backend: Backend, cluster: str, token: str | None, *, creden
     ``credentials`` names whose jar receives the cookies; the request itself carries the cookies of
     that jar so that a clearing call reaches the same session.
     """
-    key = (cluster, credentials.key)
-    jar = backend.jars.get(key)
+    key = credentials.key
+    login = backend.login(cluster, key) if token is not None else backend.find_login(cluster, key)
+    await _set_token(backend, cluster, token, login=login, credentials=credentials)
+
+
+async def _set_token(backend: Backend, cluster: str, token: str | None, *, login: Login | None,
+                     credentials: Credentials) -> None:
     headers = {}
-    if jar is not None and (cookie := _cookie_header(backend, jar, cluster)):
+    if login is not None and (cookie := _cookie_header(backend, login.jar, cluster)):
         headers["Cookie"] = cookie
     try:
         response = await fetch.cluster_fetch(
             backend, "/set-token", cluster=cluster, method="POST", headers=headers,
             body=json.dumps({"token": token}).encode(), credentials=credentials)
     finally:
-        if token is None:
-            backend.jars.pop(key, None)
-    if token is not None:
-        jar = backend.jars.setdefault(key, aiohttp.CookieJar(unsafe=True))
-        jar.update_cookies(response.cookies, response.url)
+        if token is None and login is not None:
+            login.jar.clear()
+    if token is not None and login is not None:
+        login.jar.update_cookies(response.cookies, response.url)
 
 
 async def logout(backend: Backend, cluster: str, *, credentials: Credentials) -> None:
@@ -82,17 +86,15 @@ async def session_cookies(backend: Backend, cluster: str, *, credentials: Creden
     """
     if credentials.token is None:
         return None
-    key = (cluster, credentials.key)
-    jar = backend.jars.get(key)
-    if jar is not None and (header := _cookie_header(backend, jar, cluster)):
+    login = backend.login(cluster, credentials.key)
+    if header := _cookie_header(backend, login.jar, cluster):
         return header
-    lock = backend.login_locks.setdefault(key, asyncio.Lock())
-    async with lock:
-        jar = backend.jars.get(key)
-        if jar is None or not (header := _cookie_header(backend, jar, cluster)):
-            await set_token(backend, cluster, str(credentials.token), credentials=credentials)
-            jar = backend.jars.get(key)
-            header = None if jar is None else _cookie_header(backend, jar, cluster)
+    async with login.lock:
+        header = _cookie_header(backend, login.jar, cluster)
+        if header is None:
+            # Into this login's jar even if a logout drops it meanwhile: this request still needs it.
+            await _set_token(backend, cluster, str(credentials.token), login=login, credentials=credentials)
+            header = _cookie_header(backend, login.jar, cluster)
     if header is None:
         raise errors.InvalidResponseError(
             "OK - the backend accepted set-token but set no session cookie", status=200, cluster=cluster)

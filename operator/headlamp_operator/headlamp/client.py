@@ -1,15 +1,19 @@
-"""The request layer's shared state: one aiohttp session, per-cluster limits, caches derived from answers.
+"""The request layer's shared state: one aiohttp session, per-cluster limits, what it remembers of answers.
 
-One :class:`Backend` lives as long as the operator. Everything cached from the backend's answers
-(session cookie jars, API discovery) is keyed by cluster and credential, so one tenant's session
-is never used for another's request; it is dropped on ``X-Reload``, on logout, or by its owner.
+One :class:`Backend` lives as long as the operator: opened once (:meth:`Backend.open`, or ``async
+with``) and closed once. What it remembers of the backend's answers (a credential's login at a
+cluster, with its cookie jar; API discovery) is keyed by cluster and credential, so one tenant's
+session is never used for another's request. That state is reached through methods only, and
+dropped on ``X-Reload``, on logout, or by its owner; the layers above register listeners
+(:meth:`Backend.on_reload`, :meth:`Backend.on_forget`, :meth:`Backend.on_exchange`) to drop what
+they derived themselves, or to observe requests.
 """
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
@@ -22,6 +26,7 @@ logger = logging.getLogger("headlamp_operator.headlamp")
 
 CacheKey = tuple[str, str]  # (cluster, credentials.key)
 DiscoveryKey = tuple[str, str, str]  # (cluster, credentials.key, apiVersion)
+Discovery = dict[str, Any]  # kind -> what discovery says of it (resources.ApiResource)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +39,21 @@ class Exchange:
     seconds: float
 
 
+def _jar() -> aiohttp.CookieJar:
+    return aiohttp.CookieJar(unsafe=True)  # the default drops cookies of IP-address hosts (127.0.0.1)
+
+
+@dataclasses.dataclass(eq=False)
+class Login:
+    """One credential's login at one cluster: the cookies ``set-token`` set, and the lock of logging in.
+
+    The lock makes a login single-flight: concurrent requests of one credential log in once.
+    """
+
+    jar: aiohttp.CookieJar = dataclasses.field(default_factory=_jar)
+    lock: asyncio.Lock = dataclasses.field(default_factory=asyncio.Lock)
+
+
 class Backend:
     """The Headlamp backend as the operator sees it: settings, the shared session, and what it remembers."""
 
@@ -42,26 +62,24 @@ class Backend:
         self._session = session
         self._own_session = session is None
         self._limits: dict[str, asyncio.Semaphore] = {}
-        self.jars: dict[CacheKey, aiohttp.CookieJar] = {}
-        self.login_locks: dict[CacheKey, asyncio.Lock] = {}
-        # Discovery answers (kind -> resource) per group/version, kept until dropped; failures are not
-        # kept (a cluster may serve the group a moment later) but shared by the callers waiting on them.
-        self.discovery: FlightCache[DiscoveryKey, dict[str, Any]] = FlightCache(failure_ttl=0)
-        self.reload_listeners: list[Callable[[], None]] = []
-        self.logout_listeners: list[Callable[[str, str], None]] = []
-        self.observers: list[Callable[[Exchange], None]] = []
+        self._logins: dict[CacheKey, Login] = {}
+        # Discovery answers per group/version, kept until dropped; failures are not kept (a cluster may
+        # serve the group a moment later) but shared by the callers waiting on them.
+        self._discovery: FlightCache[DiscoveryKey, Discovery] = FlightCache(failure_ttl=0)
+        self._reload_listeners: list[Callable[[], None]] = []
+        self._forget_listeners: list[Callable[[str, str], None]] = []
+        self._observers: list[Callable[[Exchange], None]] = []
 
-    async def __aenter__(self) -> Backend:
+    # -- lifetime ---------------------------------------------------------------------------------
+
+    async def open(self) -> Backend:
+        """Create the shared session (unless one was given); returns the Backend itself."""
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=max(100, self.settings.max_concurrency * 4),
                                              limit_per_host=0, enable_cleanup_closed=True)
-            # Cookies are kept per credential by auth.py, never in a session-wide jar.
+            # Cookies are kept per credential (Login), never in a session-wide jar.
             self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
         return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await self.close()
 
     async def close(self) -> None:
         """Close the shared session if this object created it."""
@@ -69,11 +87,18 @@ class Backend:
             await self._session.close()
             self._session = None
 
+    async def __aenter__(self) -> Backend:
+        return await self.open()
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
     @property
     def session(self) -> aiohttp.ClientSession:
         """The one shared aiohttp session (connection pooling for every request of the operator)."""
         if self._session is None:
-            raise RuntimeError("the Backend is not entered: use `async with Backend(settings) as backend`")
+            raise RuntimeError("the Backend is not open: use `async with Backend(settings) as backend`")
         return self._session
 
     def limit(self, cluster: str) -> asyncio.Semaphore:
@@ -83,21 +108,67 @@ class Backend:
             semaphore = self._limits[cluster] = asyncio.Semaphore(self.settings.max_concurrency)
         return semaphore
 
+    # -- listeners --------------------------------------------------------------------------------
+
+    def on_reload(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` whenever the backend sends ``X-Reload`` (drop what was derived from it)."""
+        self._reload_listeners.append(listener)
+
+    def on_forget(self, listener: Callable[[str, str], None]) -> None:
+        """Call ``listener(cluster, key)`` whenever a credential's state at a cluster is dropped (a logout)."""
+        self._forget_listeners.append(listener)
+
+    def on_exchange(self, observer: Callable[[Exchange], None]) -> None:
+        """Call ``observer(exchange)`` after every request (metrics)."""
+        self._observers.append(observer)
+
     def reload(self) -> None:
         """The backend sent ``X-Reload``: drop everything derived from its earlier answers."""
         logger.info("the backend asked for a reload: dropping cached discovery and resolved pods")
-        self.discovery.clear()
-        for listener in list(self.reload_listeners):
+        self._discovery.clear()
+        for listener in list(self._reload_listeners):
             listener()
 
     def forget(self, cluster: str, key: str) -> None:
-        """Drop the session and the cached discovery of one credential for one cluster (after a logout)."""
-        self.jars.pop((cluster, key), None)
-        self.discovery.discard_where(lambda found: found[:2] == (cluster, key))
-        for listener in list(self.logout_listeners):
+        """Drop the login and the cached discovery of one credential for one cluster (after a logout)."""
+        self._logins.pop((cluster, key), None)
+        self._discovery.discard_where(lambda found: found[:2] == (cluster, key))
+        for listener in list(self._forget_listeners):
             listener(cluster, key)
 
     def observe(self, exchange: Exchange) -> None:
         """Tell every observer (metrics) about one finished request."""
-        for observer in self.observers:
+        for observer in self._observers:
             observer(exchange)
+
+    # -- logins -----------------------------------------------------------------------------------
+
+    def login(self, cluster: str, key: str) -> Login:
+        """The login of credential ``key`` at ``cluster``, created (no cookies yet) if there is none."""
+        found = self._logins.get((cluster, key))
+        if found is None:
+            found = self._logins[(cluster, key)] = Login()
+        return found
+
+    def find_login(self, cluster: str, key: str) -> Login | None:
+        """The login of credential ``key`` at ``cluster``, if there is one."""
+        return self._logins.get((cluster, key))
+
+    def logins(self, key: str | None = None) -> int:
+        """How many logins are kept (cookie jars and their locks): of one credential, or of all."""
+        return sum(1 for _, owner in self._logins if key is None or owner == key)
+
+    # -- discovery --------------------------------------------------------------------------------
+
+    async def discovered(self, cluster: str, key: str, api_version: str,
+                         load: Callable[[], Awaitable[Discovery]]) -> Discovery:
+        """The discovery answer of a group/version as a credential sees it: kept, in flight, or ``load()``-ed."""
+        return await self._discovery.get((cluster, key, api_version), load)
+
+    def forget_discovery(self, cluster: str, key: str, api_version: str) -> None:
+        """Drop one group/version from the discovery cache (after a 404 on one of its resources)."""
+        self._discovery.discard((cluster, key, api_version))
+
+    def discoveries(self, key: str | None = None) -> int:
+        """How many discovery answers are kept (or in flight): of one credential, or of all."""
+        return sum(1 for _, owner, _ in self._discovery if key is None or owner == key)

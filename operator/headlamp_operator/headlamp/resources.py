@@ -74,8 +74,8 @@ async def discover(backend: Backend, cluster: str, *, api_version: str, kind: st
     """Find a kind's resource through the backend's proxy; :class:`errors.NotFoundError` if it has none."""
     group, version = paths.split_api_version(api_version)
     # Many resources of one cluster start at once: the first asks, the others wait for its answer.
-    resources: dict[str, ApiResource] = await backend.discovery.get(
-        (cluster, credentials.key, api_version),
+    resources: dict[str, ApiResource] = await backend.discovered(
+        cluster, credentials.key, api_version,
         lambda: _discover(backend, cluster, group=group, version=version, credentials=credentials))
     resource = resources.get(kind)
     if resource is None:
@@ -93,7 +93,7 @@ async def _discover(backend: Backend, cluster: str, *, group: str, version: str,
 
 def forget_discovery(backend: Backend, cluster: str, *, api_version: str, credentials: Credentials) -> None:
     """Drop one group/version from the discovery cache (after a 404 on one of its resources)."""
-    backend.discovery.discard((cluster, credentials.key, api_version))
+    backend.forget_discovery(cluster, credentials.key, api_version)
 
 
 async def patch(backend: Backend, path: str, body: Any, *, cluster: str, patch_type: PatchType = "merge",
