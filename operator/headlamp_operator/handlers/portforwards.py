@@ -16,6 +16,7 @@ import kopf
 
 from headlamp_operator import crds, metrics
 from headlamp_operator import status as status_module
+from headlamp_operator.handlers import reporting, secretwatch
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.handlers.statuses import StatusWriter
 from headlamp_operator.headlamp import errors
@@ -31,7 +32,7 @@ async def _context(runtime: rt.Runtime, body: Mapping[str, Any],
     """What the reconciler needs, credentials loaded; or the result of failing it (InvalidSpec/Credentials)."""
     if spec is None:
         spec = specs.portforward(body.get("spec") or {})
-    loaded = await rt.prepare(runtime, spec, namespace=body["metadata"]["namespace"])
+    loaded = await secretwatch.prepare(runtime, spec, namespace=body["metadata"]["namespace"])
     if isinstance(loaded, Result):
         return loaded
     assert not isinstance(spec, list)  # prepare refused it otherwise
@@ -47,10 +48,10 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     with metrics.RECONCILE_SECONDS.labels("PortForward").time():
         ctx = await _context(runtime, body, spec)
         result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, attempt=retry)
-    await rt.remember(runtime, body, result)
-    rt.write(body, patch, result, time_field="lastSyncTime")
+    await secretwatch.remember(runtime, body, result)
+    reporting.write(body, patch, result, time_field="lastSyncTime")
     track(runtime, body, spec, status=patch.get("status") or {})
-    rt.conclude(result)
+    reporting.conclude(result)
 
 
 async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger | kopf.Logger, *,
@@ -59,7 +60,6 @@ async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger |
     spec = specs.portforward(body.get("spec") or {})
     uid = body["metadata"]["uid"]
     runtime.forwards.pop(uid, None)  # no health checks while it goes
-    runtime.blocked.pop(uid, None)
     if isinstance(spec, list) or spec.deletion_policy == "Orphan":
         return  # an invalid spec never started a forward; an orphan is left running
     ctx = await _context(runtime, body, spec)
@@ -109,11 +109,11 @@ async def tick(runtime: rt.Runtime, tracked: rt.TrackedForward) -> tuple[Result,
     body, spec, backoff = tracked.body, tracked.spec, tracked.backoff
     phase = (body.get("status") or {}).get("phase")
     if phase == "Failed":
-        if not await rt.secrets_changed(runtime, body):
+        if not await secretwatch.secrets_changed(runtime, body):
             return None
         ctx = await _context(runtime, body, spec)
         result = ctx if isinstance(ctx, Result) else await portforward.run(ctx)
-        await rt.remember(runtime, body, result)
+        await secretwatch.remember(runtime, body, result)
         return result, "lastSyncTime"
     if isinstance(spec, list) or spec.state != "Running" or phase not in ("Running", "Pending"):
         return None
@@ -139,7 +139,7 @@ async def _tick_all(runtime: rt.Runtime, forwards: list[tuple[str, rt.TrackedFor
             if work is None or runtime.forwards.get(uid) is not tracked:
                 continue  # nothing to record, or the resource changed (or went) meanwhile: its handler has it
             result, time_field = work
-            new = rt.status_update(tracked.body, result, time_field=time_field)
+            new = reporting.status_update(tracked.body, result, time_field=time_field)
             if new is not None:
                 await write_status(PLURAL, metadata["namespace"], metadata["name"], new)
                 if runtime.forwards.get(uid) is tracked:
@@ -169,14 +169,14 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
 
     @kopf.on.create(*resource, registry=registry, id="reconcile")
     @kopf.on.update(*resource, registry=registry, id="reconcile", field="spec")
-    @kopf.on.resume(*resource, registry=registry, id="resume", when=rt.stale_filter)
+    @kopf.on.resume(*resource, registry=registry, id="resume", when=reporting.stale_filter)
     async def pf_reconcile(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
         await reconcile(runtime, body, patch, retry)
 
     # "Retry now": a new value of the requestedAt annotation reconciles at once, whatever the phase.
-    @kopf.on.update(*resource, registry=registry, id="requested", field=rt.REQUESTED_AT_FIELD)
+    @kopf.on.update(*resource, registry=registry, id="requested", field=reporting.REQUESTED_AT_FIELD)
     async def pf_requested(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
-        rt.handle_request(body, patch)
+        reporting.handle_request(body, patch)
         await reconcile(runtime, body, patch, retry)
 
     @kopf.on.delete(*resource, registry=registry, id="release")
@@ -184,7 +184,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
         await release(runtime, body, logger, retry=retry)
 
     def current(body: kopf.Body, **_: Any) -> bool:
-        return not rt.stale(body)
+        return not reporting.stale(body)
 
     # After a restart the scheduler learns of every other resource here; nothing is written.
     @kopf.on.resume(*resource, registry=registry, id="track", when=current)

@@ -18,6 +18,7 @@ import kopf
 
 from headlamp_operator import crds, metrics
 from headlamp_operator import status as status_module
+from headlamp_operator.handlers import reporting, secretwatch
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.handlers.statuses import StatusWriter
 from headlamp_operator.reconciling import resourcepatch, specs
@@ -33,7 +34,7 @@ def _parse(runtime: rt.Runtime, body: Mapping[str, Any]) -> specs.ResourcePatchS
 
 async def _apply(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePatchSpec | list[str], *,
                  attempt: int) -> Result:
-    loaded = await rt.prepare(runtime, spec, namespace=body["metadata"]["namespace"])
+    loaded = await secretwatch.prepare(runtime, spec, namespace=body["metadata"]["namespace"])
     if isinstance(loaded, Result):
         return loaded
     assert not isinstance(spec, list)  # prepare refused it otherwise
@@ -66,10 +67,10 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     spec = _parse(runtime, body)
     with metrics.RECONCILE_SECONDS.labels("ResourcePatch").time():
         result = await _apply(runtime, body, spec, attempt=retry)
-    await rt.remember(runtime, body, result)
-    rt.write(body, patch, result, time_field="lastAppliedTime" if result.outcome.ready else None)
+    await secretwatch.remember(runtime, body, result)
+    reporting.write(body, patch, result, time_field="lastAppliedTime" if result.outcome.ready else None)
     track(runtime, body, spec, patch.get("status") or {})
-    rt.conclude(result)
+    reporting.conclude(result)
 
 
 async def due(runtime: rt.Runtime, tracked: rt.TrackedPatch) -> tuple[Result, str | None] | None:
@@ -78,9 +79,9 @@ async def due(runtime: rt.Runtime, tracked: rt.TrackedPatch) -> tuple[Result, st
     body, spec = tracked.body, tracked.spec
     current = body.get("status") or {}
     if current.get("phase") == "Failed":
-        if specs.credentials(body.get("spec") or {}) and await rt.secrets_changed(runtime, body):
+        if specs.credentials(body.get("spec") or {}) and await secretwatch.secrets_changed(runtime, body):
             result = await _apply(runtime, body, spec, attempt=0)
-            await rt.remember(runtime, body, result)
+            await secretwatch.remember(runtime, body, result)
             return result, "lastAppliedTime" if result.outcome.ready else None
         return None
     if current.get("phase") != "Applied" or isinstance(spec, list) or spec.reapply_interval is None:
@@ -103,7 +104,7 @@ async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
                 if work is None or runtime.patches.get(uid) is not tracked:
                     continue  # nothing due, or the resource changed (or went) meanwhile: its handler has it
                 result, time_field = work
-                new = rt.status_update(tracked.body, result, time_field=time_field)
+                new = reporting.status_update(tracked.body, result, time_field=time_field)
                 if new is not None:
                     await write_status(PLURAL, metadata["namespace"], metadata["name"], new)
                     if runtime.patches.get(uid) is tracked:
@@ -119,18 +120,18 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     # A restart re-applies nothing, except a resource whose last outcome was never recorded.
     @kopf.on.create(*resource, registry=registry, id="apply")
     @kopf.on.update(*resource, registry=registry, id="apply", field="spec")
-    @kopf.on.resume(*resource, registry=registry, id="resume", when=rt.stale_filter)
+    @kopf.on.resume(*resource, registry=registry, id="resume", when=reporting.stale_filter)
     async def rp_apply(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
         await reconcile(runtime, body, patch, retry)
 
     # "Retry now": a new value of the requestedAt annotation applies at once, whatever the phase.
-    @kopf.on.update(*resource, registry=registry, id="requested", field=rt.REQUESTED_AT_FIELD)
+    @kopf.on.update(*resource, registry=registry, id="requested", field=reporting.REQUESTED_AT_FIELD)
     async def rp_requested(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
-        rt.handle_request(body, patch)
+        reporting.handle_request(body, patch)
         await reconcile(runtime, body, patch, retry)
 
     def current(body: kopf.Body, **_: Any) -> bool:
-        return not rt.stale(body)
+        return not reporting.stale(body)
 
     # After a restart the scheduler learns of every other resource here; nothing is written.
     @kopf.on.resume(*resource, registry=registry, id="track", when=current)

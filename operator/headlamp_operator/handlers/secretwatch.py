@@ -1,0 +1,53 @@
+"""Credentials before any request, and a Failed resource retried when one of its Secrets changes (SPEC 5, 6)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from headlamp_operator.handlers.runtime import Runtime
+from headlamp_operator.reconciling import credentials, outcomes, specs
+from headlamp_operator.reconciling.outcomes import Result
+
+
+async def secret_versions(runtime: Runtime, body: Mapping[str, Any]) -> dict[str, str | None]:
+    """The current resourceVersions of the Secrets a resource names (None for a missing one), valid spec or not."""
+    named = specs.credentials(body.get("spec") or {})
+    versions: dict[str, str | None] = {}
+    for ref in (named.references().values() if named is not None else ()):
+        secret = await runtime.read_secret(body["metadata"]["namespace"], ref.name)
+        versions[ref.name] = secret.resource_version if secret is not None else None
+    return versions
+
+
+async def prepare(runtime: Runtime, spec: specs.PortForwardSpec | specs.ResourcePatchSpec | list[str], *,
+                  namespace: str) -> credentials.Loaded | Result:
+    """Before any request: a spec's problems fail it (InvalidSpec), else its credentials are loaded."""
+    if isinstance(spec, list):
+        return outcomes.invalid("InvalidSpec", "; ".join(spec))
+    try:
+        return await credentials.load(spec.credentials, cluster=spec.cluster, namespace=namespace,
+                                      read_secret=runtime.read_secret,
+                                      allow_anonymous=runtime.settings.reconcile.allow_anonymous,
+                                      user_id=runtime.settings.backend.user_id)
+    except credentials.CredentialsError as e:
+        return outcomes.invalid("InvalidCredentials", str(e))
+
+
+async def remember(runtime: Runtime, body: Mapping[str, Any], result: Result) -> None:
+    """After a permanent failure, note the Secret versions it happened with (SPEC 6: retried when they change)."""
+    uid = body["metadata"]["uid"]
+    if result.transient or result.outcome.ready:
+        runtime.blocked.pop(uid, None)
+    else:
+        runtime.blocked[uid] = await secret_versions(runtime, body)
+
+
+async def secrets_changed(runtime: Runtime, body: Mapping[str, Any]) -> bool:
+    """Whether a Failed resource may try again: one of its Secrets changed since it failed."""
+    uid = body["metadata"]["uid"]
+    recorded = runtime.blocked.get(uid)
+    current = await secret_versions(runtime, body)
+    if recorded is None:  # after a restart nothing is recorded: try once, then remember
+        runtime.blocked[uid] = current
+        return True
+    return dict(recorded) != current
