@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+Source = tuple[str, str]  # a Secret a credential came from: (namespace, name)
+
 
 class Secret(str):
     """A string whose repr never shows its value, so dataclass reprs and tracebacks stay clean.
@@ -30,11 +32,14 @@ class Credentials:
     and goes as ``Authorization`` on proxied Kubernetes requests.
     ``kubeconfig`` makes the cluster a dynamic ("stateless") one: sent base64-encoded as ``KUBECONFIG``
     together with ``user_id`` as ``X-HEADLAMP-USER-ID``.
+    ``sources`` names the Secrets (namespace, name) the values came from, so that whatever is kept
+    for this credential can be dropped when one of them changes; it is not part of its identity.
     """
 
     token: Secret | None = None
     kubeconfig: Secret | None = None
     user_id: str | None = None
+    sources: frozenset[Source] = dataclasses.field(default=frozenset(), compare=False)
 
     def __post_init__(self) -> None:
         if self.kubeconfig is not None and not self.user_id:

@@ -1,4 +1,5 @@
-"""The Secret reader against the Kubernetes emulator over HTTP: one read per burst, failures not kept."""
+"""The Secret reader against the Kubernetes emulator over HTTP: one read per burst, failures not kept,
+and a Secret found changed or gone reported to its listeners (so that what a rotated token left goes)."""
 from __future__ import annotations
 
 import asyncio
@@ -9,7 +10,7 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from headlamp_operator.handlers.secrets import SecretReader
-from headlamp_operator.testing.kubernetes import KubernetesEmulator
+from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator
 
 Kube = tuple[KubernetesEmulator, kmock.Server]
 
@@ -50,3 +51,27 @@ async def test_a_failed_read_reaches_its_waiters_and_is_not_kept(kube: Kube) -> 
     with pytest.raises(ApiException):
         await reader("team-a", "flaky")
     assert reads(emulator, "team-a", "flaky") == 2  # the failure was not kept
+
+
+async def test_a_secret_whose_data_changed_or_that_is_gone_is_reported(kube: Kube) -> None:
+    emulator, server = kube
+    put_secret(emulator, "team-a", "viewer", token="one")
+    reader = SecretReader(ttl=0)  # every call reads
+    changes: list[tuple[str, str]] = []
+    undo = reader.on_change(lambda namespace, name: changes.append((namespace, name)))
+    async with KubeClient(str(server.url)) as api:
+        await reader("team-a", "viewer")
+        await api.patch("", "v1", "secrets", "team-a", "viewer", {"metadata": {"labels": {"team": "a"}}})
+        await reader("team-a", "viewer")
+        assert changes == []  # the first read, then the same data under a new resourceVersion: nothing to report
+        await api.patch("", "v1", "secrets", "team-a", "viewer",
+                        {"data": {"token": base64.b64encode(b"two").decode()}})
+        await reader("team-a", "viewer")
+        assert changes == [("team-a", "viewer")]
+        await api.delete("", "v1", "secrets", "team-a", "viewer")
+        assert await reader("team-a", "viewer") is None
+        assert changes == [("team-a", "viewer")] * 2
+        undo()
+        put_secret(emulator, "team-a", "viewer", token="three")
+        await reader("team-a", "viewer")
+        assert len(changes) == 2  # no listener any more

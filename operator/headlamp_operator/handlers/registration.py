@@ -15,7 +15,7 @@ from typing import Any, cast
 import kopf
 
 from headlamp_operator import certificates, crds, logs, metrics
-from headlamp_operator.handlers import admission, portforwards, resourcepatches
+from headlamp_operator.handlers import admission, portforwards, resourcepatches, secrets
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.headlamp.client import Backend
 
@@ -109,18 +109,23 @@ async def serving(runtime: rt.Runtime) -> AsyncIterator[Backend]:
     """The one place the Backend is opened and closed: for the operator's lifetime, wired to what derives from it.
 
     Its ``X-Reload`` drops the shared forward lists and service resolutions, a logout drops that
-    credential's resolutions, and every request is counted in the metrics.
+    credential's resolutions, and every request is counted in the metrics. A Secret found changed
+    retires the credentials that came from it: nothing of a rotated token stays behind.
     """
     async with Backend(runtime.settings.backend) as backend:
         backend.on_reload(runtime.lists.drop)
         backend.on_reload(runtime.resolutions.drop)
         backend.on_forget(runtime.resolutions.forget)
         backend.on_exchange(metrics.observe)
+        reader = runtime.read_secret
+        unwatch = reader.on_change(backend.retire_source) if isinstance(reader, secrets.SecretReader) else None
         runtime.backend = backend
         try:
             yield backend
         finally:
             runtime.backend = None
+            if unwatch is not None:
+                unwatch()
 
 
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:

@@ -7,10 +7,17 @@ namespace than the resource's. A burst of resources naming the same Secret costs
 are single-flight and kept for ``ttl`` seconds, so a rotated Secret takes effect within that time.
 A missing Secret is an answer (None), kept like any other; a failed read is not kept: the callers
 waiting on it share its error, the next caller reads again.
+
+The reader also notices a Secret whose data (or uid) differs from its previous read, or that is
+gone, and tells its listeners (:meth:`SecretReader.on_change`): the request layer then drops
+everything it kept for the credentials that came from it, so a rotated token leaves nothing behind.
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -19,6 +26,18 @@ from headlamp_operator.headlamp.cache import FlightCache
 from headlamp_operator.reconciling.credentials import SecretValue, decode_secret_data
 
 Key = tuple[str, str]  # (namespace, name)
+Fingerprint = tuple[str, str] | None  # (uid, digest of the data), None for a missing Secret
+
+logger = logging.getLogger("headlamp_operator")
+
+
+def _fingerprint(value: SecretValue | None) -> Fingerprint:
+    if value is None:
+        return None
+    digest = hashlib.sha256()
+    for key, data in sorted(value.data.items()):
+        digest.update(b"%d:%s%d:" % (len(key), key.encode(), len(data)) + data)
+    return value.uid, digest.hexdigest()
 
 
 class SecretReader:
@@ -27,6 +46,14 @@ class SecretReader:
     def __init__(self, *, ttl: float = 2.0, max_size: int = 4096) -> None:
         self._api: client.CoreV1Api | None = None
         self._cache: FlightCache[Key, SecretValue | None] = FlightCache(ttl=ttl, failure_ttl=0, max_size=max_size)
+        self.max_size = max_size
+        self._seen: dict[Key, Fingerprint] = {}  # what each Secret held when last read (never its values)
+        self._listeners: list[Callable[[str, str], None]] = []
+
+    def on_change(self, listener: Callable[[str, str], None]) -> Callable[[], None]:
+        """Call ``listener(namespace, name)`` when a read finds a Secret changed or gone; returns the undo."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     @property
     def ttl(self) -> float:
@@ -50,4 +77,17 @@ class SecretReader:
 
     async def __call__(self, namespace: str, name: str) -> SecretValue | None:
         """One Secret of the resource's namespace, or None if it does not exist."""
-        return await self._cache.get((namespace, name), lambda: asyncio.to_thread(self._read, namespace, name))
+        return await self._cache.get((namespace, name), lambda: self._load(namespace, name))
+
+    async def _load(self, namespace: str, name: str) -> SecretValue | None:
+        value = await asyncio.to_thread(self._read, namespace, name)
+        key, now = (namespace, name), _fingerprint(value)
+        before = self._seen.pop(key, now)  # a first read changes nothing
+        self._seen[key] = now  # to the end: the Secrets read least recently are the first to be forgotten
+        while len(self._seen) > self.max_size:
+            del self._seen[next(iter(self._seen))]
+        if before != now:
+            logger.info("Secret %s/%s %s", namespace, name, "changed" if value is not None else "is gone")
+            for listener in list(self._listeners):
+                listener(namespace, name)
+        return value

@@ -31,7 +31,7 @@ async def set_token(backend: Backend, cluster: str, token: str | None, *, creden
     that jar so that a clearing call reaches the same session.
     """
     key = credentials.key
-    login = backend.login(cluster, key) if token is not None else backend.find_login(cluster, key)
+    login = backend.login(cluster, credentials) if token is not None else backend.find_login(cluster, key)
     await _set_token(backend, cluster, token, login=login, credentials=credentials)
 
 
@@ -86,7 +86,7 @@ async def session_cookies(backend: Backend, cluster: str, *, credentials: Creden
     """
     if credentials.token is None:
         return None
-    login = backend.login(cluster, credentials.key)
+    login = backend.login(cluster, credentials)
     if header := _cookie_header(backend, login.jar, cluster):
         return header
     async with login.lock:

@@ -7,6 +7,11 @@ session is never used for another's request. That state is reached through metho
 dropped on ``X-Reload``, on logout, or by its owner; the layers above register listeners
 (:meth:`Backend.on_reload`, :meth:`Backend.on_forget`, :meth:`Backend.on_exchange`) to drop what
 they derived themselves, or to observe requests.
+
+Nothing of a credential outlives it: a logout drops what it had at that cluster, and when a
+credential is gone for good (:meth:`Backend.retire`: one of the Secrets it came from changed, so a
+rotated token is never used again) everything kept for it goes, on every cluster. Logins are also
+bounded in number (the least recently used go first), a last guard against what nobody retires.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ import aiohttp
 
 from headlamp_operator.headlamp.cache import FlightCache
 from headlamp_operator.settings import BackendSettings
+from headlamp_operator.structs import Credentials, Source
 
 logger = logging.getLogger("headlamp_operator.headlamp")
 
@@ -57,8 +63,10 @@ class Login:
 class Backend:
     """The Headlamp backend as the operator sees it: settings, the shared session, and what it remembers."""
 
-    def __init__(self, settings: BackendSettings, *, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(self, settings: BackendSettings, *, session: aiohttp.ClientSession | None = None,
+                 max_logins: int = 4096) -> None:
         self.settings = settings
+        self.max_logins = max_logins
         self._session = session
         self._own_session = session is None
         self._limits: dict[str, asyncio.Semaphore] = {}
@@ -66,8 +74,9 @@ class Backend:
         # Discovery answers per group/version, kept until dropped; failures are not kept (a cluster may
         # serve the group a moment later) but shared by the callers waiting on them.
         self._discovery: FlightCache[DiscoveryKey, Discovery] = FlightCache(failure_ttl=0)
+        self._sources: dict[str, frozenset[Source]] = {}  # credentials.key -> the Secrets it came from
         self._reload_listeners: list[Callable[[], None]] = []
-        self._forget_listeners: list[Callable[[str, str], None]] = []
+        self._forget_listeners: list[Callable[[str | None, str], None]] = []
         self._observers: list[Callable[[Exchange], None]] = []
 
     # -- lifetime ---------------------------------------------------------------------------------
@@ -114,8 +123,9 @@ class Backend:
         """Call ``listener()`` whenever the backend sends ``X-Reload`` (drop what was derived from it)."""
         self._reload_listeners.append(listener)
 
-    def on_forget(self, listener: Callable[[str, str], None]) -> None:
-        """Call ``listener(cluster, key)`` whenever a credential's state at a cluster is dropped (a logout)."""
+    def on_forget(self, listener: Callable[[str | None, str], None]) -> None:
+        """Call ``listener(cluster, key)`` whenever a credential's state is dropped: at one cluster after a
+        logout, at every cluster (``cluster`` None) when the credential is retired."""
         self._forget_listeners.append(listener)
 
     def on_exchange(self, observer: Callable[[Exchange], None]) -> None:
@@ -136,6 +146,35 @@ class Backend:
         for listener in list(self._forget_listeners):
             listener(cluster, key)
 
+    def retire(self, key: str) -> None:
+        """A credential is gone for good: drop everything kept for it, on every cluster (and tell the listeners)."""
+        for found in [found for found in self._logins if found[1] == key]:
+            del self._logins[found]
+        self._discovery.discard_where(lambda found: found[1] == key)
+        self._sources.pop(key, None)
+        for listener in list(self._forget_listeners):
+            listener(None, key)
+
+    def retire_source(self, namespace: str, name: str) -> None:
+        """A Secret changed (or went): retire every credential that came from it (a rotated token, say)."""
+        source = (namespace, name)
+        for key in [key for key, sources in self._sources.items() if source in sources]:
+            logger.info("a Secret of credential %s changed: dropping what was kept for it", key[:8])
+            self.retire(key)
+
+    def remembers(self, key: str) -> bool:
+        """Whether anything at all is kept for a credential (a login, discovery, where it came from)."""
+        return self.logins(key) > 0 or self.discoveries(key) > 0 or key in self._sources
+
+    def _note(self, credentials: Credentials) -> None:
+        """Remember where a credential came from, before anything is kept for it."""
+        if credentials.sources:
+            key = credentials.key
+            sources = self._sources.pop(key, frozenset()) | credentials.sources
+            self._sources[key] = sources  # to the end: the least recently used are the first
+            while len(self._sources) > self.max_logins:
+                del self._sources[next(iter(self._sources))]
+
     def observe(self, exchange: Exchange) -> None:
         """Tell every observer (metrics) about one finished request."""
         for observer in self._observers:
@@ -143,11 +182,17 @@ class Backend:
 
     # -- logins -----------------------------------------------------------------------------------
 
-    def login(self, cluster: str, key: str) -> Login:
-        """The login of credential ``key`` at ``cluster``, created (no cookies yet) if there is none."""
-        found = self._logins.get((cluster, key))
-        if found is None:
-            found = self._logins[(cluster, key)] = Login()
+    def login(self, cluster: str, credentials: Credentials) -> Login:
+        """The login of ``credentials`` at ``cluster``, created (no cookies yet) if there is none.
+
+        At most ``max_logins`` are kept: past that, the least recently used one goes (it logs in
+        again when next needed).
+        """
+        self._note(credentials)
+        found = self._logins.pop((cluster, credentials.key), None) or Login()
+        self._logins[(cluster, credentials.key)] = found  # to the end: the least recently used are the first
+        while len(self._logins) > self.max_logins:
+            del self._logins[next(iter(self._logins))]
         return found
 
     def find_login(self, cluster: str, key: str) -> Login | None:
@@ -160,10 +205,11 @@ class Backend:
 
     # -- discovery --------------------------------------------------------------------------------
 
-    async def discovered(self, cluster: str, key: str, api_version: str,
+    async def discovered(self, cluster: str, credentials: Credentials, api_version: str,
                          load: Callable[[], Awaitable[Discovery]]) -> Discovery:
         """The discovery answer of a group/version as a credential sees it: kept, in flight, or ``load()``-ed."""
-        return await self._discovery.get((cluster, key, api_version), load)
+        self._note(credentials)
+        return await self._discovery.get((cluster, credentials.key, api_version), load)
 
     def forget_discovery(self, cluster: str, key: str, api_version: str) -> None:
         """Drop one group/version from the discovery cache (after a 404 on one of its resources)."""

@@ -75,7 +75,7 @@ async def discover(backend: Backend, cluster: str, *, api_version: str, kind: st
     group, version = paths.split_api_version(api_version)
     # Many resources of one cluster start at once: the first asks, the others wait for its answer.
     resources: dict[str, ApiResource] = await backend.discovered(
-        cluster, credentials.key, api_version,
+        cluster, credentials, api_version,
         lambda: _discover(backend, cluster, group=group, version=version, credentials=credentials))
     resource = resources.get(kind)
     if resource is None:

@@ -115,6 +115,7 @@ async def load(spec: CredentialsSpec | None, *, cluster: str, namespace: str, re
         token=Secret(token) if token is not None else None,
         kubeconfig=Secret(kubeconfig) if kubeconfig is not None else None,
         user_id=(user_id or derived_user_id(uids["kubeconfig"])) if kubeconfig is not None else None,
+        sources=frozenset((namespace, ref.name) for ref in refs.values()),
     )
     return Loaded(credentials=credentials, versions=versions)
 

@@ -43,8 +43,8 @@ class Resolutions:
 
     A burst of forwards to one service reads it once (a single-flight :class:`FlightCache`). A failed
     read is not kept: the forwards waiting on it share its error, the next one reads again (a service
-    or its pods may appear any moment). Dropped on ``X-Reload`` and on a logout, bypassed (``fresh``)
-    when healing a forward whose pod died.
+    or its pods may appear any moment). Dropped on ``X-Reload``, on a logout and when the credential
+    is retired, bypassed (``fresh``) when healing a forward whose pod died.
     """
 
     def __init__(self, *, ttl: float = 2.0, max_size: int = 4096) -> None:
@@ -60,9 +60,9 @@ class Resolutions:
         """Forget every resolution (the backend sent ``X-Reload``)."""
         self._cache.clear()
 
-    def forget(self, cluster: str, key: str) -> None:
-        """Forget the resolutions made with one credential (it was logged out)."""
-        self._cache.discard_where(lambda found: found[:2] == (cluster, key))
+    def forget(self, cluster: str | None, key: str) -> None:
+        """Forget the resolutions made with one credential at one cluster (a logout), or at all (``None``)."""
+        self._cache.discard_where(lambda found: found[1] == key and cluster in (None, found[0]))
 
     async def read(self, backend: Backend, cluster: str, *, namespace: str, service: str, pod_path: str,
                    credentials: Credentials, fresh: bool = False) -> tuple[Any, Any]:
