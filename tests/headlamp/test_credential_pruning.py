@@ -1,4 +1,5 @@
-"""Nothing of a credential outlives it: a logout, a rotated token (its Secret changed), the bound on logins.
+"""Nothing of a credential outlives it: a logout, a rotated token (its Secret changed), the bound on logins;
+and what is derived from a credential alone (a kubeconfig's secrets) is computed once per credential.
 
 Driven over HTTP against the Headlamp emulator; what is kept is observed through the Backend's
 public methods (``logins``, ``discoveries``, ``remembers``) and the requests the emulator saw.
@@ -16,7 +17,7 @@ from headlamp_operator.reconciling.specs import PortForwardSpec
 from headlamp_operator.structs import Credentials, Secret
 from headlamp_operator.testing.headlamp import HeadlampEmulator
 
-from .conftest import TOKEN_A, TOKEN_B
+from .conftest import KUBECONFIG, TOKEN_A, TOKEN_B, b64
 
 ROTATED = "token-rotated-0123456789abcdef0123456"
 SERVICE_PATH = "/clusters/prod/api/v1/namespaces/monitoring/services/grafana"
@@ -98,3 +99,21 @@ async def test_logins_are_bounded_the_least_recently_used_go_first(
         assert backend.logins() == 3
         kept = [token for token in tokens if backend.logins(Credentials(token=Secret(token)).key)]
         assert kept == [tokens[0], tokens[2], tokens[3]]  # tokens[1] was used least recently
+
+
+async def test_a_kubeconfig_is_parsed_once_per_credential_and_goes_with_it(hl: HeadlampEmulator,
+                                                                          backend: Backend) -> None:
+    def load() -> Credentials:  # the same Secret loaded by two reconciles: equal values, two objects
+        return Credentials(kubeconfig=Secret(KUBECONFIG), user_id="user-1",
+                           sources=frozenset({("team-a", "kubeconfig")}))
+
+    first, again = load(), load()
+    hl.fail_next(1, status=500, body=f"user kubeconfig-user-token-1234567890 in {b64(KUBECONFIG)}")
+    with pytest.raises(errors.ServerError) as err:
+        await proxy.cluster_request(backend, "/api/v1", cluster="dyn", credentials=first)
+    assert "kubeconfig-user-token" not in err.value.message and b64(KUBECONFIG) not in err.value.message
+    assert backend.remembers(first.key)
+    assert backend.secrets_of(again) is backend.secrets_of(first)  # parsed for the first request, kept since
+    assert "kubeconfig-user-token-1234567890" in backend.secrets_of(again)
+    backend.retire_source("team-a", "kubeconfig")
+    assert not backend.remembers(first.key)

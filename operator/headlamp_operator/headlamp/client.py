@@ -75,6 +75,7 @@ class Backend:
         # serve the group a moment later) but shared by the callers waiting on them.
         self._discovery: FlightCache[DiscoveryKey, Discovery] = FlightCache(failure_ttl=0)
         self._sources: dict[str, frozenset[Source]] = {}  # credentials.key -> the Secrets it came from
+        self._secrets: dict[str, tuple[str, ...]] = {}  # credentials.key -> what to redact (kubeconfigs parsed)
         self._reload_listeners: list[Callable[[], None]] = []
         self._forget_listeners: list[Callable[[str | None, str], None]] = []
         self._observers: list[Callable[[Exchange], None]] = []
@@ -152,6 +153,7 @@ class Backend:
             del self._logins[found]
         self._discovery.discard_where(lambda found: found[1] == key)
         self._sources.pop(key, None)
+        self._secrets.pop(key, None)
         for listener in list(self._forget_listeners):
             listener(None, key)
 
@@ -163,8 +165,27 @@ class Backend:
             self.retire(key)
 
     def remembers(self, key: str) -> bool:
-        """Whether anything at all is kept for a credential (a login, discovery, where it came from)."""
-        return self.logins(key) > 0 or self.discoveries(key) > 0 or key in self._sources
+        """Whether anything at all is kept for a credential (a login, discovery, its secrets, where it came from)."""
+        return self.logins(key) > 0 or self.discoveries(key) > 0 or key in self._sources or key in self._secrets
+
+    def secrets_of(self, credentials: Credentials) -> tuple[str, ...]:
+        """Every value to redact from what a request of ``credentials`` reports (:meth:`Credentials.secrets`).
+
+        A kubeconfig is parsed for the user credentials inside it once per credential, not per
+        request: kept by credential (the same values loaded again by another reconcile find it),
+        bounded like the logins, and dropped when the credential is retired.
+        """
+        if credentials.kubeconfig is None:
+            return tuple(credentials.secrets())  # nothing to parse
+        self._note(credentials)
+        key = credentials.key
+        found = self._secrets.pop(key, None)
+        if found is None:
+            found = tuple(credentials.secrets())
+        self._secrets[key] = found  # to the end: the least recently used are the first
+        while len(self._secrets) > self.max_logins:
+            del self._secrets[next(iter(self._secrets))]
+        return found
 
     def _note(self, credentials: Credentials) -> None:
         """Remember where a credential came from, before anything is kept for it."""

@@ -187,7 +187,7 @@ async def cluster_fetch(backend: Backend, path: str, *, cluster: str, method: st
     async with backend.limit(cluster):
         try:
             return await backend_fetch(backend, full_path, method=method, headers=sent, body=body,
-                                       query=query, secrets=credentials.secrets(), cluster=cluster)
+                                       query=query, secrets=backend.secrets_of(credentials), cluster=cluster)
         except errors.ApiError as e:
             e.cluster = cluster
             raise
