@@ -85,3 +85,31 @@ async def test_missing_fields_are_the_backends_400(backend: Backend) -> None:
         await portforward.start_port_forward(backend, "prod", namespace="monitoring", pod="grafana-0",
                                              target_port="")
     assert err.value.message == "Bad Request - targetPort is required"
+
+
+async def test_a_backend_that_splits_stop_and_delete_is_spoken_to_in_its_contract(
+        hl: HeadlampEmulator, backend: Backend) -> None:
+    """Upstream #6153 (HEADLAMP_CONTRACT.md, "Upstream changes in flight"): learned from the 400, not a version."""
+    hl.stop_contract = "action"
+    for fid in ("pf-stop", "pf-delete"):
+        await portforward.start_port_forward(backend, "prod", id=fid, **FORWARD)
+    hl.clear_requests()
+    assert await portforward.stop_or_delete_port_forward(backend, "prod", "pf-stop", stop=True) == "stopped"
+    assert [(r.status, r.json) for r in hl.requests] == [
+        (400, {"id": "pf-stop", "stopOrDelete": True}),  # v0.45.0's body, refused with the contract's words
+        (200, {"id": "pf-stop", "action": "stop"})]
+    hl.clear_requests()
+    assert await portforward.stop_or_delete_port_forward(backend, "prod", "pf-delete", stop=False) == "deleted"
+    assert [r.json for r in hl.requests] == [{"id": "pf-delete", "action": "delete"}]  # learned: one request
+    listed = {e["id"]: e["status"] for e in await portforward.list_port_forwards(backend, "prod")}
+    assert listed == {"pf-stop": "Stopped"}  # stopped stays listed, deleted is gone
+    with pytest.raises(errors.ForwardNotFoundError) as err:
+        await portforward.stop_or_delete_port_forward(backend, "prod", "unknown-id")
+    assert err.value.message.startswith("Internal Server Error - failed to stop port forward: ")
+
+
+async def test_the_v045_contract_is_spoken_without_a_detour(hl: HeadlampEmulator, backend: Backend) -> None:
+    await portforward.start_port_forward(backend, "prod", id="pf-old", **FORWARD)
+    hl.clear_requests()
+    assert await portforward.stop_or_delete_port_forward(backend, "prod", "pf-old", stop=False) == "stopped"
+    assert [(r.status, r.json) for r in hl.requests] == [(200, {"id": "pf-old", "stopOrDelete": False})]

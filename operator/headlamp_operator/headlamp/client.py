@@ -76,6 +76,7 @@ class Backend:
         self._discovery: FlightCache[DiscoveryKey, Discovery] = FlightCache(failure_ttl=0)
         self._sources: dict[str, frozenset[Source]] = {}  # credentials.key -> the Secrets it came from
         self._secrets: dict[str, tuple[str, ...]] = {}  # credentials.key -> what to redact (kubeconfigs parsed)
+        self._contracts: dict[str, str] = {}  # feature -> the contract the backend was found to speak
         self._reload_listeners: list[Callable[[], None]] = []
         self._forget_listeners: list[Callable[[str | None, str], None]] = []
         self._observers: list[Callable[[Exchange], None]] = []
@@ -133,10 +134,25 @@ class Backend:
         """Call ``observer(exchange)`` after every request (metrics)."""
         self._observers.append(observer)
 
+    def contract(self, feature: str, default: str) -> str:
+        """Which of the contracts of ``feature`` the backend was found to speak (``default`` until learned).
+
+        Headlamp's releases differ on the wire (HEADLAMP_CONTRACT.md, "Upstream changes in flight"); what
+        a backend speaks is learned from its answers, never from a version string.
+        """
+        return self._contracts.get(feature, default)
+
+    def learn(self, feature: str, contract: str) -> None:
+        """Note that the backend speaks ``contract`` for ``feature`` (until it reloads: it may be another one)."""
+        if self._contracts.get(feature) != contract:
+            logger.info("the Headlamp backend speaks %s for %s", contract, feature)
+        self._contracts[feature] = contract
+
     def reload(self) -> None:
         """The backend sent ``X-Reload``: drop everything derived from its earlier answers."""
         logger.info("the backend asked for a reload: dropping cached discovery and resolved pods")
         self._discovery.clear()
+        self._contracts.clear()
         for listener in list(self._reload_listeners):
             listener()
 

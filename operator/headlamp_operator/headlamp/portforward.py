@@ -81,20 +81,42 @@ async def start_port_forward(backend: Backend, cluster: str, *, namespace: str, 
     return cast(PortForwardStarted, answer)
 
 
+STOP = "portforward stop/delete"  # the feature whose contract is learned (Backend.contract)
+STOP_OR_DELETE, ACTION = "stopOrDelete", "action"  # v0.45.0's inverted flag; upstream #6153's split
+_ACTION_REQUIRED = 'action must be "stop" or "delete"'
+
+
 async def stop_or_delete_port_forward(backend: Backend, cluster: str, id: str, *,
                                       stop: bool = True, credentials: Credentials = ANONYMOUS) -> str:
     """Stop (``stop=True``: kept as Stopped) or delete (``stop=False``) a forward; returns the answer's text.
 
+    Both contracts of HEADLAMP_CONTRACT.md are spoken: v0.45.0's ``{"id", "stopOrDelete": stop}`` first;
+    a backend with upstream #6153 refuses that body with 400 ``invalid request, action must be "stop" or
+    "delete"``, and from then on (until it reloads) gets ``{"id", "action": "stop"|"delete"}``.
+
     Raises:
         errors.ForwardNotFoundError: the backend knows no forward of that id.
     """
-    try:
-        response = await _fetch(backend, "/portforward", cluster=cluster, method="DELETE",
-                                body={"id": paths.portforward_id(id), "stopOrDelete": stop},
+    forward_id = paths.portforward_id(id)
+
+    async def send(contract: str) -> str:
+        body: dict[str, Any] = {"id": forward_id, "stopOrDelete": stop} if contract == STOP_OR_DELETE \
+            else {"id": forward_id, "action": "stop" if stop else "delete"}
+        response = await _fetch(backend, "/portforward", cluster=cluster, method="DELETE", body=body,
                                 credentials=credentials)
+        return response.text()
+
+    contract = backend.contract(STOP, STOP_OR_DELETE)
+    try:
+        try:
+            return await send(contract)
+        except errors.BadRequestError as e:
+            if contract != STOP_OR_DELETE or _ACTION_REQUIRED not in e.message:
+                raise
+            backend.learn(STOP, ACTION)  # the refusal names the contract this backend speaks
+            return await send(ACTION)
     except errors.StatusError as e:
         raise errors.classify_forward_error(e) from e
-    return response.text()
 
 
 async def list_port_forwards(backend: Backend, cluster: str, *,

@@ -62,6 +62,7 @@ class HeadlampEmulator(HeadlampScaffold):
         port: int = 0,
         base_path: str = "",
         monitor_interval: float = 5.0,
+        stop_contract: str = "stopOrDelete",
     ) -> None:
         super().__init__(backend_token=backend_token, host=host, port=port, base_path=base_path)
         self.session_ttl = session_ttl  # Max-Age of the session cookies
@@ -70,6 +71,9 @@ class HeadlampEmulator(HeadlampScaffold):
         self.dynamic_clusters = dynamic_clusters  # honour KUBECONFIG headers
         self.stale_session_status = stale_session_status  # answer cookies of a forgotten session with it
         self.monitor_interval = monitor_interval  # seconds between pod checks of a real forward (Headlamp's 5 s)
+        # How DELETE /portforward reads its body: v0.45.0's inverted flag ("stopOrDelete"), or the split of
+        # upstream PR #6153 ("action": "stop" | "delete"), which refuses a body without an action.
+        self.stop_contract = stop_contract
         self.clusters: dict[str, KubeCluster] = {}
         self.upstreams: dict[str, UpstreamCluster] = {}  # clusters served by a real API server
         self.sessions = SessionStore()
@@ -248,6 +252,17 @@ class HeadlampEmulator(HeadlampScaffold):
             doc: Any = json.loads(record.body)
         except ValueError as exc:
             raise ForwardError(400, f"failed to marshal port forward payload {exc}") from exc
+        if self.stop_contract == "action":  # HEADLAMP_CONTRACT.md, "Upstream changes in flight", #6153
+            action = doc.get("action") if isinstance(doc, dict) else None
+            if action not in ("stop", "delete"):
+                raise ForwardError(400, 'invalid request, action must be "stop" or "delete"')
+            try:
+                self.table.stop(context.key, str(doc.get("id") or ""), stop=action == "stop")
+            except ForwardError as e:
+                raise ForwardError(e.status, f"failed to {action} port forward: "
+                                             + e.message.removeprefix("failed to delete port forward ")) from e
+            return web.Response(status=200, text="stopped" if action == "stop" else "deleted",
+                                content_type="text/plain", charset="utf-8")
         if not isinstance(doc, dict) or not isinstance(doc.get("id", ""), str | None) \
                 or not isinstance(doc.get("stopOrDelete", False), bool | None):
             raise ForwardError(400, "failed to marshal port forward payload json: cannot unmarshal into "
