@@ -18,16 +18,21 @@ import dataclasses
 import datetime
 import logging
 import time
+import urllib.parse
+from typing import Any
 
-import urllib3
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
+from headlamp_operator.kubeapi import KubeApi, KubeApiError, KubeError
 
 logger = logging.getLogger("headlamp_operator.election")
 
 
 class LeadershipLost(Exception):
     """The Lease could not be renewed in time (or another replica holds it now)."""
+
+
+def _micro_time(moment: datetime.datetime) -> str:
+    """A ``MicroTime`` as the API server writes it (RFC 3339, microseconds, UTC)."""
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -38,8 +43,8 @@ class LeaderElector:
     namespace: str
     identity: str
     duration: float = 15.0
+    api: KubeApi = dataclasses.field(default_factory=KubeApi)
     _observed: tuple[str, float] | None = None  # (resourceVersion, monotonic time first seen) of another's Lease
-    _api: client.CoordinationV1Api | None = None
 
     @property
     def request_timeout(self) -> float:
@@ -51,52 +56,48 @@ class LeaderElector:
         """Seconds between attempts to take, or renew, the Lease."""
         return max(0.2, min(self.duration / 4, 5.0))
 
-    def _coordination(self) -> client.CoordinationV1Api:
-        if self._api is None:
-            self._api = client.CoordinationV1Api()
-        return self._api
+    @property
+    def _path(self) -> str:
+        namespace, name = (urllib.parse.quote(part, safe="") for part in (self.namespace, self.name))
+        return f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}"
 
-    def try_acquire_or_renew(self) -> bool:
-        """One attempt (blocking): True if this replica holds the Lease afterwards."""
-        api = self._coordination()
-        now = datetime.datetime.now(datetime.UTC)
-        try:
-            lease = api.read_namespaced_lease(self.name, self.namespace, _request_timeout=self.request_timeout)
-        except ApiException as e:
-            if e.status != 404:
-                raise
-            body = client.V1Lease(metadata=client.V1ObjectMeta(name=self.name, namespace=self.namespace),
-                                  spec=client.V1LeaseSpec(holder_identity=self.identity, acquire_time=now,
-                                                          renew_time=now, lease_duration_seconds=int(self.duration),
-                                                          lease_transitions=0))
+    async def try_acquire_or_renew(self) -> bool:
+        """One attempt: True if this replica holds the Lease afterwards.
+
+        Raises:
+            KubeApiError: the API server refused a read or write (other than the 409 of a lost race).
+        """
+        now = _micro_time(datetime.datetime.now(datetime.UTC))
+        lease: dict[str, Any] | None = await self.api.get(self._path)
+        if lease is None:
+            body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                    "metadata": {"name": self.name, "namespace": self.namespace},
+                    "spec": {"holderIdentity": self.identity, "acquireTime": now, "renewTime": now,
+                             "leaseDurationSeconds": int(self.duration), "leaseTransitions": 0}}
             try:
-                api.create_namespaced_lease(self.namespace, body, _request_timeout=self.request_timeout)
-            except ApiException as e2:
-                if e2.status == 409:
+                await self.api.request("POST", self._path.rsplit("/", 1)[0], body=body)
+            except KubeApiError as e:
+                if e.status == 409:
                     return False  # another replica created it first
                 raise
             return True
-        spec = lease.spec or client.V1LeaseSpec()
-        holder = spec.holder_identity
+        spec: dict[str, Any] = dict(lease.get("spec") or {})
+        holder = spec.get("holderIdentity")
         if holder and holder != self.identity:
-            version = str(lease.metadata.resource_version if lease.metadata else "")
+            version = str((lease.get("metadata") or {}).get("resourceVersion") or "")
             if self._observed is None or self._observed[0] != version:
                 self._observed = (version, time.monotonic())
                 return False  # it changed (renewed) since we last looked: the holder is alive
-            if time.monotonic() - self._observed[1] < (spec.lease_duration_seconds or self.duration):
+            if time.monotonic() - self._observed[1] < float(spec.get("leaseDurationSeconds") or self.duration):
                 return False
             logger.info("Lease %s/%s of %s expired: taking it over", self.namespace, self.name, holder)
         if holder != self.identity:
-            spec.acquire_time = now
-            spec.lease_transitions = (spec.lease_transitions or 0) + (1 if holder else 0)
-        spec.holder_identity = self.identity
-        spec.renew_time = now
-        spec.lease_duration_seconds = int(self.duration)
-        lease.spec = spec
-        try:
-            # carries the resourceVersion read: a write by anyone else in between makes it a 409
-            api.replace_namespaced_lease(self.name, self.namespace, lease, _request_timeout=self.request_timeout)
-        except ApiException as e:
+            spec["acquireTime"] = now
+            spec["leaseTransitions"] = int(spec.get("leaseTransitions") or 0) + (1 if holder else 0)
+        spec.update(holderIdentity=self.identity, renewTime=now, leaseDurationSeconds=int(self.duration))
+        try:  # carries the resourceVersion read: a write by anyone else in between makes it a 409
+            await self.api.request("PUT", self._path, body={**lease, "spec": spec})
+        except KubeApiError as e:
             if e.status == 409:
                 return False  # someone wrote it meanwhile: look again next time
             raise
@@ -105,9 +106,10 @@ class LeaderElector:
 
     async def _attempt(self) -> bool:
         try:
-            return await asyncio.to_thread(self.try_acquire_or_renew)
-        except (ApiException, OSError, urllib3.exceptions.HTTPError) as e:  # the API server is away or slow: again
-            logger.warning("Lease %s/%s: %s", self.namespace, self.name, getattr(e, "reason", None) or e)
+            async with asyncio.timeout(self.request_timeout):
+                return await self.try_acquire_or_renew()
+        except (KubeError, TimeoutError) as e:  # the API server is away or slow: try again
+            logger.warning("Lease %s/%s: %s", self.namespace, self.name, e or type(e).__name__)
             return False
 
     async def acquire(self) -> None:
@@ -118,23 +120,25 @@ class LeaderElector:
             await asyncio.sleep(self.retry_period)
         logger.info("Holding the Lease %s/%s as %s: this replica acts", self.namespace, self.name, self.identity)
 
-    def _release(self) -> None:
-        api = self._coordination()
-        lease = api.read_namespaced_lease(self.name, self.namespace, _request_timeout=self.request_timeout)
-        if lease.spec is None or lease.spec.holder_identity != self.identity:
-            return
-        lease.spec.holder_identity = None  # client-go's ReleaseOnCancel: a standby takes over at once
-        lease.spec.lease_duration_seconds = 1
-        api.replace_namespaced_lease(self.name, self.namespace, lease, _request_timeout=self.request_timeout)
-
     async def release(self) -> None:
         """Give the Lease up on a clean stop, so that a standby need not wait for it to expire."""
         try:
-            await asyncio.to_thread(self._release)
-        except (ApiException, OSError, urllib3.exceptions.HTTPError) as e:
-            logger.warning("Lease %s/%s not released: %s", self.namespace, self.name, getattr(e, "reason", None) or e)
+            async with asyncio.timeout(self.request_timeout):
+                lease = await self.api.get(self._path)
+                spec = dict((lease or {}).get("spec") or {})
+                if lease is None or spec.get("holderIdentity") != self.identity:
+                    return
+                # client-go's ReleaseOnCancel: a standby takes over at once
+                spec.update(holderIdentity=None, leaseDurationSeconds=1)
+                await self.api.request("PUT", self._path, body={**lease, "spec": spec})
+        except (KubeError, TimeoutError) as e:
+            logger.warning("Lease %s/%s not released: %s", self.namespace, self.name, e or type(e).__name__)
         else:
             logger.info("Released the Lease %s/%s", self.namespace, self.name)
+
+    async def close(self) -> None:
+        """Close the client's session (after the last attempt, release or not)."""
+        await self.api.close()
 
     async def hold(self) -> None:
         """Renew the Lease until cancelled; raise :class:`LeadershipLost` if it was not renewed in time."""

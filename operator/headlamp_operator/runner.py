@@ -13,13 +13,14 @@ import secrets as token_source
 import socket
 import threading
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import kopf
 
-from headlamp_operator import election, logs, metrics
+from headlamp_operator import election, kubeapi, logs, metrics
 from headlamp_operator.handlers import login, registration, secrets
 from headlamp_operator.handlers.runtime import Runtime
+from headlamp_operator.kubeapi import KubeApi
 from headlamp_operator.settings import Settings
 
 logger = logging.getLogger("headlamp_operator")
@@ -40,10 +41,17 @@ class RunOptions:
     log_level: str = "info"  # debug | info | warning | error
 
 
-def build_registry(settings: Settings, *, with_login: bool = True) -> tuple[kopf.OperatorRegistry, Runtime]:
-    """A registry with every handler of the operator, and the runtime those handlers share."""
+def build_registry(
+        settings: Settings, *, with_login: bool = True,
+        connect: Callable[[], kopf.ConnectionInfo] = kubeapi.connect) -> tuple[kopf.OperatorRegistry, Runtime]:
+    """A registry with every handler of the operator, and the runtime those handlers share.
+
+    ``with_login=False`` leaves kopf's login to the caller (a test harness); ``connect`` gives the
+    credentials of the operator's own API calls (Secrets, statuses), the same as kopf's by default.
+    """
     registry = kopf.OperatorRegistry()
-    runtime = Runtime(settings=settings, read_secret=secrets.SecretReader())
+    kube = KubeApi(connect)
+    runtime = Runtime(settings=settings, kube=kube, read_secret=secrets.SecretReader(kube))
     if with_login:
         login.register(registry)
     registration.register(registry, runtime)
@@ -65,16 +73,6 @@ def lease_for(options: RunOptions) -> tuple[str, str]:
 
 def _identity() -> str:
     return os.environ.get("POD_ID") or f"{socket.gethostname()}-{os.getpid()}-{token_source.token_hex(3)}"
-
-
-def _load_client_configuration() -> None:
-    """Configure the ``kubernetes`` client as kopf's login will (in-cluster, else ``$KUBECONFIG``)."""
-    import kubernetes
-
-    try:
-        kubernetes.config.load_incluster_config()  # type: ignore[no-untyped-call]
-    except kubernetes.config.ConfigException:
-        kubernetes.config.load_kube_config()  # type: ignore[no-untyped-call]
 
 
 class _StandbyProbe(http.server.BaseHTTPRequestHandler):
@@ -137,7 +135,6 @@ async def _operate(registry: kopf.OperatorRegistry, settings: Settings, options:
     namespace, name = lease_for(options)
     elector = election.LeaderElector(name=name, namespace=namespace, identity=_identity(),
                                      duration=settings.peering.lifetime)
-    _load_client_configuration()
     with _standby_liveness(options.liveness):
         await elector.acquire()
     operator = asyncio.create_task(run_kopf())
@@ -153,6 +150,7 @@ async def _operate(registry: kopf.OperatorRegistry, settings: Settings, options:
         holder.cancel()
         if not holder.done() or not holder.exception():
             await elector.release()
+        await elector.close()
 
 
 # The cyclic collector's young-generation threshold (CPython's default: 700 allocations). The operator
@@ -163,15 +161,11 @@ GC_YOUNG_THRESHOLD = 7000
 
 
 def prepare_process() -> None:
-    """Load the heavy long-lived modules before any resource waits, then let the collector skip them.
+    """Keep the long-lived objects of the imported modules out of every later collection, and collect less often.
 
-    kubernetes' CoreV1Api (the Secret reader's client) builds hundreds of pydantic models on import:
-    about a second of CPU that would otherwise stall the first reconciles; ``gc.freeze`` then keeps
-    those ~70,000 objects out of every later collection.
+    ``gc.freeze`` moves what exists once the modules are loaded (kopf, aiohttp: tens of thousands of
+    objects) to a generation the collector never scans again.
     """
-    from kubernetes import client
-
-    client.CoreV1Api  # noqa: B018  (the attribute access is the import)
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 

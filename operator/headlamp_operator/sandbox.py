@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, TextIO
 
 import kmock
-import kubernetes
+import kopf
 import yaml
 
 from headlamp_operator import crds, runner
@@ -189,10 +189,9 @@ async def main(*, once: bool, out: TextIO = sys.stdout, manifests: pathlib.Path 
             kube.register_crd(crd)
         url = str(server.url).rstrip("/")
         kubeconfig = write_kubeconfig(url, workdir / "kubeconfig", namespace="demo")
-        kubernetes.config.load_kube_config(config_file=str(kubeconfig))  # type: ignore[no-untyped-call]
         settings = Settings(backend=BackendSettings(url=str(hl.url)),
                             reconcile=ReconcileSettings(sync_interval=5.0, allow_anonymous=False))
-        registry, _ = runner.build_registry(settings, with_login=False)
+        registry, _ = runner.build_registry(settings, with_login=False, connect=lambda: kopf.ConnectionInfo(server=url))
         harness = await stack.enter_async_context(kopf_operator(kube, server=server, registry=registry,
                                                                 clusterwide=True))
         print(banner(url, str(hl.url), kubeconfig, once=once), file=out, flush=True)

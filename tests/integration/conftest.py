@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import kmock
-import kubernetes
+import kopf
 import pytest
 import yaml
 
@@ -135,11 +135,6 @@ async def kube(tmp_path: pathlib.Path) -> AsyncIterator[tuple[KubernetesEmulator
         emulator.register_builtin()
         for crd in crds():
             emulator.register_crd(crd)
-        # The operator reads Secrets with the official client: point it at the emulator, as a kubeconfig would.
-        path = tmp_path / "kubeconfig"
-        from headlamp_operator.testing.kubernetes import write_kubeconfig
-        write_kubeconfig(str(server.url).rstrip("/"), path)
-        kubernetes.config.load_kube_config(config_file=str(path))
         yield emulator, server
 
 
@@ -158,7 +153,9 @@ def start_operator(hl: HeadlampEmulator, kube: tuple[KubernetesEmulator, kmock.S
         @contextlib.asynccontextmanager
         async def running() -> AsyncIterator[Env]:
             settings = make_settings(hl, webhook=webhook, backend=backend, **reconcile)
-            registry, runtime = runner.build_registry(settings, with_login=False)
+            url = str(server.url).rstrip("/")  # the operator's own calls (Secrets, statuses) go there too
+            registry, runtime = runner.build_registry(settings, with_login=False,
+                                                      connect=lambda: kopf.ConnectionInfo(server=url))
             async with kopf_operator(emulator, server=server, registry=registry, namespaces=NAMESPACES) as harness, \
                     harness.client() as api:
                 yield Env(harness=harness, hl=hl, runtime=runtime, api=api)

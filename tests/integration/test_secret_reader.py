@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import AsyncIterator
 
 import kmock
+import kopf
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from headlamp_operator.handlers.secrets import SecretReader
+from headlamp_operator.kubeapi import KubeApi, KubeApiError
 from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator
 
 Kube = tuple[KubernetesEmulator, kmock.Server]
+
+
+@pytest.fixture()
+async def api(kube: Kube) -> AsyncIterator[KubeApi]:
+    """The operator's own Kubernetes client, pointed at the emulator."""
+    url = str(kube[1].url).rstrip("/")
+    client = KubeApi(lambda: kopf.ConnectionInfo(server=url))
+    yield client
+    await client.close()
 
 
 def reads(emulator: KubernetesEmulator, namespace: str, name: str) -> int:
@@ -29,10 +40,10 @@ def put_secret(emulator: KubernetesEmulator, namespace: str, name: str, **data: 
         "data": {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}})
 
 
-async def test_a_burst_of_resources_naming_one_secret_reads_it_once(kube: Kube) -> None:
+async def test_a_burst_of_resources_naming_one_secret_reads_it_once(kube: Kube, api: KubeApi) -> None:
     emulator, _ = kube
     put_secret(emulator, "team-a", "viewer", token="t0ken")
-    reader = SecretReader(ttl=60)
+    reader = SecretReader(api, ttl=60)
     found = await asyncio.gather(*(reader("team-a", "viewer") for _ in range(10)))
     assert {value.data["token"] for value in found if value is not None} == {b"t0ken"}
     assert reads(emulator, "team-a", "viewer") == 1
@@ -41,22 +52,22 @@ async def test_a_burst_of_resources_naming_one_secret_reads_it_once(kube: Kube) 
     assert reads(emulator, "team-a", "missing") == 1
 
 
-async def test_a_failed_read_reaches_its_waiters_and_is_not_kept(kube: Kube) -> None:
+async def test_a_failed_read_reaches_its_waiters_and_is_not_kept(kube: Kube, api: KubeApi) -> None:
     emulator, _ = kube
     emulator["get /api/v1/namespaces/team-a/secrets/flaky"] << 503
-    reader = SecretReader(ttl=60)
+    reader = SecretReader(api, ttl=60)
     found = await asyncio.gather(*(reader("team-a", "flaky") for _ in range(5)), return_exceptions=True)
     assert [getattr(error, "status", error) for error in found] == [503] * 5
     assert reads(emulator, "team-a", "flaky") == 1  # one read, its error shared
-    with pytest.raises(ApiException):
+    with pytest.raises(KubeApiError):
         await reader("team-a", "flaky")
     assert reads(emulator, "team-a", "flaky") == 2  # the failure was not kept
 
 
-async def test_a_secret_whose_data_changed_or_that_is_gone_is_reported(kube: Kube) -> None:
+async def test_a_secret_whose_data_changed_or_that_is_gone_is_reported(kube: Kube, api: KubeApi) -> None:
     emulator, server = kube
     put_secret(emulator, "team-a", "viewer", token="one")
-    reader = SecretReader(ttl=0)  # every call reads
+    reader = SecretReader(api, ttl=0)  # every call reads
     changes: list[tuple[str, str]] = []
     undo = reader.on_change(lambda namespace, name: changes.append((namespace, name)))
     async with KubeClient(str(server.url)) as api:

@@ -1,14 +1,16 @@
-"""Logging in to Kubernetes once, through the official client, for kopf and for our Secret reader alike."""
+"""Logging in to Kubernetes once, for kopf and for the operator's own calls alike (:mod:`headlamp_operator.kubeapi`)."""
 from __future__ import annotations
 
 from typing import Any
 
 import kopf
 
+from headlamp_operator import kubeapi
+
 
 def register(registry: kopf.OperatorRegistry) -> None:
-    """kopf's login via the ``kubernetes`` client: in-cluster service account, else ``$KUBECONFIG``."""
+    """kopf's login: in-cluster service account, else ``$KUBECONFIG`` (see :func:`kubeapi.connect`)."""
 
     @kopf.on.login(registry=registry, id="login")
-    def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
-        return kopf.login_via_client(**kwargs)
+    def login(**_: Any) -> kopf.ConnectionInfo:
+        return kubeapi.connect()

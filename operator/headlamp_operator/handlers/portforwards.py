@@ -91,7 +91,8 @@ def track(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.PortForwardS
     set up, and the task inherits it.
     """
     if runtime.forward_scheduler is None or runtime.forward_scheduler.done():
-        runtime.forward_scheduler = asyncio.create_task(schedule(runtime, StatusWriter(rt.GROUP, rt.VERSION)))
+        writer = StatusWriter(runtime.kube, rt.GROUP, rt.VERSION)
+        runtime.forward_scheduler = asyncio.create_task(schedule(runtime, writer))
     metadata = body.get("metadata") or {}
     tracked = rt.TrackedForward(spec=spec, backoff=backoff or healing.Backoff(), body={
         "apiVersion": body.get("apiVersion"), "kind": body.get("kind"),

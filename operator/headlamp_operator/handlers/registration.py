@@ -126,6 +126,7 @@ async def serving(runtime: rt.Runtime) -> AsyncIterator[Backend]:
             runtime.backend = None
             if unwatch is not None:
                 unwatch()
+            await runtime.kube.close()  # the operator's own Kubernetes API session goes with it
 
 
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:

@@ -52,7 +52,7 @@ def track(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePatc
     set up (in a startup activity's it is not yet), and the task inherits it.
     """
     if runtime.scheduler is None or runtime.scheduler.done():
-        runtime.scheduler = asyncio.create_task(schedule(runtime, StatusWriter(rt.GROUP, rt.VERSION)))
+        runtime.scheduler = asyncio.create_task(schedule(runtime, StatusWriter(runtime.kube, rt.GROUP, rt.VERSION)))
     metadata = body.get("metadata") or {}
     tracked = rt.TrackedPatch(spec=spec, body={
         "apiVersion": body.get("apiVersion"), "kind": body.get("kind"),

@@ -14,6 +14,7 @@ import kopf
 
 from headlamp_operator import crds
 from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.kubeapi import KubeApi
 from headlamp_operator.reconciling import credentials, healing, specs, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.settings import Settings
@@ -45,6 +46,7 @@ class Runtime:
 
     settings: Settings
     read_secret: credentials.SecretReader
+    kube: KubeApi = dataclasses.field(default_factory=KubeApi)  # the operator's own Kubernetes API calls
     backend: Backend | None = None
     lists: ForwardLists = dataclasses.field(init=False)
     resolutions: targets.Resolutions = dataclasses.field(default_factory=targets.Resolutions)

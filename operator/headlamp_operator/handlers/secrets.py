@@ -1,8 +1,7 @@
-"""Reading Secrets from the Kubernetes API with the official client (in a thread: it is synchronous).
+"""Reading Secrets from the Kubernetes API with the operator's own client (:mod:`headlamp_operator.kubeapi`).
 
-The operator logs in once (kopf's login via the same kubeconfig or in-cluster service account);
-this reader uses the client configured by that login, one client (one connection pool) for the
-operator's life. It reads one Secret by namespace and name, never a listing, never another
+The reader uses the credentials of the operator's login (the same service account or kubeconfig as
+kopf's), one session for the operator's life. It reads one Secret by namespace and name, never a listing, never another
 namespace than the resource's. A burst of resources naming the same Secret costs one read: reads
 are single-flight and kept for ``ttl`` seconds, so a rotated Secret takes effect within that time.
 A missing Secret is an answer (None), kept like any other; a failed read is not kept: the callers
@@ -14,15 +13,13 @@ everything it kept for the credentials that came from it, so a rotated token lea
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
+import urllib.parse
 from collections.abc import Callable
 
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-
 from headlamp_operator.headlamp.cache import FlightCache
+from headlamp_operator.kubeapi import KubeApi
 from headlamp_operator.reconciling.credentials import SecretValue, decode_secret_data
 
 Key = tuple[str, str]  # (namespace, name)
@@ -43,8 +40,8 @@ def _fingerprint(value: SecretValue | None) -> Fingerprint:
 class SecretReader:
     """A :data:`credentials.SecretReader`: single-flight, cached for ``ttl`` seconds, failures not cached."""
 
-    def __init__(self, *, ttl: float = 2.0, max_size: int = 4096) -> None:
-        self._api: client.CoreV1Api | None = None
+    def __init__(self, api: KubeApi, *, ttl: float = 2.0, max_size: int = 4096) -> None:
+        self._api = api
         self._cache: FlightCache[Key, SecretValue | None] = FlightCache(ttl=ttl, failure_ttl=0, max_size=max_size)
         self.max_size = max_size
         self._seen: dict[Key, Fingerprint] = {}  # what each Secret held when last read (never its values)
@@ -60,27 +57,22 @@ class SecretReader:
         """How long, in seconds from the read, a Secret is served from memory."""
         return self._cache.ttl
 
-    def _read(self, namespace: str, name: str) -> SecretValue | None:
-        if self._api is None:  # after kopf's login has configured the client
-            self._api = client.CoreV1Api()
-        try:
-            secret = self._api.read_namespaced_secret(name, namespace)
-        except ApiException as e:
-            if e.status == 404:
-                return None
-            raise
-        metadata = secret.metadata
-        data = {str(key): str(value) for key, value in (secret.data or {}).items()}
-        return SecretValue(uid=(metadata.uid if metadata else None) or "",
-                           resource_version=(metadata.resource_version if metadata else None) or "",
-                           data=decode_secret_data(data))
+    async def _read(self, namespace: str, name: str) -> SecretValue | None:
+        path = "/".join(urllib.parse.quote(part, safe="") for part in (namespace, "secrets", name))
+        secret = await self._api.get(f"/api/v1/namespaces/{path}")
+        if secret is None:
+            return None
+        metadata = secret.get("metadata") or {}
+        data = {str(key): str(value) for key, value in (secret.get("data") or {}).items()}
+        return SecretValue(uid=str(metadata.get("uid") or ""),
+                           resource_version=str(metadata.get("resourceVersion") or ""), data=decode_secret_data(data))
 
     async def __call__(self, namespace: str, name: str) -> SecretValue | None:
         """One Secret of the resource's namespace, or None if it does not exist."""
         return await self._cache.get((namespace, name), lambda: self._load(namespace, name))
 
     async def _load(self, namespace: str, name: str) -> SecretValue | None:
-        value = await asyncio.to_thread(self._read, namespace, name)
+        value = await self._read(namespace, name)
         key, now = (namespace, name), _fingerprint(value)
         before = self._seen.pop(key, now)  # a first read changes nothing
         self._seen[key] = now  # to the end: the Secrets read least recently are the first to be forgotten

@@ -1,32 +1,34 @@
-"""Writing a resource's status outside a kopf handler (the ResourcePatch scheduler), with the official client.
+"""Writing a resource's status outside a kopf handler (the schedulers), with the operator's own client.
 
-kopf writes the status of the resources it is handling; the scheduler of
-:mod:`headlamp_operator.handlers.resourcepatches` acts between those moments, so it merge-patches the
-status subresource itself, with the client kopf's login configured (as the Secret reader does).
+kopf writes the status of the resources it is handling; the schedulers of
+:mod:`headlamp_operator.handlers.portforwards` and :mod:`~headlamp_operator.handlers.resourcepatches` act
+between those moments, so they merge-patch the status subresource themselves.
 """
 from __future__ import annotations
 
-import asyncio
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from kubernetes import client
+from headlamp_operator.kubeapi import KubeApi, KubeApiError
 
 
 class StatusWriter:
-    """Merge-patches ``status`` of one of this operator's resources (in a thread: the client is synchronous)."""
+    """Merge-patches ``status`` of one of this operator's resources."""
 
-    def __init__(self, group: str, version: str) -> None:
-        self.group, self.version = group, version
-        self._api: client.CustomObjectsApi | None = None
-
-    def _patch(self, plural: str, namespace: str, name: str, status: Mapping[str, Any]) -> None:
-        if self._api is None:  # after kopf's login has configured the client
-            self._api = client.CustomObjectsApi()
-        self._api.patch_namespaced_custom_object_status(self.group, self.version, namespace, plural, name,
-                                                        {"status": dict(status)},
-                                                        _content_type="application/merge-patch+json")
+    def __init__(self, api: KubeApi, group: str, version: str) -> None:
+        self.api, self.group, self.version = api, group, version
 
     async def __call__(self, plural: str, namespace: str, name: str, status: Mapping[str, Any]) -> None:
-        """Merge ``status`` into the resource's status; raises the client's ``ApiException`` on failure."""
-        await asyncio.to_thread(self._patch, plural, namespace, name, status)
+        """Merge ``status`` into the resource's status; nothing when the resource is gone (404).
+
+        Raises:
+            KubeApiError: the API server refused the write (other than 404).
+        """
+        path = "/".join(urllib.parse.quote(part, safe="") for part in (namespace, plural, name))
+        try:
+            await self.api.merge_patch(f"/apis/{self.group}/{self.version}/namespaces/{path}/status",
+                                       {"status": dict(status)})
+        except KubeApiError as e:
+            if e.status != 404:  # deleted meanwhile: its status no longer matters
+                raise
