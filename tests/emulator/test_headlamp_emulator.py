@@ -728,3 +728,24 @@ async def test_a_patch_body_over_one_mib_reaches_the_cluster(hl: HeadlampEmulato
                           headers={"Content-Type": "application/merge-patch+json"}) as response:
         assert response.status == 200, await response.text()
     assert prod.get("configmaps", "default", "big")["data"]["blob"] == patch["data"]["blob"]
+
+
+async def test_the_request_log_gets_a_line_per_answered_request(hl: HeadlampEmulator, prod: KubeCluster,
+                                                                 http: aiohttp.ClientSession, tmp_path: Any) -> None:
+    """``-request-log``: what another process (the benchmark) counts the backend's requests from."""
+    import json
+
+    from headlamp_operator.testing.headlamp.__main__ import _logger
+
+    path = tmp_path / "requests.jsonl"
+    with path.open("a") as file:
+        hl.on_answered.append(_logger(file))
+        started = time.monotonic()
+        async with http.get(f"{hl.url}/clusters/prod/portforward/list") as answer:
+            assert answer.status == 200
+        async with http.get(f"{hl.url}/nowhere") as answer:
+            assert answer.status == 404
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(line["method"], line["path"], line["status"]) for line in lines] == [
+        ("GET", "/clusters/prod/portforward/list", 200), ("GET", "/nowhere", 404)]
+    assert all(started <= line["time"] <= time.monotonic() for line in lines)

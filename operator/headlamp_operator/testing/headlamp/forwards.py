@@ -11,7 +11,7 @@ from typing import Any
 
 from .kube import KubeCluster, ObjectKey
 from .sessions import ContextKey
-from .upstream import KubectlForward, UpstreamCluster
+from .upstream import RealForward, UpstreamCluster
 
 FIELDS = ("id", "namespace", "pod", "service", "serviceNamespace", "targetPort", "port", "address")
 ECHOED = FIELDS[:-1]  # the backend echoes the request without its address
@@ -44,7 +44,7 @@ class Forward:
     status: str = "Running"
     error: str = ""
     backing: KubeCluster | UpstreamCluster | None = dataclasses.field(default=None, repr=False, compare=False)
-    server: asyncio.Server | KubectlForward | None = dataclasses.field(default=None, repr=False, compare=False)
+    server: asyncio.Server | RealForward | None = dataclasses.field(default=None, repr=False, compare=False)
     monitor: asyncio.Task[None] | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def listing(self) -> dict[str, str]:
@@ -141,8 +141,8 @@ class ForwardTable:
         return fid
 
     async def _open(self, key: ContextKey, request: dict[str, str], *, denial: Callable[[], Awaitable[str | None]],
-                    listen: Callable[[], Awaitable[tuple[asyncio.Server | KubectlForward, str]]],
-                    ) -> tuple[str, asyncio.Server | KubectlForward, str]:
+                    listen: Callable[[], Awaitable[tuple[asyncio.Server | RealForward, str]]],
+                    ) -> tuple[str, asyncio.Server | RealForward, str]:
         """The backend's start sequence: claim the id, check permission, open the forward; (id, listener, port)."""
         fid = self._claim(key, request)
         generation = self.generation
@@ -179,7 +179,7 @@ class ForwardTable:
         return self._record(key, fid, request, token=token, backing=backing, server=server, port=port)
 
     def _record(self, key: ContextKey, fid: str, request: dict[str, str], *, token: str | None,
-                backing: KubeCluster | UpstreamCluster, server: asyncio.Server | KubectlForward, port: str) -> Forward:
+                backing: KubeCluster | UpstreamCluster, server: asyncio.Server | RealForward, port: str) -> Forward:
         """Keep a started forward in the cache, as the start request described it."""
         forward = Forward(id=fid, cluster=key[0], user_id=key[1], namespace=request["namespace"],
                           pod=request["pod"], service=request["service"],
@@ -193,7 +193,7 @@ class ForwardTable:
         ready_timeout: float, monitor_interval: float,
     ) -> Forward:
         """Start a real forward through a real API server (see :mod:`.upstream`), or raise the backend's error."""
-        async def listen() -> tuple[KubectlForward, str]:
+        async def listen() -> tuple[RealForward, str]:
             try:
                 async with asyncio.timeout(ready_timeout):
                     # polling a real API server (a watch would be a second client for one wait)
@@ -222,7 +222,7 @@ class ForwardTable:
         while forward.status == "Running":
             await asyncio.sleep(interval)
             process = forward.server
-            if isinstance(process, KubectlForward) and not process.running:
+            if process is not None and not isinstance(process, asyncio.Server) and not process.running:
                 forward.close(error=process.error())
                 return
             problem = await upstream.pod_problem(forward.token, forward.namespace, forward.pod)

@@ -55,6 +55,8 @@ class HeadlampScaffold:
         self.base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         self._port = port
         self.requests: list[RecordedRequest] = []
+        # Called with each request once answered (status set): a log outside the process, e.g. -request-log.
+        self.on_answered: list[Callable[[RecordedRequest], None]] = []
         self.errors: list[BaseException] = []  # exceptions raised by the emulator itself (bugs)
         self.in_flight: collections.Counter[str] = collections.Counter()
         self.max_in_flight: collections.Counter[str] = collections.Counter()
@@ -245,6 +247,8 @@ class HeadlampScaffold:
         if self.reload:
             response.headers["X-Reload"] = "reload"
         record.status = None if record.dropped else response.status
+        for hook in self.on_answered:
+            hook(record)
         await self.notify()
         return response
 
