@@ -12,6 +12,7 @@ import atexit
 import base64
 import contextlib
 import dataclasses
+import datetime
 import functools
 import importlib.util
 import json
@@ -164,6 +165,7 @@ class ControlPlane:
         self.admin_kubeconfig = self.workdir / "admin.kubeconfig"
         self.admin_token = secrets.token_hex(16)
         self.tokens = {"alice": secrets.token_hex(16), "bob": secrets.token_hex(16)}
+        self.apiserver_restarts: list[datetime.datetime] = []  # local times kube-apiserver answered again
         self._component_tokens = {name: secrets.token_hex(16) for name in ("kube-controller-manager", "kube-scheduler")}
 
     def __enter__(self) -> Self:
@@ -297,9 +299,14 @@ class ControlPlane:
         self._processes["kube-apiserver"].stop()
 
     def start_apiserver(self, *, timeout: float = 60) -> None:
-        """Start kube-apiserver again, with the same flags and port, and wait for /readyz."""
+        """Start kube-apiserver again, with the same flags and port, and wait for /readyz.
+
+        The time it answered again is noted (``apiserver_restarts``): for a moment after that its RBAC
+        authorizer may still deny what is allowed, until its caches are filled; clients retry.
+        """
         self._processes["kube-apiserver"].start(self.workdir)
         self._wait_apiserver(time.monotonic() + timeout)
+        self.apiserver_restarts.append(datetime.datetime.now())
 
     # -- clients ---------------------------------------------------------------------------------------------
 

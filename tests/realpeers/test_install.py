@@ -5,6 +5,7 @@ real API server; so are the RBAC rules the operator runs under and the webhook r
 """
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import time
@@ -150,8 +151,20 @@ def test_the_operator_was_never_forbidden_by_its_rbac(world: World) -> None:
     log = world.operator.log()
     assert log, "the operator logged nothing"
     user = "system:serviceaccount:headlamp-operator:headlamp-operator"
-    forbidden = [line for line in log.splitlines() if f'"{user}" cannot' in line or f"{user} cannot" in line]
+    forbidden = [line for line in log.splitlines() if (f'"{user}" cannot' in line or f"{user} cannot" in line)
+                 and not just_restarted(world, line)]
     assert not forbidden, "\n".join(forbidden[:20])
+
+
+def just_restarted(world: World, line: str) -> bool:
+    """Whether a log line is from the seconds after kube-apiserver came back (test_faults_real restarts it):
+    its RBAC authorizer denies until its caches are filled, and kopf retries; that is not a missing rule."""
+    match = re.match(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+\]", line)
+    if match is None:
+        return False
+    at = datetime.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S")
+    return any(datetime.timedelta(seconds=-1) <= at - restart <= datetime.timedelta(seconds=30)
+               for restart in world.cp.apiserver_restarts)
 
 
 async def test_events_come_from_headlamp_operator_and_log_lines_name_the_resource(world: World) -> None:
