@@ -69,7 +69,7 @@ def _kopf_version() -> str:
 BUILD_INFO.labels(headlamp_operator.version(), platform.python_version(), _kopf_version()).set(1)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Seen:
     """One resource as the API shows it: its phase and the status of its Ready condition."""
 

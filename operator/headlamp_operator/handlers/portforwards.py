@@ -93,12 +93,8 @@ def track(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.PortForwardS
     if runtime.forward_scheduler is None or runtime.forward_scheduler.done():
         writer = StatusWriter(runtime.kube, rt.GROUP, rt.VERSION)
         runtime.forward_scheduler = asyncio.create_task(schedule(runtime, writer))
-    metadata = body.get("metadata") or {}
-    tracked = rt.TrackedForward(spec=spec, backoff=backoff or healing.Backoff(), body={
-        "apiVersion": body.get("apiVersion"), "kind": body.get("kind"),
-        "metadata": {key: metadata.get(key) for key in ("name", "namespace", "uid", "generation")},
-        "spec": dict(body.get("spec") or {}), "status": {**(body.get("status") or {}), **(status or {})}})
-    runtime.forwards[str(metadata["uid"])] = tracked
+    tracked = rt.TrackedForward(spec=spec, backoff=backoff or healing.Backoff(), body=rt.snapshot(body, status))
+    runtime.forwards[str(body["metadata"]["uid"])] = tracked
     return tracked
 
 

@@ -53,12 +53,8 @@ def track(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePatc
     """
     if runtime.scheduler is None or runtime.scheduler.done():
         runtime.scheduler = asyncio.create_task(schedule(runtime, StatusWriter(runtime.kube, rt.GROUP, rt.VERSION)))
-    metadata = body.get("metadata") or {}
-    tracked = rt.TrackedPatch(spec=spec, body={
-        "apiVersion": body.get("apiVersion"), "kind": body.get("kind"),
-        "metadata": {key: metadata.get(key) for key in ("name", "namespace", "uid", "generation")},
-        "spec": dict(body.get("spec") or {}), "status": {**(body.get("status") or {}), **(status or {})}})
-    runtime.patches[str(metadata["uid"])] = tracked
+    tracked = rt.TrackedPatch(spec=spec, body=rt.snapshot(body, status))
+    runtime.patches[str(body["metadata"]["uid"])] = tracked
     return tracked
 
 

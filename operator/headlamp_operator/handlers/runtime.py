@@ -23,7 +23,25 @@ GROUP, VERSION = crds.GROUP, crds.VERSION
 PREFIX = crds.GROUP  # of kopf's finalizer
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+def snapshot(body: Mapping[str, Any], status: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What a scheduler keeps of a resource between events, ``status`` merged in: as little as it needs.
+
+    Its identity (for the status write and its Event), the generation, ``spec.credentials`` (a Failed
+    resource is retried when one of its Secrets changes) and the status, whose conditions keep only
+    what the next status is rendered from (type, status, lastTransitionTime). Thousands of resources
+    are kept: every field left out is memory (issue 14).
+    """
+    metadata = body.get("metadata") or {}
+    current = {**(body.get("status") or {}), **(status or {})}
+    current["conditions"] = [{key: c.get(key) for key in ("type", "status", "lastTransitionTime")}
+                             for c in current.get("conditions") or () if isinstance(c, Mapping)]
+    credentials = (body.get("spec") or {}).get("credentials")
+    return {"apiVersion": body.get("apiVersion"), "kind": body.get("kind"),
+            "metadata": {key: metadata.get(key) for key in ("name", "namespace", "uid", "generation")},
+            "spec": {"credentials": credentials} if credentials is not None else {}, "status": current}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class TrackedPatch:
     """A ResourcePatch as the scheduler knows it: a trimmed body (metadata, spec, status) and its parsed spec."""
 
@@ -31,7 +49,7 @@ class TrackedPatch:
     spec: specs.ResourcePatchSpec | list[str]  # the problems, for an invalid one
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class TrackedForward:
     """A PortForward as its scheduler knows it: a trimmed body, its parsed spec, and its healing backoff."""
 

@@ -20,7 +20,7 @@ from headlamp_operator.settings import ReconcileSettings
 from headlamp_operator.status import Outcome
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Backoff:
     """How often healing one forward failed in a row, and when it may be tried again (monotonic seconds)."""
 

@@ -20,7 +20,7 @@ DeletionPolicy = Literal["Delete", "Stop", "Orphan"]
 PatchType = Literal["merge", "json", "strategic"]
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class SecretRef:
     """A Secret of the resource's own namespace, and the key to read in it."""
 
@@ -28,7 +28,7 @@ class SecretRef:
     key: str
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class CredentialsSpec:
     """``spec.credentials``: a bearer token, a kubeconfig, or both (SPEC 5)."""
 
@@ -41,7 +41,7 @@ class CredentialsSpec:
         return {what: ref for what, ref in found.items() if ref is not None}
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class PortForwardSpec:
     """A valid PortForward spec; empty strings stand for fields left out."""
 
@@ -64,7 +64,7 @@ class PortForwardSpec:
         return bool(self.id) and not self.pod and not self.service
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class TargetRef:
     """``spec.target``: the object a ResourcePatch patches."""
 
@@ -74,7 +74,7 @@ class TargetRef:
     namespace: str = ""  # empty: the resource's own (ignored for a cluster-scoped kind)
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class ResourcePatchSpec:
     """A valid ResourcePatch spec."""
 
