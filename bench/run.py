@@ -1,4 +1,4 @@
-"""The phases of ``make bench``: N and 4N bursts with their floors, then the idle phase."""
+"""The phases of ``make bench``: N and 4N bursts with their floors, then the idle phases (1,000 and 4,000)."""
 from __future__ import annotations
 
 import asyncio
@@ -30,11 +30,14 @@ class Options:
     credentials: workload.Credentials = "token"
     idle_count: int = 1000
     idle_interval: float = 5.0
+    idle_window: float = 30.0  # seconds measured, after one interval of warm-up
+    idle_factor: int = 4  # the second idle phase has idle_factor x idle_count PortForwards (1: none)
     floor: bool = True
     idle: bool = True
     timeout: float | None = None  # per burst; default 60 s + 0.1 s per resource
     startup_timeout: float = 60.0
     keep_logs: pathlib.Path | None = None  # copy the operator logs here
+    quick: bool = False  # --quick: sizes below the targets' (recorded, and said in the table)
 
     def burst_timeout(self, resources: int) -> float:
         return self.timeout if self.timeout is not None else 60.0 + 0.1 * resources
@@ -43,7 +46,7 @@ class Options:
 Say = Callable[[str], None]
 
 
-def _log_summary(text: str) -> dict[str, Any]:
+def log_summary(text: str) -> dict[str, Any]:
     """What the operator's log says about trouble (kopf logs handler retries and failures)."""
     lines = text.splitlines()
     return {
@@ -63,7 +66,7 @@ async def operator_burst(n: int, options: Options, workdir: pathlib.Path, say: S
         say(f"  operator ready (pid {op.pid}); creating {len(items)} resources, {options.concurrency} at a time")
         result = await burst.run_burst(w, op, items, concurrency=options.concurrency, credentials=options.credentials,
                                        timeout=options.burst_timeout(len(items)), say=say)
-        result["operator_log"] = _log_summary(op.log())
+        result["operator_log"] = log_summary(op.log())
         _keep_log(op, options)
     return result
 
@@ -77,7 +80,7 @@ async def kopf_floor_burst(n: int, options: Options, workdir: pathlib.Path, say:
                              kopf_module="bench.kopf_floor") as op:
         result = await burst.run_burst(w, op, items, concurrency=options.concurrency, credentials=options.credentials,
                                        timeout=options.burst_timeout(len(items)), say=say)
-        result["operator_log"] = _log_summary(op.log())
+        result["operator_log"] = log_summary(op.log())
         _keep_log(op, options)
     return result
 
@@ -158,26 +161,26 @@ def _keep_log(op: process.Operator, options: Options) -> None:
         (options.keep_logs / op.log_path.name).write_text(op.log())
 
 
-async def idle_phase(options: Options, workdir: pathlib.Path, say: Say) -> dict[str, Any]:
-    """``idle_count`` Running PortForwards left alone for two sync intervals: Headlamp requests per minute."""
+async def idle_phase(options: Options, workdir: pathlib.Path, say: Say, *, count: int | None = None) -> dict[str, Any]:
+    """``count`` (default ``idle_count``) Running PortForwards left alone for ``idle_window`` seconds:
+    the operator's CPU, Headlamp requests and Kubernetes writes per minute."""
     interval = options.idle_interval
-    items = workload.portforwards(options.idle_count, prefix="idle-")
+    items = workload.portforwards(count or options.idle_count, prefix="idle-")
     async with world(workdir, credentials=options.credentials) as w, \
             process.operator(w, workdir, credentials=options.credentials, sync_interval=interval,
-                             name="idle", startup_timeout=options.startup_timeout) as op:
+                             name=f"idle-{len(items)}", startup_timeout=options.startup_timeout) as op:
         say(f"  operator ready (pid {op.pid}, HEADLAMP_SYNC_INTERVAL={interval:g}); "
             f"creating {len(items)} PortForwards")
         created = await burst.run_burst(w, op, items, concurrency=options.concurrency,
                                         credentials=options.credentials, timeout=options.burst_timeout(len(items)),
                                         quiet=min(2.0, interval / 2), say=say)
-        # Let every resource's timer pass its initial delay once, then measure two whole intervals.
+        # Let every forward pass its first health check, then measure the window.
         await asyncio.sleep(interval)
         kube_mark, hl_mark = w.mark()
         writes_before = len(w.tracker.writes)
         cpu_before = op.cpu()
         start = time.monotonic()
-        window = 2 * interval
-        await asyncio.sleep(window)
+        await asyncio.sleep(options.idle_window)
         end = time.monotonic()
         cpu = op.cpu() - cpu_before
         records = [r for r in w.hl.requests[hl_mark:] if start <= r.time < end]
@@ -202,7 +205,7 @@ async def idle_phase(options: Options, workdir: pathlib.Path, say: Say) -> dict[
             "operator": {"cpu_seconds_total": op.cpu(), **op.memory()},
             "creation": {key: created[key] for key in ("seconds_to_all_ready", "throughput", "latency")},
         }
-        result["operator_log"] = _log_summary(op.log())
+        result["operator_log"] = log_summary(op.log())
         _keep_log(op, options)
     return result
 
@@ -243,8 +246,9 @@ async def run_all(options: Options, *, say: Say = print) -> dict[str, Any]:
                        "writes": "PATCH/PUT of our resources from the emulator's request log: status = the status "
                                  "subresource, metadata = the main resource (finalizers, kopf annotations); "
                                  "events (POST core/v1 events) apart",
-                       "idle": "Headlamp requests received in a window of two sync intervals, after one interval "
-                               "of warm-up once every PortForward is Ready"}},
+                       "idle": "Headlamp requests, Kubernetes writes and the operator's CPU in a window of "
+                               "idle_window seconds, after one sync interval of warm-up once every PortForward is "
+                               "Ready; idle with idle_count PortForwards, idle_large with idle_factor times as many"}},
         "machine": machine(),
         "sizes": {},
     }
@@ -273,8 +277,11 @@ async def run_all(options: Options, *, say: Say = print) -> dict[str, Any]:
         results["growth"] = {"factor": options.factor, "t_n": t_small, "t_4n": t_large,
                              "ratio": (t_large / t_small) if t_small and t_large else None}
         if options.idle:
-            say(f"[{time.monotonic() - started:6.1f}s] idle: {options.idle_count} PortForwards, "
-                f"2 x {options.idle_interval:g} s")
-            results["idle"] = await idle_phase(options, workdir, say)
+            for key, count in (("idle", options.idle_count), ("idle_large", options.idle_count * options.idle_factor)):
+                if key == "idle_large" and options.idle_factor <= 1:
+                    continue
+                say(f"[{time.monotonic() - started:6.1f}s] {key}: {count} PortForwards, {options.idle_window:g} s "
+                    f"at HEADLAMP_SYNC_INTERVAL={options.idle_interval:g}")
+                results[key] = await idle_phase(options, workdir, say, count=count)
     results["seconds"] = time.monotonic() - started
     return results

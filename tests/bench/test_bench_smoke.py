@@ -9,8 +9,8 @@ from bench.run import Options, run_all
 
 
 async def test_bench_runs_every_phase_and_writes_the_keys(tmp_path: pathlib.Path) -> None:
-    options = Options(n=3, factor=2, concurrency=8, idle_count=3, idle_interval=1.0, timeout=20.0,
-                      startup_timeout=20.0)
+    options = Options(n=3, factor=2, concurrency=8, idle_count=3, idle_interval=1.0, idle_window=2.0, idle_factor=2,
+                      timeout=20.0, startup_timeout=20.0)
     results = await run_all(options, say=lambda _: None)
     results["targets"] = targets(results)
     out = tmp_path / "results.json"
@@ -18,7 +18,7 @@ async def test_bench_runs_every_phase_and_writes_the_keys(tmp_path: pathlib.Path
     text = table(results)
 
     loaded = json.loads(out.read_text())
-    assert set(loaded) >= {"config", "machine", "sizes", "growth", "idle", "targets", "seconds"}
+    assert set(loaded) >= {"config", "machine", "sizes", "growth", "idle", "idle_large", "targets", "seconds"}
     assert set(loaded["sizes"]) == {"3", "6"}
     for entry in loaded["sizes"].values():
         operator = entry["operator"]
@@ -34,9 +34,15 @@ async def test_bench_runs_every_phase_and_writes_the_keys(tmp_path: pathlib.Path
             assert entry[floor]["all_ready"], entry[floor]["not_ready"]
         assert entry["reacting_floor"]["floor_process"]["error_count"] == 0
         assert None not in (entry["ratio_reacting"], entry["ratio_kopf"], entry["kopf_ratio_reacting"])
-    assert loaded["idle"]["all_ready"] and "headlamp_per_minute" in loaded["idle"]
-    assert len(loaded["targets"]) == 8 and all({"target", "measured", "limit", "holds"} <= set(t)
-                                               for t in loaded["targets"])
+    for idle, count in (("idle", 3), ("idle_large", 6)):
+        assert loaded[idle]["all_ready"] and loaded[idle]["resources"] == count
+        assert {"headlamp_per_minute", "operator_cpu_percent", "kube_writes_per_minute"} <= set(loaded[idle])
+    assert all({"target", "measured", "limit", "holds"} <= set(t) for t in loaded["targets"])
+    names = " | ".join(t["target"] for t in loaded["targets"])
+    for target in ("kopf floor", "p99 apply->Ready", "writes per PortForward", "writes per ResourcePatch",
+                   "Headlamp requests per resource", "time growth", "idle operator CPU", "idle CPU with 6 PF",
+                   "idle Headlamp requests/min (3 PF)", "idle Kubernetes writes/min (6 PF)", "peak RSS"):
+        assert target in names, (target, names)  # every target of issue 14 is in the table
     assert "ratio" in text and "peak RSS" in text
     try:
         import matplotlib  # noqa: F401  (installed by `make bench`, not by `make test`)
