@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test e2e peers test-real cluster bench lint deploy undeploy image clean
+.PHONY: help venv run test e2e peers test-real cluster bench bench-real lint deploy undeploy image clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,10 @@ e2e: $(STAMP)  ## the same scenarios against a real cluster (E2E_KUBECONFIG, E2E
 bench: $(STAMP)  ## the benchmark: figures printed and written to bench/results.json and bench/results.png
 	$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-real: $(STAMP) peers  ## the same bursts on a real kube-apiserver + etcd + kwok: under real_api in bench/results.json
+	$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench --real-api $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff, mypy --strict, import-linter layering
 	$(BIN)/ruff check operator tests bench

@@ -1,23 +1,41 @@
-"""``python -m bench [--n 500] [--out bench/results.json]``: run every phase, print the table, write the files."""
+"""``python -m bench [--quick] [--real-api] [--n 500] [--out bench/results.json]``: run the phases, print the
+table, write the files.
+
+Without ``--real-api``: the in-memory Kubernetes API and the Headlamp emulator, with the floors and the
+targets of issue 14. With it: the same bursts and idle phase on a real kube-apiserver + etcd (the
+real-peer suite's world; ``make peers`` builds it), written under the ``real_api`` key of the same file.
+Each run keeps the other mode's entry of an existing file, so one file holds both.
+"""
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import gc
+import json
 import pathlib
+import subprocess
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from bench import report
+from bench import realreport, report
 from bench.run import Options, run_all
 from headlamp_operator.runner import GC_YOUNG_THRESHOLD
 
 HERE = pathlib.Path(__file__).resolve().parent
+# --quick: a check that everything runs, in about a minute; the targets' sizes are the defaults.
+QUICK: dict[str, float] = {"n": 50, "idle_count": 100, "idle_window": 10.0}
+DEFAULTS: dict[str, float] = {"n": 500, "idle_count": 1000, "idle_window": 30.0}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--n", type=int, default=500, help="N PortForwards and N ResourcePatches (default 500)")
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--real-api", action="store_true",
+                        help="on a real kube-apiserver + etcd + kwok (the real-peer suite's; `make peers` first)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes, for a check run of about a minute: --n 50 --idle-count 100 --idle-window 10")
+    parser.add_argument("--n", type=int, default=None, help="N PortForwards and N ResourcePatches (default 500)")
     parser.add_argument("--factor", type=int, default=4, help="the second size is factor x N (default 4)")
     parser.add_argument("--out", type=pathlib.Path, default=HERE / "results.json", help="the JSON results")
     parser.add_argument("--png", type=pathlib.Path, default=None,
@@ -26,33 +44,83 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="creations in flight, and the floor's concurrency (default 32 = HEADLAMP_MAX_CONCURRENCY)")
     parser.add_argument("--credentials", choices=("token", "anonymous"), default="token",
                         help="token: Secrets with a bearer token per namespace (default); "
-                             "anonymous: HEADLAMP_ALLOW_ANONYMOUS=true")
-    parser.add_argument("--idle-count", type=int, default=1000, help="PortForwards in the idle phase (default 1000)")
+                             "anonymous: HEADLAMP_ALLOW_ANONYMOUS=true (in-memory API only)")
+    parser.add_argument("--idle-count", type=int, default=None, help="PortForwards in the idle phase (default 1000)")
+    parser.add_argument("--idle-factor", type=int, default=4,
+                        help="a second idle phase with this many times as many (default 4; 1: none; in-memory only)")
     parser.add_argument("--idle-interval", type=float, default=5.0,
                         help="HEADLAMP_SYNC_INTERVAL of the idle phase, seconds (default 5)")
+    parser.add_argument("--idle-window", type=float, default=None,
+                        help="seconds measured in the idle phase, after one interval (default 30)")
     parser.add_argument("--no-idle", action="store_true", help="skip the idle phase")
-    parser.add_argument("--no-floor", action="store_true", help="skip the floor (no ratio)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the floors (no ratios; in-memory only)")
     parser.add_argument("--timeout", type=float, default=None,
-                        help="seconds a burst may take (default 60 + 0.1 per resource)")
+                        help="seconds a burst may take (default 60 + 0.1 per resource; real API: 120 + 0.1)")
     parser.add_argument("--keep-logs", type=pathlib.Path, default=None, help="copy the operator logs here")
+    return parser
+
+
+def _commit() -> str | None:
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,  # noqa: S607
+                              text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def _previous(path: pathlib.Path) -> dict[str, Any]:
+    try:
+        loaded = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
-    if args.n < 1 or args.factor < 1 or args.concurrency < 1:
+    sizes = {key: getattr(args, key) if getattr(args, key) is not None else (QUICK if args.quick else DEFAULTS)[key]
+             for key in QUICK}
+    n, idle_count, idle_window = int(sizes["n"]), int(sizes["idle_count"]), float(sizes["idle_window"])
+    if n < 1 or args.factor < 1 or args.concurrency < 1:
         parser.error("--n, --factor and --concurrency must be positive")
-    options = Options(n=args.n, factor=args.factor, concurrency=args.concurrency, credentials=args.credentials,
-                      idle_count=args.idle_count, idle_interval=args.idle_interval, idle=not args.no_idle,
-                      floor=not args.no_floor, timeout=args.timeout, keep_logs=args.keep_logs)
     # The emulators keep every object and every request in memory; with CPython's default collector
     # thresholds this process spent 16 s in full collections over a run, slowing the floors and the
     # operator's bursts alike. The operator's own setting (runner.GC_YOUNG_THRESHOLD) is used here too.
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
-    results = asyncio.run(run_all(options, say=lambda line: print(line, flush=True)))
-    results["targets"] = report.targets(results)
+    say = lambda line: print(line, flush=True)  # noqa: E731
+    stamp = {"measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "commit": _commit()}
+    results = _previous(args.out)
+    if args.real_api:
+        from bench.realrun import RealOptions, run_real  # imports the real-peer suite (tests/realpeers)
+
+        real_options = RealOptions(n=n, factor=args.factor, concurrency=args.concurrency, idle_count=idle_count,
+                                   idle_interval=args.idle_interval, idle_window=idle_window, idle=not args.no_idle,
+                                   timeout=args.timeout, keep_logs=args.keep_logs)
+        real = asyncio.run(run_real(real_options, say=say))
+        real["config"]["quick"] = args.quick
+        real.update(stamp)
+        real["targets"] = realreport.targets(real)
+        results["real_api"] = real
+        printed = realreport.table(real)
+    else:
+        options = Options(n=n, factor=args.factor, concurrency=args.concurrency, credentials=args.credentials,
+                          idle_count=idle_count, idle_interval=args.idle_interval, idle_window=idle_window,
+                          idle_factor=args.idle_factor, idle=not args.no_idle, floor=not args.no_floor,
+                          timeout=args.timeout, keep_logs=args.keep_logs, quick=args.quick)
+        emulated = asyncio.run(run_all(options, say=say))
+        emulated.update(stamp)
+        emulated["targets"] = report.targets(emulated)
+        kept = results.get("real_api")  # the last --real-api run's, with its own date and commit
+        results = {**emulated, **({"real_api": kept} if kept is not None else {})}
+        printed = report.table(emulated)
     report.write_json(results, args.out)
     skip = args.png is not None and str(args.png).lower() == "none"
-    png = None if skip else (args.png or args.out.with_suffix(".png"))
+    png = None if skip or "sizes" not in results else (args.png or args.out.with_suffix(".png"))
     drawn = png is not None and report.plot(results, png)
     print()
-    print(report.table(results))
+    print(printed)
     print()
     print(f"results: {args.out}" + (f", chart: {png}" if drawn else " (no chart: matplotlib is not installed)"
                                      if png is not None else ""))

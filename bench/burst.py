@@ -5,9 +5,10 @@ import asyncio
 import collections
 import json
 import resource
+import ssl
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -33,20 +34,25 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 
 async def create_all(url: str, items: Sequence[workload.Item], *, concurrency: int,
-                     credentials: workload.Credentials) -> dict[str, Any]:
-    """POST every resource to the Kubernetes API, ``concurrency`` at a time; returns timing and errors."""
+                     credentials: workload.Credentials, headers: Mapping[str, str] | None = None,
+                     tls: ssl.SSLContext | None = None, cluster: str = workload.CLUSTER,
+                     target: workload.Target = "Deployment") -> dict[str, Any]:
+    """POST every resource to the Kubernetes API, ``concurrency`` at a time; returns timing and errors.
+
+    ``headers`` (a bearer token) and ``tls`` (the CA) are for a real API server; ``cluster`` and
+    ``target`` go into the specs (see :func:`bench.workload.spec`)."""
     semaphore = asyncio.Semaphore(concurrency)
     errors: collections.Counter[str] = collections.Counter()
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency, ssl=tls if tls is not None else True)
+    sent = {"Content-Type": "application/json", **(headers or {})}
     async with aiohttp.ClientSession(connector=connector) as session:
         async def create(item: workload.Item) -> None:
             path = f"/apis/{workload.GROUP}/{workload.VERSION}/namespaces/{item.namespace}/{item.plural}"
-            data = json.dumps(workload.body(item, credentials=credentials))
+            data = json.dumps(workload.body(item, credentials=credentials, cluster=cluster, target=target))
             async with semaphore:
                 for attempt in range(5):
                     try:
-                        async with session.post(url + path, data=data,
-                                                headers={"Content-Type": "application/json"}) as response:
+                        async with session.post(url + path, data=data, headers=sent) as response:
                             await response.read()
                             if response.status < 300 or response.status == 409:
                                 return
@@ -96,6 +102,31 @@ async def wait_quiet(world: World, *, quiet: float, within: float) -> float:
     return time.monotonic() - started
 
 
+def timing(items: Sequence[workload.Item], created: Mapping[tuple[str, str, str], float],
+           ready: Mapping[tuple[str, str, str], float], t0: float) -> dict[str, Any]:
+    """What the creation and Ready times of a burst say: all Ready?, time, throughput, apply->Ready latency."""
+    ready_times = [ready[item.key] for item in items if item.key in ready]
+    all_ready = len(ready_times) == len(items)
+    elapsed = (max(ready_times) - t0) if all_ready and ready_times else None
+    latencies = {kind: [ready[i.key] - created[i.key] for i in items
+                        if i.kind == kind and i.key in ready and i.key in created]
+                 for kind in workload.PLURALS}
+    every = latencies["PortForward"] + latencies["ResourcePatch"]
+    return {
+        "all_ready": all_ready,
+        "ready": len(ready_times),
+        "seconds_to_all_ready": elapsed,
+        "throughput": (len(items) / elapsed) if elapsed else None,
+        "latency": {
+            "p50": percentile(every, 50), "p95": percentile(every, 95), "p99": percentile(every, 99),
+            "max": max(every) if every else None, "mean": statistics.fmean(every) if every else None,
+            "by_kind": {kind: {"p50": percentile(v, 50), "p95": percentile(v, 95), "p99": percentile(v, 99)}
+                        for kind, v in latencies.items()},
+        },
+        "latencies": {kind: [round(v, 4) for v in values] for kind, values in latencies.items()},
+    }
+
+
 async def run_burst(world: World, op: Operator | None, items: Sequence[workload.Item], *, concurrency: int,
                     credentials: workload.Credentials, timeout: float, quiet: float = 2.0,  # noqa: ASYNC109
                     say: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -115,15 +146,9 @@ async def run_burst(world: World, op: Operator | None, items: Sequence[workload.
             next_report += 5.0
             say(f"    {time.monotonic() - t0:5.1f}s: {ready}/{len(keys)} Ready")
         await asyncio.sleep(0.05)
-    ready_times = [world.tracker.ready[key] for key in keys if key in world.tracker.ready]
-    all_ready = len(ready_times) == len(keys)
-    elapsed = (max(ready_times) - t0) if all_ready else None
+    timed = timing(items, world.tracker.created, world.tracker.ready, t0)
     cpu_burst = (op.cpu() - cpu_before) if op is not None and op.alive() else None
     emulators_cpu = own_cpu() - own_before
-    latencies = {kind: [world.tracker.ready[i.key] - world.tracker.created[i.key] for i in items
-                        if i.kind == kind and i.key in world.tracker.ready and i.key in world.tracker.created]
-                 for kind in workload.PLURALS}
-    every = latencies["PortForward"] + latencies["ResourcePatch"]
     settle = await wait_quiet(world, quiet=quiet, within=20.0)
     kube = classify_kube(world.kube_requests()[kube_mark:])
     headlamp = classify_headlamp(world.hl.requests[hl_mark:])
@@ -134,18 +159,13 @@ async def run_burst(world: World, op: Operator | None, items: Sequence[workload.
         "concurrency": concurrency,
         "creation_seconds": creation["seconds"],
         "creation_errors": creation["errors"],
-        "all_ready": all_ready,
-        "ready": len(ready_times),
-        "not_ready": {} if all_ready else _not_ready(world, items),
-        "seconds_to_all_ready": elapsed,
-        "throughput": (len(items) / elapsed) if elapsed else None,
-        "latency": {
-            "p50": percentile(every, 50), "p95": percentile(every, 95), "p99": percentile(every, 99),
-            "max": max(every) if every else None, "mean": statistics.fmean(every) if every else None,
-            "by_kind": {kind: {"p50": percentile(v, 50), "p95": percentile(v, 95), "p99": percentile(v, 99)}
-                        for kind, v in latencies.items()},
-        },
-        "latencies": {kind: [round(v, 4) for v in values] for kind, values in latencies.items()},
+        "all_ready": timed["all_ready"],
+        "ready": timed["ready"],
+        "not_ready": {} if timed["all_ready"] else _not_ready(world, items),
+        "seconds_to_all_ready": timed["seconds_to_all_ready"],
+        "throughput": timed["throughput"],
+        "latency": timed["latency"],
+        "latencies": timed["latencies"],
         "settle_seconds": settle,
         "final": final_statuses(world, items),
         "emulators_cpu_seconds": emulators_cpu,  # the bench process (emulators + creating client) until all Ready

@@ -14,11 +14,12 @@ from headlamp_operator.testing import scenery
 GROUP, VERSION = crds.GROUP, crds.VERSION
 CLUSTER = "bench"
 NAMESPACES = tuple(f"bench-{i}" for i in range(10))  # resources are spread over these namespaces
-DEPLOYMENTS = 20  # ResourcePatches target shop/web-0 .. shop/web-19
+DEPLOYMENTS = 20  # ResourcePatches target shop/web-0 .. shop/web-19 (on the real API: ConfigMaps shop/config-*)
 SECRET = "viewer"  # a token Secret in every namespace (credentials=token)
 
 Kind = Literal["PortForward", "ResourcePatch"]
 Credentials = Literal["token", "anonymous"]
+Target = Literal["Deployment", "ConfigMap"]  # what a ResourcePatch patches
 PLURALS: dict[str, str] = crds.PLURALS
 KINDS: dict[str, str] = {plural: kind for kind, plural in PLURALS.items()}
 
@@ -47,6 +48,11 @@ class Item:
         return f"web-{self.index % DEPLOYMENTS}"
 
     @property
+    def configmap(self) -> str:
+        """The ConfigMap a ResourcePatch writes on the real API (no controller reacts to it there)."""
+        return f"config-{self.index % DEPLOYMENTS}"
+
+    @property
     def replicas(self) -> int:
         return 1 + self.index % 3
 
@@ -71,14 +77,20 @@ def portforwards(n: int, *, prefix: str = "") -> list[Item]:
     return [item for item in items(n, prefix=prefix) if item.kind == "PortForward"]
 
 
-def spec(item: Item, *, credentials: Credentials) -> dict[str, Any]:
+def spec(item: Item, *, credentials: Credentials, cluster: str = CLUSTER,
+         target: Target = "Deployment") -> dict[str, Any]:
     """The spec of one resource: a PortForward to Service monitoring/grafana (named port, as the
-    sample does), or a merge patch scaling one of the Deployments."""
+    sample does), or a merge patch scaling one of the Deployments (or, with ``target="ConfigMap"``,
+    setting a key of one of the ConfigMaps)."""
     if item.kind == "PortForward":
-        result: dict[str, Any] = {"cluster": CLUSTER, "service": "grafana", "namespace": "monitoring",
+        result: dict[str, Any] = {"cluster": cluster, "service": "grafana", "namespace": "monitoring",
                                   "targetPort": "http"}
+    elif target == "ConfigMap":
+        result = {"cluster": cluster,
+                  "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": item.configmap, "namespace": "shop"},
+                  "patchType": "merge", "patch": {"data": {"replicas": str(item.replicas)}}}
     else:
-        result = {"cluster": CLUSTER,
+        result = {"cluster": cluster,
                   "target": {"apiVersion": "apps/v1", "kind": "Deployment", "name": item.deployment,
                              "namespace": "shop"},
                   "patchType": "merge", "patch": {"spec": {"replicas": item.replicas}}}
@@ -87,11 +99,12 @@ def spec(item: Item, *, credentials: Credentials) -> dict[str, Any]:
     return result
 
 
-def body(item: Item, *, credentials: Credentials) -> dict[str, Any]:
+def body(item: Item, *, credentials: Credentials, cluster: str = CLUSTER,
+         target: Target = "Deployment") -> dict[str, Any]:
     """The whole manifest of one resource."""
     return {"apiVersion": f"{GROUP}/{VERSION}", "kind": item.kind,
             "metadata": {"name": item.name, "namespace": item.namespace},
-            "spec": spec(item, credentials=credentials)}
+            "spec": spec(item, credentials=credentials, cluster=cluster, target=target)}
 
 
 def seed_headlamp(hl: Any) -> Any:
