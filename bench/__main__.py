@@ -14,6 +14,7 @@ import datetime
 import gc
 import json
 import pathlib
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -94,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = _previous(args.out)
     if args.real_api:
         from bench.realrun import RealOptions, run_real  # imports the real-peer suite (tests/realpeers)
+
+        # The control plane's processes run in sessions of their own: on SIGTERM (timeout, CI) exit through
+        # the context managers and atexit, which stop them, rather than die and leave them running.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
         real_options = RealOptions(n=n, factor=args.factor, concurrency=args.concurrency, idle_count=idle_count,
                                    idle_interval=args.idle_interval, idle_window=idle_window, idle=not args.no_idle,
