@@ -13,6 +13,7 @@ import asyncio
 import datetime
 import gc
 import json
+import os
 import pathlib
 import signal
 import subprocess
@@ -91,7 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # operator's bursts alike. The operator's own setting (runner.GC_YOUNG_THRESHOLD) is used here too.
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     say = lambda line: print(line, flush=True)  # noqa: E731
-    stamp = {"measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "commit": _commit()}
+    # The machine is shared: its load average before and after says whether others ran meanwhile.
+    stamp: dict[str, Any] = {"measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                             "commit": _commit(), "loadavg_before": os.getloadavg()}
     results = _previous(args.out)
     if args.real_api:
         from bench.realrun import RealOptions, run_real  # imports the real-peer suite (tests/realpeers)
@@ -105,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                    timeout=args.timeout, keep_logs=args.keep_logs)
         real = asyncio.run(run_real(real_options, say=say))
         real["config"]["quick"] = args.quick
-        real.update(stamp)
+        real.update(stamp, loadavg_after=os.getloadavg())
+        after = real["loadavg_after"]
         real["targets"] = realreport.targets(real)
         results["real_api"] = real
         printed = realreport.table(real)
@@ -115,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                           idle_factor=args.idle_factor, idle=not args.no_idle, floor=not args.no_floor,
                           timeout=args.timeout, keep_logs=args.keep_logs, quick=args.quick)
         emulated = asyncio.run(run_all(options, say=say))
-        emulated.update(stamp)
+        emulated.update(stamp, loadavg_after=os.getloadavg())
+        after = emulated["loadavg_after"]
         emulated["targets"] = report.targets(emulated)
         kept = results.get("real_api")  # the last --real-api run's, with its own date and commit
         results = {**emulated, **({"real_api": kept} if kept is not None else {})}
@@ -126,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     drawn = png is not None and report.plot(results, png)
     print()
     print(printed)
+    print(f"load average (1, 5, 15 min) before: {', '.join(f'{v:.2f}' for v in stamp['loadavg_before'])}; after: "
+          f"{', '.join(f'{v:.2f}' for v in after)} on {os.cpu_count()} CPUs (the bench itself adds about 1)")
     print()
     print(f"results: {args.out}" + (f", chart: {png}" if drawn else " (no chart: matplotlib is not installed)"
                                      if png is not None else ""))
