@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from headlamp_operator.headlamp import errors
+from headlamp_operator.headlamp import errors, portforward
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.reconciling import targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
@@ -79,10 +79,12 @@ async def test_a_logout_forgets_the_resolutions_of_that_credential(hl: HeadlampE
 async def test_one_list_request_per_interval_for_every_caller(hl: HeadlampEmulator, backend: Backend,
                                                               alice: Credentials, bob: Credentials) -> None:
     lists = ForwardLists(ttl=60)
-    found = await asyncio.gather(*(lists.get(backend, "prod", credentials=who) for who in (alice, bob) * 5))
-    assert found == [[]] * 10
-    entries, fetched = await lists.listing(backend, "prod", credentials=alice)
-    assert entries == [] and fetched.tzinfo is not None
+    await portforward.start_port_forward(backend, "prod", id="pf-1", namespace="monitoring", pod="grafana-0",
+                                         target_port="3000", credentials=alice)
+    found = await asyncio.gather(*(lists.listing(backend, "prod", credentials=who) for who in (alice, bob) * 5))
+    assert [set(listing.by_id) for listing in found] == [{"pf-1"}] * 10  # by id: one lookup per health check
+    listing = await lists.listing(backend, "prod", credentials=alice)
+    assert listing.by_id["pf-1"]["status"] == "Running" and listing.fetched.tzinfo is not None
     assert len(hl.requests_for(path=LIST_PATH)) == 1
 
 
@@ -92,9 +94,9 @@ async def test_a_failed_list_request_stands_for_its_interval(hl: HeadlampEmulato
     hl.fail_next(1, status=503, path=LIST_PATH)
     for _ in range(3):  # a backend in trouble is asked once per interval, not once per resource
         with pytest.raises(errors.ApiError) as err:
-            await lists.get(backend, "prod", credentials=alice)
+            await lists.listing(backend, "prod", credentials=alice)
         assert err.value.status == 503
     assert len(hl.requests_for(path=LIST_PATH)) == 1
     lists.drop()  # X-Reload
-    assert await lists.get(backend, "prod", credentials=alice) == []
+    assert (await lists.listing(backend, "prod", credentials=alice)).by_id == {}
     assert len(hl.requests_for(path=LIST_PATH)) == 2

@@ -8,6 +8,7 @@ the number of clusters.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 from headlamp_operator.headlamp import portforward
@@ -16,7 +17,14 @@ from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.structs import Credentials
 
 Key = tuple[str, str | None]  # (cluster, dynamic-cluster user id)
-Listing = tuple[list[portforward.PortForwardEntry], datetime.datetime]  # the list, and when it was asked for
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Listing:
+    """The backend's forwards of a cluster, by id (each health check looks one up), and when they were asked for."""
+
+    by_id: dict[str, portforward.PortForwardEntry]
+    fetched: datetime.datetime  # forwards started after this may be missing from it
 
 
 class ForwardLists:
@@ -34,14 +42,8 @@ class ForwardLists:
         """Forget every cached list (after ``X-Reload``)."""
         self._cache.clear()
 
-    async def get(self, backend: Backend, cluster: str, *,
-                  credentials: Credentials) -> list[portforward.PortForwardEntry]:
-        """The forwards of ``cluster`` as of at most ``ttl`` seconds ago; raises the request's error."""
-        entries, _ = await self.listing(backend, cluster, credentials=credentials)
-        return entries
-
     async def listing(self, backend: Backend, cluster: str, *, credentials: Credentials) -> Listing:
-        """Like :meth:`get`, with the time the list was asked for (forwards started later may be missing)."""
+        """The forwards of ``cluster`` as of at most ``ttl`` seconds ago; raises the request's error."""
         # The list is backend-wide for configured clusters; a dynamic cluster is per user (kubeconfig).
         if credentials.kubeconfig is not None:
             key: Key = (cluster, credentials.user_id)
@@ -51,6 +53,7 @@ class ForwardLists:
 
         async def load() -> Listing:
             fetched = datetime.datetime.now(datetime.UTC)  # when the request is sent
-            return await portforward.list_port_forwards(backend, cluster, credentials=lister), fetched
+            entries = await portforward.list_port_forwards(backend, cluster, credentials=lister)
+            return Listing(by_id={str(entry.get("id")): entry for entry in entries}, fetched=fetched)
 
         return await self._cache.get(key, load)

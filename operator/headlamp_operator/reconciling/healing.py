@@ -62,15 +62,15 @@ async def check(ctx: portforward.Context, *, status: Mapping[str, Any], backoff:
     """
     assert ctx.lists is not None, "a health check reads the shared per-cluster list"
     try:
-        entries, fetched = await ctx.lists.listing(ctx.backend, ctx.cluster, credentials=ctx.credentials)
+        listing = await ctx.lists.listing(ctx.backend, ctx.cluster, credentials=ctx.credentials)
     except errors.ApiError as e:
         failure = outcomes.from_error(e, attempt=backoff.attempt, action="health check")
         backoff.failed(ctx.settings)
         return Verdict(Result(outcome=Outcome(phase="Pending", reason=failure.outcome.reason,
                                               message=failure.outcome.message), retry_in=1.0), synced=False)
-    entry, problem = portforward.health(ctx, entries)
+    entry, problem = portforward.health(ctx, listing.by_id)
     synced = status_module.parse_timestamp(status.get("lastSyncTime"))
-    if problem is not None and synced is not None and synced >= fetched.replace(microsecond=0):
+    if problem is not None and synced is not None and synced >= listing.fetched.replace(microsecond=0):
         return None  # the shared list was asked for before this forward (re)started: no verdict from it
     if entry is not None and problem is None:  # running: refresh what changed (a port after a restart)
         backoff.reset()

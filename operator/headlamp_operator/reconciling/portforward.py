@@ -7,7 +7,7 @@ of the operator (or a 409 for our own id) finds the same forward again instead o
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from headlamp_operator.headlamp import errors, portforward
@@ -67,10 +67,11 @@ async def _adopt(ctx: Context) -> Result:
                                                                   credentials=ctx.credentials)
     if not entry.get("port") or not entry.get("targetPort"):  # GET ?id= answers fewer fields than the list
         if ctx.lists is not None:  # the shared list, if it already knows the forward (no extra request)
-            listed = await ctx.lists.get(ctx.backend, ctx.cluster, credentials=ctx.credentials)
+            listing = await ctx.lists.listing(ctx.backend, ctx.cluster, credentials=ctx.credentials)
+            entry = listing.by_id.get(ctx.id, entry)
         else:
             listed = await portforward.list_port_forwards(ctx.backend, ctx.cluster, credentials=ctx.credentials)
-        entry = next((e for e in listed if e.get("id") == ctx.id), entry)
+            entry = next((e for e in listed if e.get("id") == ctx.id), entry)
     if entry.get("status") == "Stopped":
         detail = entry.get("error") or "stopped at the backend"
         return Result(outcome=Outcome(phase="Pending", reason="Stopped", message=f"adopted forward {ctx.id}: {detail}",
@@ -168,9 +169,9 @@ async def release(ctx: Context) -> str:
     return f"forward {ctx.id} {'stopped' if policy == 'Stop' else 'deleted'}"
 
 
-def health(ctx: Context, entries: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any] | None, str | None]:
-    """The backend's entry for this forward and, if it is not running, why (from the shared list)."""
-    entry = next((e for e in entries if e.get("id") == ctx.id), None)
+def health(ctx: Context, by_id: Mapping[str, Mapping[str, Any]]) -> tuple[Mapping[str, Any] | None, str | None]:
+    """The backend's entry for this forward and, if it is not running, why (from the shared list, by id)."""
+    entry = by_id.get(ctx.id)
     if entry is None:
         return None, "the backend no longer lists the forward (restarted?)"
     if entry.get("status") == "Stopped":
