@@ -11,16 +11,16 @@ PYTEST_ARGS ?=
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml testing/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]' -e ./testing
 	touch $(STAMP)
 
 venv: $(STAMP)  ## create the virtual environment with the project and its test/dev extras
 
 run: $(STAMP)  ## the embedded sandbox: in-memory Kubernetes + Headlamp emulator + the operator
-	$(BIN)/headlamp-operator sandbox
+	$(BIN)/headlamp-operator-sandbox
 
 test: $(STAMP)  ## everything that needs no real cluster
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -46,7 +46,7 @@ bench-real: $(STAMP) peers  ## the same bursts on a real kube-apiserver + etcd +
 	$(BIN)/python -m bench --real-api $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff, mypy --strict, import-linter layering
-	$(BIN)/ruff check operator tests bench
+	$(BIN)/ruff check operator testing tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -15,7 +15,7 @@ from typing import IO
 
 from bench import workload
 from bench.world import ROOT, World
-from headlamp_operator.testing.process import OperatorProcess, free_port, live, operator_command, stop
+from headlamp_operator_testing.process import OperatorProcess, free_port, live, operator_command, stop
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from bench import burst, process, workload
 from bench.world import classify_headlamp, classify_kube, world
-from headlamp_operator.testing import process as testing_process
+from headlamp_operator_testing import process as testing_process
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BURST_SYNC_INTERVAL = 30.0  # the operator's default: no health check runs during a burst

@@ -9,7 +9,7 @@ import dataclasses
 from typing import Any, Literal
 
 from headlamp_operator import crds
-from headlamp_operator.testing import scenery
+from headlamp_operator_testing import scenery
 
 GROUP, VERSION = crds.GROUP, crds.VERSION
 CLUSTER = "bench"

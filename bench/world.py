@@ -19,8 +19,8 @@ import kmock
 import yaml
 
 from bench import workload
-from headlamp_operator.testing.headlamp import HeadlampEmulator
-from headlamp_operator.testing.kubernetes import KubernetesEmulator, WatchEvent, write_kubeconfig
+from headlamp_operator_testing.headlamp import HeadlampEmulator
+from headlamp_operator_testing.kubernetes import KubernetesEmulator, WatchEvent, write_kubeconfig
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 OUR_PLURALS = frozenset(workload.PLURALS.values())

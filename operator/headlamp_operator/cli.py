@@ -1,4 +1,4 @@
-"""The command line: ``headlamp-operator run`` and ``headlamp-operator sandbox`` (SPEC 2).
+"""The command line: ``headlamp-operator run`` (SPEC 2); the sandbox is ``headlamp-operator-sandbox``, of the test kit.
 
 Help texts are written for the person at the terminal. A bad value names where it came from: the
 flag when it was given on the command line (argparse's own shape, exit code 2), else the environment
@@ -96,16 +96,11 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> a
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``headlamp-operator`` (its subcommands ``run`` and ``sandbox``)."""
+    """The argument parser of ``headlamp-operator`` (its subcommand ``run``)."""
     parser = argparse.ArgumentParser(prog="headlamp-operator", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"headlamp-operator {headlamp_operator.version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_run(commands)
-    sandbox = commands.add_parser(
-        "sandbox", help="try it without a cluster: in-memory Kubernetes, emulated Headlamp, the samples",
-        description="Start an in-memory Kubernetes API, an emulated Headlamp backend and the operator, apply "
-                    "the samples and show their status as it changes; a kubeconfig is printed for kubectl.")
-    sandbox.add_argument("--once", action="store_true", help="exit 0 once every sample is Ready (60 s at most)")
     return parser
 
 
@@ -137,17 +132,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except settings_module.ConfigError as e:
         flag = FLAG_OF_VARIABLE.get(e.variable)
         given = flag is not None and getattr(args, flag.lstrip("-").replace("-", "_"), None) is not None
-        if given and args.command == "run":
+        if given:
             print(f"headlamp-operator run: error: argument {flag}: {e.message}", file=sys.stderr)
         else:
             print(f"headlamp-operator: configuration error: {e}", file=sys.stderr)
         return 2
-    if args.command == "run":
-        from headlamp_operator import runner
-        runner.run(settings, runner.RunOptions(
-            namespaces=args.namespace, clusterwide=args.all_namespaces or not args.namespace,
-            standalone=args.standalone, liveness=args.liveness, metrics_port=args.metrics_port,
-            log_format=args.log_format, log_level=args.log_level))
-        return 0
-    from headlamp_operator import sandbox
-    return sandbox.run(once=args.once)
+    from headlamp_operator import runner
+    runner.run(settings, runner.RunOptions(
+        namespaces=args.namespace, clusterwide=args.all_namespaces or not args.namespace,
+        standalone=args.standalone, liveness=args.liveness, metrics_port=args.metrics_port,
+        log_format=args.log_format, log_level=args.log_level))
+    return 0

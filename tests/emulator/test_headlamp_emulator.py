@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 import yaml
 
-from headlamp_operator.testing.headlamp import Fault, HeadlampEmulator, KubeCluster
+from headlamp_operator_testing.headlamp import Fault, HeadlampEmulator, KubeCluster
 
 GO_TEXT = "text/plain; charset=utf-8"
 MERGE = "application/merge-patch+json"
@@ -735,7 +735,7 @@ async def test_the_request_log_gets_a_line_per_answered_request(hl: HeadlampEmul
     """``-request-log``: what another process (the benchmark) counts the backend's requests from."""
     import json
 
-    from headlamp_operator.testing.headlamp.__main__ import _logger
+    from headlamp_operator_testing.headlamp.__main__ import _logger
 
     path = tmp_path / "requests.jsonl"
     with path.open("a") as file:

@@ -9,10 +9,10 @@ import re
 import aiohttp
 import kmock
 
-from headlamp_operator.testing.headlamp import HeadlampEmulator
-from headlamp_operator.testing.kopf_harness import wait_until
-from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator, write_kubeconfig
-from headlamp_operator.testing.process import free_port, operator_process
+from headlamp_operator_testing.headlamp import HeadlampEmulator
+from headlamp_operator_testing.kopf_harness import wait_until
+from headlamp_operator_testing.kubernetes import KubeClient, KubernetesEmulator, write_kubeconfig
+from headlamp_operator_testing.process import free_port, operator_process
 from tests.integration.conftest import GROUP, TOKEN_A, VERSION
 
 CREDS = {"tokenSecretRef": {"name": "viewer"}}

@@ -9,7 +9,7 @@ import pytest
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.settings import BackendSettings
 from headlamp_operator.structs import Credentials, Secret
-from headlamp_operator.testing.headlamp import HeadlampEmulator
+from headlamp_operator_testing.headlamp import HeadlampEmulator
 
 TOKEN_A = "token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 TOKEN_B = "token-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"

@@ -6,8 +6,8 @@ import pytest
 from headlamp_operator.headlamp import errors, portforward, proxy, resources
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.structs import ANONYMOUS, Credentials
-from headlamp_operator.testing.headlamp import HeadlampEmulator
-from headlamp_operator.testing.headlamp.sessions import token_from_cookies
+from headlamp_operator_testing.headlamp import HeadlampEmulator
+from headlamp_operator_testing.headlamp.sessions import token_from_cookies
 
 from .conftest import TOKEN_A, TOKEN_B
 

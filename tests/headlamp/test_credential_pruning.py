@@ -15,7 +15,7 @@ from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.reconciling import targets
 from headlamp_operator.reconciling.specs import PortForwardSpec
 from headlamp_operator.structs import Credentials, Secret
-from headlamp_operator.testing.headlamp import HeadlampEmulator
+from headlamp_operator_testing.headlamp import HeadlampEmulator
 
 from .conftest import KUBECONFIG, TOKEN_A, TOKEN_B, b64
 

@@ -13,7 +13,7 @@ from headlamp_operator import certificates
 from headlamp_operator.headlamp import errors, portforward, proxy, resources
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.structs import Credentials
-from headlamp_operator.testing.headlamp import Fault, HeadlampEmulator
+from headlamp_operator_testing.headlamp import Fault, HeadlampEmulator
 
 from .conftest import KUBECONFIG, TOKEN_A, b64
 

@@ -8,7 +8,7 @@ import pytest
 from headlamp_operator.headlamp import portforward, proxy, resources
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.structs import ANONYMOUS, Credentials, Secret
-from headlamp_operator.testing.headlamp import HeadlampEmulator
+from headlamp_operator_testing.headlamp import HeadlampEmulator
 
 from .conftest import KUBECONFIG, TOKEN_A, b64
 
@@ -54,7 +54,7 @@ async def test_backstage_token_on_every_request_only_when_configured(
 
 async def test_backend_token_once_on_cluster_requests_only_when_configured(
         make_backend: Callable[..., Backend]) -> None:
-    from headlamp_operator.testing.headlamp import HeadlampEmulator as Emulator
+    from headlamp_operator_testing.headlamp import HeadlampEmulator as Emulator
     async with Emulator(backend_token="backend-secret") as guarded:
         guarded.add_cluster("prod")
         async with make_backend(url=str(guarded.url), backend_token=Secret("backend-secret")) as backend:

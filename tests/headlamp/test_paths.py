@@ -6,7 +6,7 @@ import pytest
 from headlamp_operator.headlamp import errors, paths, portforward, proxy, resources
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.structs import Credentials, Secret
-from headlamp_operator.testing.headlamp import HeadlampEmulator
+from headlamp_operator_testing.headlamp import HeadlampEmulator
 
 
 @pytest.mark.parametrize("cluster", ["a/../b", "..", "x?y", "x#y", "a b", "%2e%2e", "", "a\nb", "é"])

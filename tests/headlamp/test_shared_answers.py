@@ -16,7 +16,7 @@ from headlamp_operator.reconciling import targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.reconciling.specs import PortForwardSpec
 from headlamp_operator.structs import Credentials
-from headlamp_operator.testing.headlamp import HeadlampEmulator
+from headlamp_operator_testing.headlamp import HeadlampEmulator
 
 SERVICE_PATH = "/clusters/prod/api/v1/namespaces/monitoring/services/grafana"
 LIST_PATH = "/clusters/prod/portforward/list"

@@ -15,10 +15,10 @@ import yaml
 from headlamp_operator import runner
 from headlamp_operator.handlers.runtime import Runtime
 from headlamp_operator.settings import BackendSettings, ReconcileSettings, Settings, WebhookSettings
-from headlamp_operator.testing import scenery
-from headlamp_operator.testing.headlamp import HeadlampEmulator
-from headlamp_operator.testing.kopf_harness import OperatorHarness, kopf_operator, wait_until
-from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator
+from headlamp_operator_testing import scenery
+from headlamp_operator_testing.headlamp import HeadlampEmulator
+from headlamp_operator_testing.kopf_harness import OperatorHarness, kopf_operator, wait_until
+from headlamp_operator_testing.kubernetes import KubeClient, KubernetesEmulator
 
 ROOT = pathlib.Path(__file__).parents[2]
 GROUP, VERSION = "headlamp-operator.dev", "v1alpha1"

@@ -8,8 +8,8 @@ import json
 import socket
 
 from headlamp_operator.reconciling import validation
-from headlamp_operator.testing.kopf_harness import wait_until
-from headlamp_operator.testing.process import free_port
+from headlamp_operator_testing.kopf_harness import wait_until
+from headlamp_operator_testing.process import free_port
 
 from .conftest import TOKEN_A, Env, OperatorFactory
 

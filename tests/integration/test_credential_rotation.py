@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from headlamp_operator.structs import Credentials, Secret
-from headlamp_operator.testing.kopf_harness import wait_until
+from headlamp_operator_testing.kopf_harness import wait_until
 
 from .conftest import SYNC, TOKEN_A, Env
 

@@ -10,7 +10,7 @@ import kopf
 import pytest
 
 from headlamp_operator import kubeapi
-from headlamp_operator.testing.kubernetes import KubernetesEmulator, write_kubeconfig
+from headlamp_operator_testing.kubernetes import KubernetesEmulator, write_kubeconfig
 
 Kube = tuple[KubernetesEmulator, kmock.Server]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from headlamp_operator.testing.headlamp import Fault
+from headlamp_operator_testing.headlamp import Fault
 
 from .conftest import Env, OperatorFactory
 

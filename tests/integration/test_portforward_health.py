@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from headlamp_operator.testing.kopf_harness import wait_until
+from headlamp_operator_testing.kopf_harness import wait_until
 
 from .conftest import SYNC, Env
 

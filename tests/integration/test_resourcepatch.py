@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from headlamp_operator.testing.headlamp import Fault
-from headlamp_operator.testing.kopf_harness import wait_until
+from headlamp_operator_testing.headlamp import Fault
+from headlamp_operator_testing.kopf_harness import wait_until
 
 from .conftest import SYNC, TOKEN_A, Env, OperatorFactory
 

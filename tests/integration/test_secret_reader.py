@@ -12,7 +12,7 @@ import pytest
 
 from headlamp_operator.handlers.secrets import SecretReader
 from headlamp_operator.kubeapi import KubeApi, KubeApiError
-from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator
+from headlamp_operator_testing.kubernetes import KubeClient, KubernetesEmulator
 
 Kube = tuple[KubernetesEmulator, kmock.Server]
 

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from headlamp_operator.testing.headlamp import Fault
-from headlamp_operator.testing.headlamp.sessions import token_from_cookies
-from headlamp_operator.testing.kubernetes import KubeApiError
+from headlamp_operator_testing.headlamp import Fault
+from headlamp_operator_testing.headlamp.sessions import token_from_cookies
+from headlamp_operator_testing.kubernetes import KubeApiError
 
 from .conftest import TOKEN_A, TOKEN_B, Env
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from headlamp_operator.testing.kubernetes import KubeApiError
+from headlamp_operator_testing.kubernetes import KubeApiError
 
 from .conftest import Env
 

@@ -18,10 +18,10 @@ import kmock
 import pytest
 from tests.kube import crd_cases
 
-from headlamp_operator.sandbox import documents
-from headlamp_operator.testing.kubernetes import KubeApiError, KubeClient, KubernetesEmulator
-from headlamp_operator.testing.kubernetes.cel import go_duration
-from headlamp_operator.testing.kubernetes.fielderrors import go_float, go_quote
+from headlamp_operator_testing.kubernetes import KubeApiError, KubeClient, KubernetesEmulator
+from headlamp_operator_testing.kubernetes.cel import go_duration
+from headlamp_operator_testing.kubernetes.fielderrors import go_float, go_quote
+from headlamp_operator_testing.sandbox import documents
 
 CRDS = pathlib.Path(__file__).resolve().parents[2] / "manifests" / "crds"
 WIDGETS = (crd_cases.WIDGETS[0], crd_cases.WIDGETS[1], "widgets")

@@ -8,7 +8,7 @@ from typing import Any
 import kmock
 import pytest
 
-from headlamp_operator.testing.kubernetes import KubeApiError, KubeClient, KubernetesEmulator
+from headlamp_operator_testing.kubernetes import KubeApiError, KubeClient, KubernetesEmulator
 
 SECRETS = ('', 'v1', 'secrets')
 VOLATILE = re.compile(r'"(uid|creationTimestamp|deletionTimestamp|resourceVersion)": "[^"]*"')

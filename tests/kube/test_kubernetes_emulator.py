@@ -12,8 +12,8 @@ import kmock
 import kopf
 import pytest
 
-from headlamp_operator.testing.kopf_harness import kopf_operator, wait_until
-from headlamp_operator.testing.kubernetes import KubeApiError, KubeClient, KubernetesEmulator, write_kubeconfig
+from headlamp_operator_testing.kopf_harness import kopf_operator, wait_until
+from headlamp_operator_testing.kubernetes import KubeApiError, KubeClient, KubernetesEmulator, write_kubeconfig
 
 GROUP, VERSION, PLURAL = 'test.headlamp-operator.dev', 'v1', 'widgets'
 WIDGETS = (GROUP, VERSION, PLURAL)
@@ -392,7 +392,7 @@ async def test_kopf_operator_handles_create_status_finalizers_and_events(
 async def test_secret_string_data_is_folded_into_data() -> None:
     import base64
 
-    from headlamp_operator.testing.kubernetes import KubernetesEmulator
+    from headlamp_operator_testing.kubernetes import KubernetesEmulator
     async with KubernetesEmulator() as kube:
         kube.create_object('', 'v1', 'namespaces', None, {'metadata': {'name': 'demo'}})
         created = kube.create_object('', 'v1', 'secrets', 'demo', {
@@ -407,7 +407,7 @@ async def test_subresources_carry_no_categories_so_kubectl_get_by_category_works
     import kmock
     import yaml
 
-    from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator
+    from headlamp_operator_testing.kubernetes import KubeClient, KubernetesEmulator
     crd = yaml.safe_load((pathlib.Path(__file__).parents[2] / 'manifests/crds/portforwards.yaml').read_text())
     async with KubernetesEmulator() as kube, kmock.Server(kube) as server:
         kube.register_crd(crd)

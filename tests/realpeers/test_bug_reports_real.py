@@ -10,7 +10,7 @@ import aiohttp
 import kmock
 
 from headlamp_operator.reconciling import validation
-from headlamp_operator.testing.kubernetes import KubernetesEmulator
+from headlamp_operator_testing.kubernetes import KubernetesEmulator
 from tests.e2e.cluster import Namespace, eventually
 
 from .test_portforward_bytes import echoes, spec

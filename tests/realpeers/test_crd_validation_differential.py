@@ -22,8 +22,8 @@ from typing import Any
 import aiohttp
 import kmock
 
-from headlamp_operator.sandbox import documents
-from headlamp_operator.testing.kubernetes import KubernetesEmulator
+from headlamp_operator_testing.kubernetes import KubernetesEmulator
+from headlamp_operator_testing.sandbox import documents
 from tests.kube import crd_cases
 
 from .world import ROOT, World

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from headlamp_operator.testing.process import operator_command
+from headlamp_operator_testing.process import operator_command
 
 from .controlplane import free_ports
 from .world import CLUSTER, OPERATOR_NAMESPACE, World, wait_for

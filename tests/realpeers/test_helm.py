@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from headlamp_operator.testing.process import operator_command
+from headlamp_operator_testing.process import operator_command
 
 from .controlplane import peer_binary
 from .world import CLUSTER, ROOT, World, wait_for

@@ -17,7 +17,7 @@ import aiohttp
 import kmock
 import pytest
 
-from headlamp_operator.testing.kubernetes import KubernetesEmulator
+from headlamp_operator_testing.kubernetes import KubernetesEmulator
 
 from .world import World
 

@@ -14,8 +14,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from headlamp_operator.testing.headlamp import HeadlampEmulator
-from headlamp_operator.testing.headlamp.upstream import UpstreamCluster
+from headlamp_operator_testing.headlamp import HeadlampEmulator
+from headlamp_operator_testing.headlamp.upstream import UpstreamCluster
 from tests.e2e.cluster import Namespace, eventually
 
 from .test_portforward_bytes import echoes, roundtrip

@@ -10,7 +10,7 @@
   ``headlamp-operator`` ServiceAccount, so ``manifests/rbac.yaml`` is what it is allowed to do;
 - the Headlamp backend: ``headlamp-server`` cannot be built here (the Go module proxy answers 403
   for ``github.com/kubernetes-sigs/headlamp/backend``), so it is the project's emulator in front of
-  the real API server (``python -m headlamp_operator.testing.headlamp``, headlamp-server's flags),
+  the real API server (``python -m headlamp_operator_testing.headlamp``, headlamp-server's flags),
   twice: one without and one with a backend token.
 
 :meth:`World.e2e_environ` gives the ``E2E_*`` variables that point ``tests/e2e`` at this world.
@@ -28,7 +28,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 
-from headlamp_operator.testing.process import operator_command, stop
+from headlamp_operator_testing.process import operator_command, stop
 
 from .controlplane import ControlPlane, free_ports
 
@@ -153,7 +153,7 @@ class World:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HEADLAMP_", "KUBECONFIG"))}
         if backend_token:
             env["HEADLAMP_BACKEND_TOKEN"] = backend_token
-        command = [sys.executable, "-m", "headlamp_operator.testing.headlamp", "-kubeconfig", str(kubeconfig),
+        command = [sys.executable, "-m", "headlamp_operator_testing.headlamp", "-kubeconfig", str(kubeconfig),
                    "-listen-addr", "127.0.0.1", "-port", str(port), "-enable-dynamic-clusters", "-kubectl", kubectl]
         return Process(name=name, command=command, env=env, log_path=self.workdir / f"{name}.log")
 

@@ -11,8 +11,8 @@ import sys
 import kubernetes
 import yaml
 
-from headlamp_operator import sandbox
-from headlamp_operator.testing.kopf_harness import wait_until
+from headlamp_operator_testing import sandbox
+from headlamp_operator_testing.kopf_harness import wait_until
 
 ROOT = pathlib.Path(__file__).parents[2]
 
@@ -27,7 +27,7 @@ def sample_names() -> set[str]:
 
 
 def test_sandbox_once_exits_0_with_every_sample_ready() -> None:
-    proc = subprocess.run([sys.executable, "-m", "headlamp_operator", "sandbox", "--once"], cwd=ROOT,
+    proc = subprocess.run([str(pathlib.Path(sys.executable).parent / "headlamp-operator-sandbox"), "--once"], cwd=ROOT,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     final = proc.stdout.split("samples are Ready", 1)[1].strip().splitlines()

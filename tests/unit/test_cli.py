@@ -48,7 +48,7 @@ def test_the_variable_is_named_when_the_value_came_from_the_environment() -> Non
 
 
 def test_help_is_written_for_users_without_docstring_markup() -> None:
-    for args in ((), ("run",), ("sandbox",)):
+    for args in ((), ("run",)):
         done = run_cli(*args, "--help")
         assert done.returncode == 0, done.stderr
         assert "``" not in done.stdout and ":func:" not in done.stdout and ":class:" not in done.stdout, done.stdout

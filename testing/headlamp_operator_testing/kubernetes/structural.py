@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
-from headlamp_operator.testing.kubernetes.fielderrors import (
+from headlamp_operator_testing.kubernetes.fielderrors import (
     FieldError,
     Path,
     go_float,

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import yaml
 
-from headlamp_operator.testing.kubernetes import patches
+from headlamp_operator_testing.kubernetes import patches
 
 Body = dict[str, Any]
 

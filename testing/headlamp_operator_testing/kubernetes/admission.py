@@ -21,8 +21,8 @@ from typing import Any, Final
 
 import kmock
 
-from headlamp_operator.testing.kubernetes import cel, structural
-from headlamp_operator.testing.kubernetes.fielderrors import BLOCKING, FieldError, invalid, rules_not_checked
+from headlamp_operator_testing.kubernetes import cel, structural
+from headlamp_operator_testing.kubernetes.fielderrors import BLOCKING, FieldError, invalid, rules_not_checked
 
 Body = dict[str, Any]
 _SUBDOMAIN: Final = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')

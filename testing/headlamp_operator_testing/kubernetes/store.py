@@ -21,8 +21,8 @@ from typing import Any
 
 import kmock
 
-from headlamp_operator.testing.kubernetes import patches
-from headlamp_operator.testing.kubernetes.admission import CustomResourceAdmission
+from headlamp_operator_testing.kubernetes import patches
+from headlamp_operator_testing.kubernetes.admission import CustomResourceAdmission
 
 Body = dict[str, Any]
 Key = tuple[kmock.resource, str | None, str]

@@ -20,7 +20,7 @@ import kmock
 import kopf
 from kopf._cogs.structs.references import Insights  # kopf accepts it, but does not export it
 
-from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator, write_kubeconfig
+from headlamp_operator_testing.kubernetes import KubeClient, KubernetesEmulator, write_kubeconfig
 
 T = TypeVar('T')
 SettingsHook = Callable[[kopf.OperatorSettings], None]

@@ -1,4 +1,4 @@
-"""``headlamp-operator sandbox``: the operator against an in-memory Kubernetes API and a Headlamp emulator.
+"""``headlamp-operator-sandbox`` (``make run``): the operator against an in-memory Kubernetes API and Headlamp.
 
 Everything runs in this process on loopback: kmock's Kubernetes emulator with this project's CRDs,
 the Headlamp backend emulator seeded as the samples expect, and the operator itself. The samples
@@ -7,13 +7,14 @@ kubeconfig is written so that a person can ``kubectl apply`` more resources whil
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import dataclasses
 import pathlib
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
 import kmock
@@ -22,10 +23,10 @@ import yaml
 
 from headlamp_operator import crds, runner
 from headlamp_operator.settings import BackendSettings, ReconcileSettings, Settings
-from headlamp_operator.testing import scenery
-from headlamp_operator.testing.headlamp import HeadlampEmulator
-from headlamp_operator.testing.kopf_harness import kopf_operator
-from headlamp_operator.testing.kubernetes import KubeClient, KubernetesEmulator, write_kubeconfig
+from headlamp_operator_testing import scenery
+from headlamp_operator_testing.headlamp import HeadlampEmulator
+from headlamp_operator_testing.kopf_harness import kopf_operator
+from headlamp_operator_testing.kubernetes import KubeClient, KubernetesEmulator, write_kubeconfig
 
 GROUP, VERSION, PLURALS = crds.GROUP, crds.VERSION, crds.PLURALS
 BUILTINS = {"Namespace": ("", "v1", "namespaces"), "Secret": ("", "v1", "secrets")}
@@ -202,8 +203,24 @@ async def main(*, once: bool, out: TextIO = sys.stdout, manifests: pathlib.Path 
 
 
 def run(*, once: bool) -> int:
-    """The blocking entry point of ``headlamp-operator sandbox``."""
+    """Run the sandbox until Ctrl-C (or, with ``once``, until every sample is Ready); the exit code."""
     try:
         return asyncio.run(main(once=once))
     except KeyboardInterrupt:
         return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``headlamp-operator-sandbox``."""
+    parser = argparse.ArgumentParser(
+        prog="headlamp-operator-sandbox",
+        description="Try headlamp-operator without a cluster: an in-memory Kubernetes API, an emulated Headlamp "
+                    "backend and the operator, with the samples applied and their status shown as it changes; "
+                    "a kubeconfig is printed for kubectl.")
+    parser.add_argument("--once", action="store_true", help="exit 0 once every sample is Ready (60 s at most)")
+    return parser
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``headlamp-operator-sandbox`` console script."""
+    return run(once=build_parser().parse_args(argv).once)

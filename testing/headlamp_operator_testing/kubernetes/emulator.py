@@ -15,11 +15,11 @@ import kmock
 from kmock._internal.apps import KMockError
 from kmock._internal.rendering import Response, StreamingError  # not re-exported by kmock
 
-from headlamp_operator.testing.kubernetes import admission, patches, registration
-from headlamp_operator.testing.kubernetes.dispatch import Dispatcher
-from headlamp_operator.testing.kubernetes.parsing import parse_request
-from headlamp_operator.testing.kubernetes.selectors import Matcher, SelectorError, parse_selectors
-from headlamp_operator.testing.kubernetes.store import NAMESPACES, ClusterState, WatchEvent, api_error
+from headlamp_operator_testing.kubernetes import admission, patches, registration
+from headlamp_operator_testing.kubernetes.dispatch import Dispatcher
+from headlamp_operator_testing.kubernetes.parsing import parse_request
+from headlamp_operator_testing.kubernetes.selectors import Matcher, SelectorError, parse_selectors
+from headlamp_operator_testing.kubernetes.store import NAMESPACES, ClusterState, WatchEvent, api_error
 
 Body = dict[str, Any]
 CRDS = registration.CRDS

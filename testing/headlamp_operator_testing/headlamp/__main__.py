@@ -1,9 +1,9 @@
-"""``python -m headlamp_operator.testing.headlamp``: the emulated backend in front of real clusters.
+"""``python -m headlamp_operator_testing.headlamp``: the emulated backend in front of real clusters.
 
 It takes ``headlamp-server``'s own flags, so a test or a person swaps one for the other by the
 command alone::
 
-    python -m headlamp_operator.testing.headlamp -kubeconfig FILE -listen-addr 127.0.0.1 -port 4466 \\
+    python -m headlamp_operator_testing.headlamp -kubeconfig FILE -listen-addr 127.0.0.1 -port 4466 \\
         [-enable-dynamic-clusters] [-kubectl PATH] [-forwarder kubectl|websocket] [-request-log FILE]
 
 Each context of the kubeconfig becomes a cluster of that name, served by its real API server (see
@@ -32,7 +32,7 @@ from .upstream import clusters_from_kubeconfig
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m headlamp_operator.testing.headlamp",
+    parser = argparse.ArgumentParser(prog="python -m headlamp_operator_testing.headlamp",
                                      description="The Headlamp backend emulator, in front of real clusters.")
     parser.add_argument("-kubeconfig", "--kubeconfig", required=True, type=pathlib.Path,
                         help="kubeconfig whose contexts become the clusters")

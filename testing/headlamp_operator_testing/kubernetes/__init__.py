@@ -4,9 +4,9 @@
 does and kmock 0.8 does not: namespace URLs, uid/creationTimestamp/generation/resourceVersion,
 the status subresource, the three patch content types, lossless watches, finalizers and CRDs.
 """
-from headlamp_operator.testing.kubernetes.client import KubeApiError, KubeClient, resource_path, write_kubeconfig
-from headlamp_operator.testing.kubernetes.emulator import KubernetesEmulator
-from headlamp_operator.testing.kubernetes.store import ClusterState, WatchEvent
+from headlamp_operator_testing.kubernetes.client import KubeApiError, KubeClient, resource_path, write_kubeconfig
+from headlamp_operator_testing.kubernetes.emulator import KubernetesEmulator
+from headlamp_operator_testing.kubernetes.store import ClusterState, WatchEvent
 
 __all__ = [
     'ClusterState',

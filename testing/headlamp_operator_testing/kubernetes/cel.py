@@ -30,8 +30,8 @@ from celpy.adapter import json_to_cel
 from celpy.celparser import CELParseError
 from celpy.evaluation import CELEvalError
 
-from headlamp_operator.testing.kubernetes.fielderrors import OMIT, REASONS, FieldError, Path
-from headlamp_operator.testing.kubernetes.structural import Schema, type_name
+from headlamp_operator_testing.kubernetes.fielderrors import OMIT, REASONS, FieldError, Path
+from headlamp_operator_testing.kubernetes.structural import Schema, type_name
 
 _DURATION_PART: Final = re.compile(r'(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)')
 _UNITS: Final = {'ns': 1e-9, 'us': 1e-6, 'µs': 1e-6, 'μs': 1e-6, 'ms': 1e-3, 's': 1.0, 'm': 60.0, 'h': 3600.0}

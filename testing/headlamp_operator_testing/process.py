@@ -98,8 +98,12 @@ def stop(process: subprocess.Popen[bytes], *, grace: float) -> None:
 async def operator_process(*, kubeconfig: pathlib.Path, headlamp_url: str, workdir: pathlib.Path, name: str = "op",
                            args: Sequence[str] = ("--standalone", "--all-namespaces"),
                            env: Mapping[str, str] | None = None, ready: Callable[[], bool] | None = None,
-                           startup_timeout: float = 60.0) -> AsyncIterator[OperatorProcess]:
-    """Start ``headlamp-operator run`` and wait until its liveness probe answers and ``ready()`` holds."""
+                           startup_timeout: float = 60.0,
+                           command: Sequence[str] | None = None) -> AsyncIterator[OperatorProcess]:
+    """Start ``headlamp-operator run`` and wait until its liveness probe answers and ``ready()`` holds.
+
+    ``command``: the ``headlamp-operator`` to start (default: the one next to this interpreter).
+    """
     port = free_port()
     liveness = f"http://127.0.0.1:{port}/healthz"
     environ = {key: value for key, value in os.environ.items() if not key.startswith(("HEADLAMP_", "KUBECONFIG"))}
@@ -108,8 +112,8 @@ async def operator_process(*, kubeconfig: pathlib.Path, headlamp_url: str, workd
     environ.update(env or {})
     log_path = workdir / f"operator-{name}.log"
     log: IO[bytes] = log_path.open("ab")
-    command = [*operator_command(), "run", *args, "--liveness", liveness]
-    process = subprocess.Popen(command, env=environ, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603, ASYNC220 (starts only)
+    started = [*(command or operator_command()), "run", *args, "--liveness", liveness]
+    process = subprocess.Popen(started, env=environ, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603, ASYNC220 (starts only)
                                stdin=subprocess.DEVNULL, start_new_session=True)
     handle = OperatorProcess(process=process, liveness=liveness, log_path=log_path)
     try:

@@ -7,7 +7,7 @@ and a forward ``grafana-started-in-ui`` as if started from Headlamp's UI (for th
 """
 from __future__ import annotations
 
-from headlamp_operator.testing.headlamp import HeadlampEmulator, KubeCluster
+from headlamp_operator_testing.headlamp import HeadlampEmulator, KubeCluster
 
 CLUSTER = "sandbox"
 UI_FORWARD_ID = "grafana-started-in-ui"

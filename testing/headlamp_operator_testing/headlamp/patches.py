@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from headlamp_operator.testing.kubernetes import patches
+from headlamp_operator_testing.kubernetes import patches
 
 MERGE = patches.MERGE_PATCH
 JSON_PATCH = patches.JSON_PATCH
