@@ -71,6 +71,8 @@ def table(real: dict[str, Any]) -> str:
                      f"apiserver_request_total, every client):")
         lines += _columns([(key, value / op["resources"]) for key, value in op["apiserver_requests"].items()],
                           ".2f")
+        if op.get("apiserver_failed"):
+            lines.append(f"    of which no success: {op['apiserver_failed']}")
     idle = real.get("idle")
     if idle is not None:
         lines += ["", f"idle: {idle['resources']} PortForwards, HEADLAMP_SYNC_INTERVAL={idle['sync_interval']:g} s, "
@@ -82,6 +84,9 @@ def table(real: dict[str, Any]) -> str:
                   "      CPU % of a core: " + ", ".join(f"{k} {v:.1f}" for k, v in idle["cpu_percent_others"].items()),
                   "API server requests per idle minute (every client):"]
         lines += _columns(list(idle["apiserver_per_minute"].items()), ".1f")
+        if idle.get("apiserver_failed"):
+            lines.append(f"    of which no success (in the window): {idle['apiserver_failed']}")
+        lines.append(f"    port-forward connections open at the end: {idle.get('open_portforward_connections', 0):.0f}")
     lines.append("")
     rows = real.get("targets") or targets(real)
     width = max(len(r["target"]) for r in rows)

@@ -122,7 +122,8 @@ async def measure_burst(world: BenchWorld, watcher: Watcher, items: Sequence[wor
                         options: RealOptions, quiet: float = 2.0, say: Say | None = None) -> dict[str, Any]:
     """Create ``items``, wait until all are Ready (or the timeout), settle, and count everything."""
     headers, tls = world.admin_headers(), world.tls()
-    before = requests_by_verb(await scrape(world.server, headers, tls))
+    text = await scrape(world.server, headers, tls)
+    before, failed_before = requests_by_verb(text), requests_by_verb(text, failed=True)
     hl_mark = len(headlamp_log(world.request_log))
     pid = world.operator_pid()
     assert pid is not None
@@ -153,6 +154,7 @@ async def measure_burst(world: BenchWorld, watcher: Watcher, items: Sequence[wor
         await asyncio.sleep(0.1)
     text = await scrape(world.server, headers, tls)
     counts = delta(before, requests_by_verb(text))
+    failed = delta(failed_before, requests_by_verb(text, failed=True))
     created = {kind: sum(1 for i in items if i.kind == kind) for kind in workload.PLURALS}
     by_author = attribute(counts, created)
     events = await events_by_kind(world)
@@ -176,6 +178,7 @@ async def measure_burst(world: BenchWorld, watcher: Watcher, items: Sequence[wor
         "apiserver_requests": counts,
         "apiserver_per_resource": {key: value / len(items) for key, value in counts.items()},
         "apiserver_attributed": by_author,
+        "apiserver_failed": failed,  # answers that were no success, by code
         # Headlamp holds one connection per forward (client-go's SPDY one; here the emulator's WebSocket):
         # counted by apiserver_request_total only when it ends, so shown as open connections.
         "open_portforward_connections": longrunning(text, "CONNECT", "pods", "portforward"),
@@ -209,7 +212,8 @@ async def real_idle(options: RealOptions, workdir: pathlib.Path, say: Say) -> di
         created = await measure_burst(world, watcher, items, options=options, quiet=min(2.0, interval / 2), say=say)
         await asyncio.sleep(interval)  # every forward past its first health check, then the window
         headers, tls = world.admin_headers(), world.tls()
-        before = requests_by_verb(await scrape(world.server, headers, tls))
+        text = await scrape(world.server, headers, tls)
+        before, failed_before = requests_by_verb(text), requests_by_verb(text, failed=True)
         pid = world.operator_pid()
         assert pid is not None
         cpu_before, hl_before, cp_before = cpu_seconds(pid), cpu_seconds(world.headlamp_pid() or pid), \
@@ -218,7 +222,8 @@ async def real_idle(options: RealOptions, workdir: pathlib.Path, say: Say) -> di
         await asyncio.sleep(options.idle_window)
         end = time.monotonic()
         minutes = (end - start) / 60.0
-        counts = delta(before, requests_by_verb(await scrape(world.server, headers, tls)))
+        text = await scrape(world.server, headers, tls)
+        counts = delta(before, requests_by_verb(text))
         records = [r for r in headlamp_log(world.request_log) if start <= r.time < end]
         cp_cpu = {name: seconds - cp_before.get(name, 0.0) for name, seconds in children_cpu(CONTROL_PLANE).items()}
         result = {
@@ -228,6 +233,8 @@ async def real_idle(options: RealOptions, workdir: pathlib.Path, say: Say) -> di
             "headlamp_per_minute": len(records) / minutes,
             "expected_per_minute": 60.0 / interval,
             "apiserver_requests": counts,
+            "apiserver_failed": delta(failed_before, requests_by_verb(text, failed=True)),
+            "open_portforward_connections": longrunning(text, "CONNECT", "pods", "portforward"),
             "apiserver_per_minute": {key: value / minutes for key, value in counts.items()},
             "apiserver_writes_per_minute": sum(v for k, v in counts.items()
                                                if k.split(" ")[0] in ("POST", "PUT", "PATCH", "APPLY", "DELETE"))

@@ -148,10 +148,13 @@ def samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
     return found
 
 
-def requests_by_verb(text: str) -> dict[str, float]:
+def requests_by_verb(text: str, *, failed: bool = False) -> dict[str, float]:
     """``apiserver_request_total`` summed by "VERB resource[/subresource]" over codes and scopes; a
-    resource name that two API groups share is qualified with its group."""
+    resource name that two API groups share is qualified with its group. With ``failed``: only the
+    answers that were no success (neither 2xx nor 101), keyed with their code."""
     rows = samples(text, "apiserver_request_total")
+    if failed:
+        rows = [(labels, value) for labels, value in rows if not labels.get("code", "").startswith(("2", "101"))]
     groups: dict[str, set[str]] = collections.defaultdict(set)
     for labels, _ in rows:
         groups[labels.get("resource", "")].add(labels.get("group", ""))
@@ -163,7 +166,7 @@ def requests_by_verb(text: str) -> dict[str, float]:
             name = f"{resource}.{group or 'core'}"
         if labels.get("subresource"):
             name += "/" + labels["subresource"]
-        counts[f"{labels.get('verb', '?')} {name}"] += value
+        counts[f"{labels.get('verb', '?')} {name}" + (f" {labels.get('code')}" if failed else "")] += value
     return dict(counts)
 
 
