@@ -68,7 +68,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         f"<= {limit_growth:g}", None if growth is None else growth <= limit_growth + 1e-9)
     rows.extend(idle_targets(results))
     rss = large["operator"].get("operator", {}).get("VmHWM")
-    add(f"peak RSS at {config['factor']}N (N={big})", rss, _fmt(rss, ".0f", " MB"), f"< {PEAK_RSS_MB:g} MB",
+    add(f"peak RSS at {config['factor']}N (N={big})", rss, _fmt(rss, ".1f", " MB"), f"< {PEAK_RSS_MB:g} MB",
         None if rss is None else rss < PEAK_RSS_MB)
     return rows
 
