@@ -165,7 +165,8 @@ class ControlPlane:
         self.admin_kubeconfig = self.workdir / "admin.kubeconfig"
         self.admin_token = secrets.token_hex(16)
         self.tokens = {"alice": secrets.token_hex(16), "bob": secrets.token_hex(16)}
-        self.apiserver_restarts: list[datetime.datetime] = []  # local times kube-apiserver answered again
+        # (started, ready) local times of each kube-apiserver restart
+        self.apiserver_restarts: list[tuple[datetime.datetime, datetime.datetime]] = []
         self._component_tokens = {name: secrets.token_hex(16) for name in ("kube-controller-manager", "kube-scheduler")}
 
     def __enter__(self) -> Self:
@@ -301,12 +302,14 @@ class ControlPlane:
     def start_apiserver(self, *, timeout: float = 60) -> None:
         """Start kube-apiserver again, with the same flags and port, and wait for /readyz.
 
-        The time it answered again is noted (``apiserver_restarts``): for a moment after that its RBAC
-        authorizer may still deny what is allowed, until its caches are filled; clients retry.
+        When it was started and when /readyz answered are noted (``apiserver_restarts``): from its start
+        until a moment after it is ready, its RBAC authorizer may deny what is allowed (it answers
+        requests before its caches are filled); clients retry.
         """
+        started = datetime.datetime.now()
         self._processes["kube-apiserver"].start(self.workdir)
         self._wait_apiserver(time.monotonic() + timeout)
-        self.apiserver_restarts.append(datetime.datetime.now())
+        self.apiserver_restarts.append((started, datetime.datetime.now()))
 
     # -- clients ---------------------------------------------------------------------------------------------
 
