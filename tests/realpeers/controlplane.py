@@ -182,12 +182,19 @@ class ControlPlane:
         """Start everything; return when /readyz is ok, the node is Ready and the default ServiceAccount exists."""
         started = time.monotonic()
         deadline = started + timeout
-        atexit.register(self.stop)  # no leftovers even if the caller never stops (the children have own sessions)
-        try:
-            self._start(deadline)
-        except BaseException:
-            self.stop()
-            raise
+        for attempt in range(3):
+            atexit.register(self.stop)  # no leftovers even if the caller never stops (the children have own sessions)
+            try:
+                self._start(deadline)
+                break
+            except ControlPlaneError as e:
+                self.stop()
+                # A port picked free was taken meanwhile (another process's outgoing connection): pick again.
+                if "address already in use" not in str(e) or attempt == 2:
+                    raise
+            except BaseException:
+                self.stop()
+                raise
         self.startup_seconds = round(time.monotonic() - started, 1)
 
     def _start(self, deadline: float) -> None:
@@ -196,7 +203,9 @@ class ControlPlane:
         shutil.rmtree(wd / "etcd", ignore_errors=True)  # a fresh cluster on every start
         pki = certs.generate(wd / "pki")
         self._ssl = ssl.create_default_context(cafile=str(pki.ca_cert))
-        etcd_port, peer_port, api_port, kcm_port, sched_port, kwok_port = free_ports(6)
+        # kube-controller-manager and kube-scheduler serve nothing we need (--secure-port=0): fewer picked
+        # ports that an outgoing connection's source port may take before the component binds them.
+        etcd_port, peer_port, api_port, kwok_port = free_ports(4)
         self.server = f"https://127.0.0.1:{api_port}"
         self._echo = _EchoServer(("127.0.0.1", 0), _Echo)
         self.echo_port = int(self._echo.server_address[1])
@@ -245,7 +254,7 @@ class ControlPlane:
         kcm = configs["kube-controller-manager"]
         self._add("kube-controller-manager", f"--kubeconfig={kcm}", f"--authentication-kubeconfig={kcm}",
                   f"--authorization-kubeconfig={kcm}",
-                  "--bind-address=127.0.0.1", f"--secure-port={kcm_port}", f"--cert-dir={wd / 'kcm'}",
+                  "--bind-address=127.0.0.1", "--secure-port=0", f"--cert-dir={wd / 'kcm'}",
                   "--leader-elect=false", "--use-service-account-credentials=true", "--profiling=false",
                   f"--service-account-private-key-file={pki.sa_private_key}", f"--root-ca-file={pki.ca_cert}",
                   f"--cluster-signing-cert-file={pki.ca_cert}", f"--cluster-signing-key-file={pki.ca_key}",
@@ -256,7 +265,7 @@ class ControlPlane:
                   "--node-monitor-grace-period=1h", "--node-startup-grace-period=1h")
         sched = configs["kube-scheduler"]
         self._add("kube-scheduler", f"--kubeconfig={sched}", f"--authentication-kubeconfig={sched}",
-                  f"--authorization-kubeconfig={sched}", "--bind-address=127.0.0.1", f"--secure-port={sched_port}",
+                  f"--authorization-kubeconfig={sched}", "--bind-address=127.0.0.1", "--secure-port=0",
                   f"--cert-dir={wd / 'scheduler'}", "--leader-elect=false", "--profiling=false")
 
         forward = {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterPortForward", "metadata": {"name": "echo"},
