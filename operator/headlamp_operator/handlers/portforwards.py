@@ -22,6 +22,7 @@ from headlamp_operator.handlers.statuses import StatusWriter
 from headlamp_operator.headlamp import errors
 from headlamp_operator.reconciling import healing, outcomes, portforward, specs
 from headlamp_operator.reconciling.outcomes import Result
+from headlamp_operator.structs import ANONYMOUS
 
 PLURAL = crds.PORTFORWARD.plural
 logger = logging.getLogger("headlamp_operator.portforwards")
@@ -127,11 +128,30 @@ async def tick(runtime: rt.Runtime, tracked: rt.TrackedForward) -> tuple[Result,
     return verdict.result, "lastSyncTime" if verdict.synced else None
 
 
+async def _steady(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward) -> bool:
+    """The shared list shows the forward as recorded: nothing to do (see :func:`healing.steady`)."""
+    spec = tracked.spec
+    if isinstance(spec, list) or (spec.credentials is not None and spec.credentials.kubeconfig is not None):
+        return False  # a dynamic cluster's list is per user: the full check loads its credentials
+    try:  # a configured cluster's list is the backend's, asked for without credentials (ForwardLists)
+        listing = await runtime.lists.listing(runtime.open_backend, spec.cluster, credentials=ANONYMOUS)
+    except errors.ApiError:
+        return False  # the full check reports it
+    if not healing.steady(spec, tracked.body["status"], uid=uid, backoff=tracked.backoff, by_id=listing.by_id):
+        return False
+    # Its Secrets are still read (one request per Secret and interval, shared by all its users): a rotated
+    # token is noticed, and what the old one left in the request layer goes (SecretReader.on_change).
+    await secretwatch.secret_versions(runtime, tracked.body)
+    return True
+
+
 async def _tick_all(runtime: rt.Runtime, forwards: list[tuple[str, rt.TrackedForward]],
                     write_status: StatusWriter) -> None:
     for uid, tracked in forwards:
         metadata = tracked.body["metadata"]
         try:
+            if await _steady(runtime, uid, tracked):
+                continue
             work = await tick(runtime, tracked)
             if work is None or runtime.forwards.get(uid) is not tracked:
                 continue  # nothing to record, or the resource changed (or went) meanwhile: its handler has it

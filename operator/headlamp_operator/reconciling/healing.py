@@ -16,6 +16,7 @@ from headlamp_operator import status as status_module
 from headlamp_operator.headlamp import errors
 from headlamp_operator.reconciling import outcomes, portforward
 from headlamp_operator.reconciling.outcomes import Result
+from headlamp_operator.reconciling.specs import PortForwardSpec
 from headlamp_operator.settings import ReconcileSettings
 from headlamp_operator.status import Outcome
 
@@ -52,6 +53,20 @@ class Verdict:
 
     result: Result
     synced: bool = True
+
+
+def steady(spec: PortForwardSpec, status: Mapping[str, Any], *, uid: str, backoff: Backoff,
+           by_id: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether the shared list shows the forward as it was last recorded (Running, the same local port).
+
+    The fast path of a health check (issue 14): nothing to heal and nothing to write, so no credentials
+    are loaded; an idle operator's work per forward and interval is this lookup.
+    """
+    if spec.state != "Running" or status.get("phase") != "Running" or backoff.healing:
+        return False
+    entry = by_id.get(spec.id or uid)
+    return (entry is not None and entry.get("status") == "Running"
+            and str(entry.get("port") or "") == str(status.get("port") or ""))
 
 
 async def check(ctx: portforward.Context, *, status: Mapping[str, Any], backoff: Backoff) -> Verdict | None:
