@@ -37,9 +37,14 @@ cluster: $(STAMP) peers  ## a real control plane on loopback for a person (CLUST
 e2e: $(STAMP)  ## the same scenarios against a real cluster (E2E_KUBECONFIG, E2E_HEADLAMP_URL)
 	$(BIN)/python -m pytest tests/e2e -m e2e $(PYTEST_ARGS)
 
+# The operator as the image installs it (pip install ., no extras): what make bench measures.
+RUNTIME := .venv-runtime
+
 bench: $(STAMP)  ## the benchmark: figures printed and written to bench/results.json and bench/results.png
 	$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	test -x $(RUNTIME)/bin/python || $(PYTHON) -m venv $(RUNTIME)
+	$(RUNTIME)/bin/python -m pip install --quiet --disable-pip-version-check .
+	$(BIN)/python -m bench --operator $(RUNTIME)/bin/headlamp-operator $(BENCH_ARGS)
 
 bench-real: $(STAMP) peers  ## the same bursts on a real kube-apiserver + etcd + kwok: under real_api in bench/results.json
 	$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[bench]'
@@ -60,4 +65,4 @@ image:  ## build the container image (needs a Docker engine)
 	docker build -t headlamp-operator:latest .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info operator/*.egg-info
+	rm -rf $(VENV) $(RUNTIME) .pytest_cache .mypy_cache .ruff_cache *.egg-info operator/*.egg-info

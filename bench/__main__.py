@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-floor", action="store_true", help="skip the floors (no ratios; in-memory only)")
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds a burst may take (default 60 + 0.1 per resource; real API: 120 + 0.1)")
+    parser.add_argument("--operator", type=pathlib.Path, default=None,
+                        help="the headlamp-operator to measure (make bench: a runtime-only install, as in the image)")
     parser.add_argument("--keep-logs", type=pathlib.Path, default=None, help="copy the operator logs here")
     return parser
 
@@ -117,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = Options(n=n, factor=args.factor, concurrency=args.concurrency, credentials=args.credentials,
                           idle_count=idle_count, idle_interval=args.idle_interval, idle_window=idle_window,
                           idle_factor=args.idle_factor, idle=not args.no_idle, floor=not args.no_floor,
-                          timeout=args.timeout, keep_logs=args.keep_logs, quick=args.quick)
+                          timeout=args.timeout, keep_logs=args.keep_logs, quick=args.quick,
+                          operator=str(args.operator) if args.operator else None)
         emulated = asyncio.run(run_all(options, say=say))
         emulated.update(stamp, loadavg_after=os.getloadavg())
         after = emulated["loadavg_after"]

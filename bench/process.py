@@ -89,10 +89,11 @@ async def wait_ready(op: Operator, world: World, *, within: float) -> float:
 async def operator(world: World, workdir: pathlib.Path, *, credentials: workload.Credentials,
                    sync_interval: float, name: str, startup_timeout: float = 60.0,
                    extra_env: Mapping[str, str] | None = None,
-                   kopf_module: str | None = None) -> AsyncIterator[Operator]:
+                   kopf_module: str | None = None, command: str | None = None) -> AsyncIterator[Operator]:
     """``headlamp-operator run --standalone --all-namespaces`` against the world; killed on exit, always.
 
-    With ``kopf_module``, plain ``kopf run`` of that module instead (the kopf floor)."""
+    With ``kopf_module``, plain ``kopf run`` of that module instead (the kopf floor). ``command``: the
+    ``headlamp-operator`` to start (default: the one next to this interpreter)."""
     port = free_port()
     liveness = f"http://127.0.0.1:{port}/healthz"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("HEADLAMP_", "KUBECONFIG"))}
@@ -109,11 +110,12 @@ async def operator(world: World, workdir: pathlib.Path, *, credentials: workload
     env.update(extra_env or {})
     log_path = workdir / f"operator-{name}.log"
     log: IO[bytes] = log_path.open("wb")
-    command = [*operator_command(), "run", "--standalone", "--all-namespaces", "--liveness", liveness] \
+    started = [*([command] if command else operator_command()), "run", "--standalone", "--all-namespaces",
+               "--liveness", liveness] \
         if kopf_module is None else \
         [sys.executable, "-m", "kopf", "run", "--standalone", "--all-namespaces", "--liveness", liveness,
          "-m", kopf_module]
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603, ASYNC220
+    process = subprocess.Popen(started, env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603, ASYNC220
                                stdin=subprocess.DEVNULL, start_new_session=True,
                                preexec_fn=_die_with_parent)
     op = Operator(process=process, liveness=liveness, log_path=log_path, env=env)

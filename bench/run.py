@@ -38,6 +38,7 @@ class Options:
     startup_timeout: float = 60.0
     keep_logs: pathlib.Path | None = None  # copy the operator logs here
     quick: bool = False  # --quick: sizes below the targets' (recorded, and said in the table)
+    operator: str | None = None  # the headlamp-operator to measure (make bench: a runtime-only install, as the image)
 
     def burst_timeout(self, resources: int) -> float:
         return self.timeout if self.timeout is not None else 60.0 + 0.1 * resources
@@ -62,6 +63,7 @@ async def operator_burst(n: int, options: Options, workdir: pathlib.Path, say: S
     items = workload.items(n)
     async with world(workdir, credentials=options.credentials) as w, \
             process.operator(w, workdir, credentials=options.credentials, sync_interval=BURST_SYNC_INTERVAL,
+                             command=options.operator,
                              name=f"burst-{n}", startup_timeout=options.startup_timeout) as op:
         say(f"  operator ready (pid {op.pid}); creating {len(items)} resources, {options.concurrency} at a time")
         result = await burst.run_burst(w, op, items, concurrency=options.concurrency, credentials=options.credentials,
@@ -76,6 +78,7 @@ async def kopf_floor_burst(n: int, options: Options, workdir: pathlib.Path, say:
     items = workload.items(n)
     async with world(workdir, credentials=options.credentials) as w, \
             process.operator(w, workdir, credentials=options.credentials, sync_interval=BURST_SYNC_INTERVAL,
+                             command=options.operator,
                              name=f"kopf-floor-{n}", startup_timeout=options.startup_timeout,
                              kopf_module="bench.kopf_floor") as op:
         result = await burst.run_burst(w, op, items, concurrency=options.concurrency, credentials=options.credentials,
@@ -168,6 +171,7 @@ async def idle_phase(options: Options, workdir: pathlib.Path, say: Say, *, count
     items = workload.portforwards(count or options.idle_count, prefix="idle-")
     async with world(workdir, credentials=options.credentials) as w, \
             process.operator(w, workdir, credentials=options.credentials, sync_interval=interval,
+                             command=options.operator,
                              name=f"idle-{len(items)}", startup_timeout=options.startup_timeout) as op:
         say(f"  operator ready (pid {op.pid}, HEADLAMP_SYNC_INTERVAL={interval:g}); "
             f"creating {len(items)} PortForwards")
@@ -228,7 +232,8 @@ async def run_all(options: Options, *, say: Say = print) -> dict[str, Any]:
     started = time.monotonic()
     results: dict[str, Any] = {
         "config": {**{k: str(v) if isinstance(v, pathlib.Path) else v for k, v in dataclasses.asdict(options).items()},
-                   "operator_command": [*testing_process.operator_command(), "run", "--standalone", "--all-namespaces"],
+                   "operator_command": [options.operator or " ".join(testing_process.operator_command()),
+                                        "run", "--standalone", "--all-namespaces"],
                    "burst_sync_interval": BURST_SYNC_INTERVAL,
                    "credentials_note": ("token Secrets: every resource references a Secret 'viewer' (key token) in "
                                         "its namespace, one token per namespace (10 namespaces)"
