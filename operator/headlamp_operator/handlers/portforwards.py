@@ -29,10 +29,8 @@ logger = logging.getLogger("headlamp_operator.portforwards")
 
 
 async def _context(runtime: rt.Runtime, body: Mapping[str, Any],
-                   spec: specs.PortForwardSpec | list[str] | None = None) -> portforward.Context | Result:
+                   spec: specs.PortForwardSpec | list[str]) -> portforward.Context | Result:
     """What the reconciler needs, credentials loaded; or the result of failing it (InvalidSpec/Credentials)."""
-    if spec is None:
-        spec = specs.portforward(body.get("spec") or {})
     loaded = await secretwatch.prepare(runtime, spec, namespace=body["metadata"]["namespace"])
     if isinstance(loaded, Result):
         return loaded
