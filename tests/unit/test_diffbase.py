@@ -46,3 +46,19 @@ def test_any_change_of_the_spec_changes_the_digest() -> None:
     for changed in ({**SPEC, "patch": {"spec": {"replicas": 3}}}, {**SPEC, "reapplyInterval": "1m"},
                     {**SPEC, "target": {**SPEC["target"], "name": "api"}}):  # type: ignore[dict-item]
         assert storage.build(body=body(changed))["spec"] != built["spec"]
+
+
+def test_the_essence_is_kopfs_own_though_built_without_copying_metadata_and_status() -> None:
+    raw: dict[str, Any] = {
+        "apiVersion": "headlamp-operator.dev/v1alpha1", "kind": "ResourcePatch",
+        "metadata": {"name": "rp", "namespace": "team-a", "uid": "u1", "resourceVersion": "7", "generation": 2,
+                     "labels": {"app": "web"},
+                     "annotations": {"team": "a", "kubectl.kubernetes.io/last-applied-configuration": "{}",
+                                     "kopf.zalando.org/last-handled-configuration": "{}"},
+                     "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}]},
+        "spec": SPEC, "status": {"phase": "Applied", "kopf": {"progress": {}}}}
+    ours = DigestedDiffBaseStorage(name="kopf")
+    kopfs = kopf.StatusDiffBaseStorage(name="kopf")
+    assert ours.build(body=kopf.Body(raw)) == ours._digested(kopfs.build(body=kopf.Body(raw)))
+    without_labels = {**raw, "metadata": {"name": "rp", "namespace": "team-a"}}
+    assert ours.build(body=kopf.Body(without_labels)) == ours._digested(kopfs.build(body=kopf.Body(without_labels)))

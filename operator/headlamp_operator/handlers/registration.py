@@ -41,7 +41,15 @@ class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
         return essence
 
     def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> Any:
-        return self._digested(cast(dict[str, Any], super().build(body=body, extra_fields=extra_fields)))
+        # kopf's build deep-copies the whole body, managedFields and status included, only to drop
+        # them: given what it keeps (all but metadata and status, plus labels and annotations), the
+        # essence is the same and the copy a fraction (the copy was ~4 % of a burst's CPU, py-spy).
+        source: Any = body
+        if not extra_fields:
+            metadata = body.get("metadata") or {}
+            source = {key: value for key, value in body.items() if key not in ("metadata", "status")}
+            source["metadata"] = {key: metadata[key] for key in ("labels", "annotations") if key in metadata}
+        return self._digested(cast(dict[str, Any], super().build(body=source, extra_fields=extra_fields)))
 
     def fetch(self, *, body: kopf.Body) -> Any:
         return self._digested(super().fetch(body=body))
@@ -136,9 +144,11 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
 
     # What the API shows of each resource (phase, Ready), for the metrics read at scrape time. A kopf
     # index is current from the first listing on (right after a restart) and drops a deleted resource.
+    # async: kopf runs a plain function in a thread pool, and the hop there and back cost ~8 % of the
+    # operator's CPU in a burst (py-spy, make bench); this one does no I/O and is done at once.
     for kind, plural in KINDS.items():
         @kopf.index(rt.GROUP, rt.VERSION, plural, registry=registry, id=_index_id(kind))
-        def readiness(namespace: str | None, name: str | None, body: kopf.Body,
+        async def readiness(namespace: str | None, name: str | None, body: kopf.Body,
                       **_: Any) -> dict[tuple[str, str], metrics.Seen]:
             return {(namespace or "", name or ""): metrics.seen(body)}
 
