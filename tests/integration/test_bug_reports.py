@@ -104,6 +104,21 @@ async def test_kind3_a_statefulset_pod_recreated_under_its_name_is_healed(env: E
     assert "BackendError" not in phases
 
 
+async def test_kind3_a_retry_reads_the_service_anew_though_a_burst_shares_its_resolution(env: Env) -> None:
+    # Resolutions are shared for seconds (a burst reads a Service once); a retry is there because what
+    # was read did not do, so it must not be answered from that same stale read.
+    prod = env.hl.clusters["prod"]
+    prod.add_service("monitoring", "late", ports=[{"name": "http", "port": 80, "targetPort": 8080}])
+    prod.add_pod("monitoring", "late-0", labels={"app": "late"}, ready=False)
+    await env.create(PF, "team-a", "late", {"cluster": "prod", "service": "late", "namespace": "monitoring",
+                                            "targetPort": "http", "credentials": CREDS})
+    pending = await env.wait_status(PF, "team-a", "late", phase="Pending")
+    assert "no Running and Ready pod behind service monitoring/late" in pending["message"]
+    prod.add_pod("monitoring", "late-0", labels={"app": "late"})  # now Ready
+    running = await env.wait_status(PF, "team-a", "late", phase="Running", within=5)
+    assert running["pod"] == "late-0"
+
+
 async def test_kind3_a_stream_that_failed_while_starting_is_retried(env: Env) -> None:
     env.hl.fail_next(2, status=500, body="portforward failed: nil error received\n", method="POST",
                      path="/clusters/prod/portforward")

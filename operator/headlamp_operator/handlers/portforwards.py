@@ -46,7 +46,8 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     spec = specs.portforward(body.get("spec") or {})
     with metrics.RECONCILE_SECONDS.labels("PortForward").time():
         ctx = await _context(runtime, body, spec)
-        result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, attempt=retry)
+        # A retry reads the target anew: what the shared resolution said did not do (Resolutions).
+        result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, attempt=retry, fresh=retry > 0)
     await secretwatch.remember(runtime, body, result)
     reporting.write(body, patch, result, time_field="lastSyncTime")
     track(runtime, body, spec, status=patch.get("status") or {})
