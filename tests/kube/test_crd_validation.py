@@ -18,7 +18,7 @@ import kmock
 import pytest
 from tests.kube import crd_cases
 
-from headlamp_operator_testing.kubernetes import KubeApiError, KubeClient, KubernetesEmulator
+from headlamp_operator_testing.kubernetes import KubeApiError, KubeClient, KubernetesEmulator, cel
 from headlamp_operator_testing.kubernetes.cel import go_duration
 from headlamp_operator_testing.kubernetes.fielderrors import go_float, go_quote
 from headlamp_operator_testing.sandbox import documents
@@ -87,6 +87,59 @@ async def test_values_stored_under_an_older_schema_are_ratcheted(kube: Kubernete
             await api.patch(*WIDGETS, crd_cases.NAMESPACE, "w", {"spec": {"tags": ["a", "b", "d"]}})
     assert [c["field"] for c in refused.value.body["details"]["causes"]] == ["spec.tags", "<nil>"]
     assert "Too many: 3: must have at most 2 items" in refused.value.body["message"]
+
+
+async def test_cel_rules_on_values_stored_under_an_older_schema_are_ratcheted(kube: KubernetesEmulator,
+                                                                              url: str) -> None:
+    """CEL ratcheting: a rule without oldSelf is not held against a node the update left as it was (the
+    operator's status writes never re-run the spec's rules), but is once the node changes."""
+    loose = crd_cases.widget_crd()
+    spec_schema = loose["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    del spec_schema["x-kubernetes-validations"][1]  # self.size < 100
+    del spec_schema["properties"]["tags"]["x-kubernetes-validations"]  # no bad tags
+    kube.register_crd(loose)
+    async with KubeClient(url) as api:
+        await api.create(*WIDGETS, crd_cases.NAMESPACE, _widget({"size": 150, "tags": ["bad"]}))
+        kube.register_crd(crd_cases.widget_crd())  # now size < 100 and no bad tags
+        status = await api.patch(*WIDGETS, crd_cases.NAMESPACE, "w", {"status": {"n": 1}}, subresource="status")
+        assert status["spec"]["size"] == 150 and status["status"] == {"n": 1}
+        with pytest.raises(KubeApiError) as spec_changed:
+            await api.patch(*WIDGETS, crd_cases.NAMESPACE, "w", {"spec": {"count": 1}})
+        smaller = await api.patch(*WIDGETS, crd_cases.NAMESPACE, "w", {"spec": {"size": 2}})
+        assert smaller["spec"]["tags"] == ["bad"]  # spec changed, spec.tags did not: its rule is not held
+        with pytest.raises(KubeApiError) as tags_changed:
+            await api.patch(*WIDGETS, crd_cases.NAMESPACE, "w", {"spec": {"tags": ["bad", "ok"]}})
+    assert [(c["field"], c["message"]) for c in spec_changed.value.body["details"]["causes"]] == [
+        ("spec", "Invalid value: size too big")]
+    assert [(c["field"], c["message"]) for c in tags_changed.value.body["details"]["causes"]] == [
+        ("spec.tags", "Invalid value: no bad tags")]
+
+
+def test_transition_rules_run_on_unchanged_values() -> None:
+    """kube-apiserver never ratchets a transition rule's error (validation.go: ``!compiled.UsesOldSelf &&
+    correlation.shouldRatchetError()``): ``self != oldSelf`` fails on an update that leaves the field alone."""
+    validator = cel.Validator({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+        "token": {"type": "string", "x-kubernetes-validations": [{"rule": "self != oldSelf", "message": "rotate"}]},
+        "size": {"type": "integer", "x-kubernetes-validations": [{"rule": "self < 10", "message": "small"}]}}}}})
+    old = {"spec": {"token": "a", "size": 50}}
+    assert [(e.path, e.detail) for e in validator.check({"spec": {"token": "a", "size": 50}}, (True, old))] == [
+        (("spec", "token"), "rotate")]
+    assert validator.check({"spec": {"token": "b", "size": 50}}, (True, old)) == []
+    assert [e.detail for e in validator.check({"spec": {"token": "b", "size": 60}}, (True, old))] == ["small"]
+    assert [e.detail for e in validator.check({"spec": {"token": "a", "size": 50}}, (False, None))] == ["small"]
+
+
+def test_remembered_outcomes_tell_apart_what_cel_tells_apart() -> None:
+    """A rule's outcome is remembered per value: 1, 1.0 and true (equal in Python) are three values to CEL,
+    and so are -0.0 and 0.0 (printed apart); each answer is the one a fresh evaluation gives."""
+    schema = {"x-kubernetes-preserve-unknown-fields": True, "x-kubernetes-validations": [
+        {"rule": "type(self) == int", "messageExpression": "'not an int: ' + string(self)"}]}
+    values = (1, 1.0, True, -0.0, 0.0, 1, True)
+    fresh = [[e.detail for e in cel.Validator(schema).check(value, (False, None))] for value in values]
+    assert fresh[0] == [] and len({detail for details in fresh[1:5] for detail in details}) == 4
+    remembering = cel.Validator(schema)
+    for _ in range(2):  # the second round answers from what the first one remembered
+        assert [[e.detail for e in remembering.check(value, (False, None))] for value in values] == fresh
 
 
 async def test_a_crd_whose_rule_does_not_compile_is_refused(kube: KubernetesEmulator, url: str) -> None:

@@ -34,11 +34,12 @@ _SUBDOMAIN_MESSAGE: Final = (
 
 @dataclasses.dataclass(frozen=True)
 class ServedVersion:
-    """One served version of a CRD: its kind, group and structural schema."""
+    """One served version of a CRD: its kind, group, structural schema and compiled CEL rules."""
 
     kind: str
     group: str
     schema: Mapping[str, Any]
+    rules: cel.Validator  # compiled once, when the CRD is seen
 
 
 def served_versions(crd: Mapping[str, Any]) -> list[tuple[kmock.resource, ServedVersion]]:
@@ -50,14 +51,14 @@ def served_versions(crd: Mapping[str, Any]) -> list[tuple[kmock.resource, Served
         schema = ((version.get('schema') or spec.get('validation') or {}).get('openAPIV3Schema'))
         if version.get('served', True) and isinstance(schema, Mapping):
             found.append((kmock.resource(group, version['name'], names['plural']),
-                          ServedVersion(kind=str(names['kind']), group=str(group), schema=schema)))
+                          ServedVersion(kind=str(names['kind']), group=str(group), schema=schema,
+                                        rules=cel.Validator(schema))))
     return found
 
 
 def check_crd(crd: Mapping[str, Any]) -> None:
     """Raise ValueError if a CRD's schemas hold a CEL rule that does not compile (kube-apiserver refuses those)."""
-    for _, version in served_versions(crd):
-        cel.compile_rules(version.schema)
+    served_versions(crd)  # compiles every served version's rules
 
 
 class CustomResourceAdmission:
@@ -74,7 +75,6 @@ class CustomResourceAdmission:
         if crd is None:
             return
         try:
-            check_crd(crd)
             versions = served_versions(crd)
         except (ValueError, KeyError, TypeError, AttributeError):
             return
@@ -120,7 +120,7 @@ class CustomResourceAdmission:
         if any(error.type in BLOCKING for error in errors):
             errors.append(rules_not_checked())
         else:
-            errors += _ratchet(cel.check(version.schema, content, (old is not None, previous)), old, new)
+            errors += _ratchet(version.rules.check(content, (old is not None, previous)), old, new)
         if errors:
             raise invalid(kind, version.group, name, errors)
 

@@ -12,6 +12,22 @@ module adds what Kubernetes puts around CEL:
 - ``duration()`` parses Go durations (``1h30m``, ``500ms``), as Kubernetes' CEL does (celpy's own
   accepts days, and words its errors differently).
 
+On an update, rules are not run where their result cannot matter, as kube-apiserver's CRD
+validation ratcheting (``CRDValidationRatcheting``, on by default since 1.30, GA in 1.33) decides it:
+in ``staging/src/k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel/validation.go``, the error of
+a rule without ``oldSelf`` becomes a warning when its node, or its nearest correlatable ancestor, is
+deep-equal to the value at the same place in the old object (``addErr``: ``!compiled.UsesOldSelf &&
+correlation.shouldRatchetError()``). So such a rule is skipped on an unchanged value, and so is every
+rule without ``oldSelf`` below it. A transition rule's error is never ratcheted there, so transition
+rules still run on unchanged values (``self != oldSelf`` fails exactly when nothing changed).
+
+Evaluating is costly (celpy interprets the parse tree), and a burst of writes runs the same rules on
+the same few values again and again (an immutable field's ``self == oldSelf`` on every status
+write). So :class:`Validator` compiles a schema's rules once, walks only the subtrees that hold
+rules, converts a value to CEL once for all the rules of its node, and remembers each rule's outcome
+for the values (``self``, and ``oldSelf`` for a transition rule) it has seen: a rule is a pure function
+of them (Kubernetes' CEL environment has no clock and no randomness), so the answer is the same.
+
 What this does not do: cost estimation and budgets, ``optionalOldSelf``, Kubernetes' CEL library
 extensions (``quantity()``, ``url()``, ``ip()``...): a rule using them fails to compile here, and
 registering its CRD is refused.
@@ -21,14 +37,14 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from typing import Any, Final
 
 import celpy
 from celpy import celtypes
 from celpy.adapter import json_to_cel
 from celpy.celparser import CELParseError
-from celpy.evaluation import CELEvalError
+from celpy.evaluation import CELEvalError, Evaluator
 
 from headlamp_operator_testing.kubernetes.fielderrors import OMIT, REASONS, FieldError, Path
 from headlamp_operator_testing.kubernetes.structural import Schema, type_name
@@ -59,29 +75,36 @@ def _duration(value: Any) -> Any:
 
 
 _ENVIRONMENT: Final = celpy.Environment()
+_REMEMBERED: Final = 512  # outcomes kept per rule (the oldest go first)
+
+
+class Program:
+    """A compiled expression, evaluated many times.
+
+    celpy's runner builds a fresh base activation (the environment's annotations, the functions) for
+    every evaluation; this builds it once. Each evaluation still gets its own activation: celpy's
+    evaluator clones the base one before binding the variables, so evaluations never share state.
+    """
+
+    def __init__(self, runner: celpy.Runner) -> None:
+        self._ast = runner.ast
+        self._base = runner.new_activation()
+
+    def evaluate(self, variables: dict[str, Any]) -> Any:
+        """The expression's value for these variables; raises celpy's CELEvalError (or a TypeError) if it fails."""
+        result = Evaluator(ast=self._ast, activation=self._base).evaluate(variables)
+        if isinstance(result, CELEvalError):
+            raise result
+        return result
 
 
 @functools.lru_cache(maxsize=1024)
-def program(expression: str) -> celpy.Runner:
+def program(expression: str) -> Program:
     """The compiled expression (cached: rules are compiled once per text); raises ValueError if it does not parse."""
     try:
-        return _ENVIRONMENT.program(_ENVIRONMENT.compile(expression), functions={'duration': _duration})
+        return Program(_ENVIRONMENT.program(_ENVIRONMENT.compile(expression), functions={'duration': _duration}))
     except CELParseError as e:
         raise ValueError(f'CEL expression {expression!r} does not compile: {e}') from e
-
-
-def compile_rules(schema: Schema) -> None:
-    """Compile every rule (and message expression) of a schema, raising ValueError for one that does not."""
-    for rule in schema.get('x-kubernetes-validations') or ():
-        program(str(rule['rule']))
-        if rule.get('messageExpression'):
-            program(str(rule['messageExpression']))
-    for key in ('properties',):
-        for sub in (schema.get(key) or {}).values():
-            compile_rules(sub)
-    for key in ('items', 'additionalProperties'):
-        if isinstance(schema.get(key), Mapping):
-            compile_rules(schema[key])
 
 
 def _describe(error: Exception) -> str:
@@ -92,68 +115,157 @@ def _describe(error: Exception) -> str:
     return text
 
 
-def _evaluate(expression: str, activation: dict[str, Any]) -> Any:
-    result = program(expression).evaluate(activation)
-    if isinstance(result, CELEvalError):
-        raise result
-    return result
-
-
-def _run(rule: Mapping[str, Any], value: Any, old: tuple[bool, Any], path: Path) -> Iterator[FieldError]:
-    expression = str(rule['rule'])
-    transition = bool(_TRANSITION.search(expression))
-    if transition and not old[0]:
-        return  # a transition rule needs an old value: it is skipped on create and for new fields
-    activation = {'self': json_to_cel(value)}
-    if transition:
-        activation['oldSelf'] = json_to_cel(old[1])
-    message = rule.get('message') or ''
-    try:
-        passed = _evaluate(expression, activation)
-    except Exception as e:  # CELEvalError, and celpy's own type errors
-        detail = f'{_describe(e)} evaluating rule: {message or expression}'
-        yield FieldError('Invalid', path, detail, type_name(value), transition)
-        return
-    if passed is True or (isinstance(passed, celtypes.BoolType) and bool(passed)):
-        return
-    if not message and rule.get('messageExpression'):
-        try:
-            message = str(_evaluate(str(rule['messageExpression']), activation))
-        except Exception:  # noqa: S110  # a failing messageExpression falls back to the default message
-            pass
-    where = (*path, *[part for part in str(rule.get('fieldPath') or '').split('.') if part])
-    shown = value if where == path and not isinstance(value, (dict, list)) else OMIT
-    yield FieldError(REASONS.get(str(rule.get('reason') or ''), 'Invalid'), where,
-                     message or f'failed rule: {expression.strip()}', shown, transition)
-
-
-def check(schema: Schema, value: Any, old: tuple[bool, Any], path: Path = ()) -> list[FieldError]:
-    """The errors of every rule under ``schema`` for ``value``; ``old`` is ``(True, old value)`` on an update."""
-    return list(_walk(schema, value, old, path))
-
-
-def _walk(schema: Schema, value: Any, old: tuple[bool, Any], path: Path) -> Iterator[FieldError]:
-    # A rule without oldSelf on a value the update left as it was is not run: ratcheting would drop its
-    # error anyway (kube-apiserver ratchets such rules; transition rules always run).
-    unchanged = old[0] and old[1] == value
-    for rule in schema.get('x-kubernetes-validations') or ():
-        if not unchanged or _TRANSITION.search(str(rule['rule'])):
-            yield from _run(rule, value, old, path)
+def _frozen(value: Any) -> Hashable:
+    """A hashable image of a JSON value that tells apart what CEL tells apart (``1``, ``1.0``, ``true``;
+    key order, which ``all()`` and ``string()`` see)."""
     if isinstance(value, dict):
-        properties = schema.get('properties') or {}
-        additional = schema.get('additionalProperties')
-        old_map = old[1] if old[0] and isinstance(old[1], dict) else {}
-        for key, item in value.items():
-            sub = properties.get(key) or (additional if isinstance(additional, Mapping) else None)
-            if sub is not None:
-                yield from _walk(sub, item, (key in old_map, old_map.get(key)), (*path, key))
-    elif isinstance(value, list) and isinstance(schema.get('items'), Mapping):
-        keys = list(schema.get('x-kubernetes-list-map-keys') or ())
-        correlate = schema.get('x-kubernetes-list-type') == 'map' and old[0] and isinstance(old[1], list)
-        for index, item in enumerate(value):
-            previous: tuple[bool, Any] = (False, None)
-            if correlate and isinstance(item, dict):
-                identity = [item.get(key) for key in keys]
-                matches = [o for o in old[1] if isinstance(o, dict) and [o.get(key) for key in keys] == identity]
-                previous = (True, matches[0]) if matches else previous
-            yield from _walk(schema['items'], item, previous, (*path, index))
+        return dict, tuple((key, _frozen(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return list, tuple(_frozen(item) for item in value)
+    if isinstance(value, float):
+        return float, repr(value)  # -0.0 == 0.0, but they print differently
+    return type(value), value
+
+
+# A rule's outcome for one value: None (it holds), or (True, detail) for an evaluation error, or
+# (False, message) for a rule that evaluated to false.
+_Outcome = tuple[bool, str] | None
+
+
+class _Value:
+    """A value at a rule's node, converted to CEL once for all the rules of the node (on their first need)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self._cel: Any = None
+        self._key: Hashable | None = None
+
+    @property
+    def cel(self) -> Any:
+        if self._cel is None:
+            self._cel = json_to_cel(self.value)
+        return self._cel
+
+    @property
+    def key(self) -> Hashable:
+        if self._key is None:
+            self._key = _frozen(self.value)
+        return self._key
+
+
+class _Rule:
+    """One ``x-kubernetes-validations`` entry, compiled, with the outcomes it has had."""
+
+    def __init__(self, rule: Mapping[str, Any]) -> None:
+        self.expression = str(rule['rule'])
+        self.program = program(self.expression)
+        self.message = str(rule.get('message') or '')
+        expression = str(rule.get('messageExpression') or '')
+        self.message_program = program(expression) if expression else None
+        self.transition = bool(_TRANSITION.search(self.expression))
+        self.field_path: Path = tuple(part for part in str(rule.get('fieldPath') or '').split('.') if part)
+        self.reason = REASONS.get(str(rule.get('reason') or ''), 'Invalid')
+        self._outcomes: dict[Hashable, _Outcome] = {}
+
+    def outcome(self, value: _Value, old: _Value | None) -> _Outcome:
+        """Whether the rule holds for ``self`` (and ``oldSelf`` for a transition rule), remembered."""
+        try:
+            key = (value.key, old.key if old is not None else None)
+            if key in self._outcomes:
+                return self._outcomes[key]
+        except TypeError:  # not a JSON value (something unhashable): evaluate it every time
+            return self._evaluate(value, old)
+        result = self._outcomes[key] = self._evaluate(value, old)
+        if len(self._outcomes) > _REMEMBERED:
+            del self._outcomes[next(iter(self._outcomes))]
+        return result
+
+    def _evaluate(self, value: _Value, old: _Value | None) -> _Outcome:
+        variables = {'self': value.cel} if old is None else {'self': value.cel, 'oldSelf': old.cel}
+        try:
+            passed = self.program.evaluate(variables)
+        except Exception as e:  # CELEvalError, and celpy's own type errors
+            return True, f'{_describe(e)} evaluating rule: {self.message or self.expression}'
+        if passed is True or (isinstance(passed, celtypes.BoolType) and bool(passed)):
+            return None
+        message = self.message
+        if not message and self.message_program is not None:
+            try:
+                message = str(self.message_program.evaluate(variables))
+            except Exception:  # noqa: S110  # a failing messageExpression falls back to the default message
+                pass
+        return False, message or f'failed rule: {self.expression.strip()}'
+
+    def errors(self, value: _Value, old: _Value | None, path: Path) -> Iterator[FieldError]:
+        """The rule's error at ``path`` (none if it holds)."""
+        outcome = self.outcome(value, old)
+        if outcome is None:
+            return
+        failed, detail = outcome
+        if failed:
+            yield FieldError('Invalid', path, detail, type_name(value.value), self.transition)
+            return
+        where = (*path, *self.field_path)
+        shown = value.value if where == path and not isinstance(value.value, (dict, list)) else OMIT
+        yield FieldError(self.reason, where, detail, shown, self.transition)
+
+
+class Validator:
+    """The CEL rules of a schema, compiled once; only the parts of the schema that hold rules are kept."""
+
+    def __init__(self, schema: Schema) -> None:
+        """Compile the rules of ``schema`` and below; raises ValueError for one that does not compile."""
+        self.rules = tuple(_Rule(rule) for rule in schema.get('x-kubernetes-validations') or ())
+        # A property with a (non-empty) schema of its own: its validator, None if it holds no rules.
+        self.properties: dict[str, Validator | None] = {
+            key: _below(sub) for key, sub in (schema.get('properties') or {}).items() if sub}
+        additional, items = schema.get('additionalProperties'), schema.get('items')
+        self.additional = _below(additional) if isinstance(additional, Mapping) else None
+        self.items = _below(items) if isinstance(items, Mapping) else None
+        self.map_keys = (tuple(schema.get('x-kubernetes-list-map-keys') or ())
+                         if schema.get('x-kubernetes-list-type') == 'map' else None)
+        below = [v for v in (*self.properties.values(), self.additional, self.items) if v is not None]
+        self.empty: bool = not self.rules and not below
+        self.transitions: bool = any(rule.transition for rule in self.rules) or any(v.transitions for v in below)
+
+    def check(self, value: Any, old: tuple[bool, Any], path: Path = ()) -> list[FieldError]:
+        """The errors of every rule for ``value``; ``old`` is ``(True, old value)`` on an update."""
+        errors: list[FieldError] = []
+        self._walk(value, old, False, path, errors)
+        return errors
+
+    def _walk(self, value: Any, old: tuple[bool, Any], unchanged: bool, path: Path,
+              errors: list[FieldError]) -> None:
+        # unchanged: the value is the old one (here, or at an ancestor): rules without oldSelf are not
+        # run (ratcheting would drop their errors), and with no transition rules below, nothing is.
+        unchanged = unchanged or (old[0] and (old[1] is value or old[1] == value))
+        if unchanged and not self.transitions:
+            return
+        if self.rules:
+            current, previous = _Value(value), _Value(old[1]) if old[0] else None
+            for rule in self.rules:
+                if rule.transition and previous is not None:
+                    errors.extend(rule.errors(current, previous, path))
+                elif not rule.transition and not unchanged:
+                    errors.extend(rule.errors(current, None, path))
+        if isinstance(value, dict):
+            old_map = old[1] if old[0] and isinstance(old[1], dict) else {}
+            for key, item in value.items():
+                sub = self.properties[key] if key in self.properties else self.additional
+                if sub is not None:
+                    sub._walk(item, (key in old_map, old_map.get(key)), unchanged, (*path, key), errors)
+        elif isinstance(value, list) and self.items is not None:
+            correlate = self.map_keys is not None and old[0] and isinstance(old[1], list)
+            for index, item in enumerate(value):
+                previous_item: tuple[bool, Any] = (False, None)
+                if correlate and isinstance(item, dict):
+                    keys = self.map_keys or ()
+                    identity = [item.get(key) for key in keys]
+                    matches = [o for o in old[1] if isinstance(o, dict) and [o.get(key) for key in keys] == identity]
+                    previous_item = (True, matches[0]) if matches else previous_item
+                self.items._walk(item, previous_item, unchanged, (*path, index), errors)
+
+
+def _below(schema: Schema) -> Validator | None:
+    validator = Validator(schema)
+    return None if validator.empty else validator
