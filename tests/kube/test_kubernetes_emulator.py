@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -13,7 +14,7 @@ import kopf
 import pytest
 
 from headlamp_operator_testing.kopf_harness import kopf_operator, wait_until
-from headlamp_operator_testing.kubernetes import KubeApiError, KubeClient, KubernetesEmulator, write_kubeconfig
+from headlamp_operator_testing.kubernetes import KubeApiError, KubeClient, KubernetesEmulator, patches, write_kubeconfig
 
 GROUP, VERSION, PLURAL = 'test.headlamp-operator.dev', 'v1', 'widgets'
 WIDGETS = (GROUP, VERSION, PLURAL)
@@ -433,3 +434,54 @@ async def test_object_and_request_size_limits_are_kube_apiservers(kube: Kubernet
         assert (status, body['message']) == (500, 'etcdserver: request is too large')
         status, body = await create('body', 3 * 1024 * 1024 + 1)
         assert (status, body['message']) == (413, 'Request entity too large: limit is 3145728')
+
+
+def _deface(value: Any) -> None:
+    """Change every dict and list inside ``value``, at every depth."""
+    if isinstance(value, dict):
+        for item in list(value.values()):
+            _deface(item)
+        value['defaced'] = True
+    elif isinstance(value, list):
+        for item in list(value):
+            _deface(item)
+        value.append('defaced')
+
+
+async def test_nothing_handed_out_shares_anything_with_the_stored_objects(kube: KubernetesEmulator) -> None:
+    """The store keeps the object a write builds (it is also the watch event's object) and hands out
+    copies: defacing an answer, the caller's body, or the body a change function gets, changes nothing
+    stored, in the current version or in the history."""
+    state, resource = kube.state, kmock.resource(*WIDGETS)
+    emitted: list[tuple[dict[str, Any], dict[str, Any]]] = []  # each event's object, and a copy of it then
+    state.hooks.append(lambda event: emitted.append((event.object, copy.deepcopy(event.object))))
+
+    def merge(patch: dict[str, Any]) -> Callable[[dict[str, Any]], Any]:
+        return lambda body: patches.merge_patch(body, patch)
+
+    def vandal(body: dict[str, Any]) -> Any:
+        _deface(body)
+        return []  # refused: not an object
+
+    body = dict(widget('w', tags=['a'], nested={'x': [1, {'y': 2}]}), metadata={'name': 'w', 'finalizers': ['t/x']})
+    answers = [kube.create_object(*WIDGETS, 'default', body)]
+    _deface(body)
+    answers.append(state.update(resource, 'default', 'w', merge({'spec': {'n': 1}})))
+    answers.append(state.update(resource, 'default', 'w', merge({'status': {'s': [{'a': 1}]}}), subresource='status'))
+    answers.append(state.update(resource, 'default', 'w', merge({'spec': {'n': 1}})))  # a no-op write
+    answers.append(state.update(resource, 'default', 'w', merge({'spec': {'n': 2}}), dry_run=True))
+    with pytest.raises(kmock.KubernetesError):
+        state.update(resource, 'default', 'w', vandal)
+    answers.append(state.delete(resource, 'default', 'w'))
+    answers.append(state.delete(resource, 'default', 'w'))  # already being deleted
+    answers += [state.get(resource, 'default', 'w'), *state.list(resource, 'default', lambda _: True)]
+    expected = copy.deepcopy(kube.get_object(*WIDGETS, 'default', 'w'))
+    for answer in answers:
+        _deface(answer)
+    assert kube.get_object(*WIDGETS, 'default', 'w') == expected
+    _deface(state.update(resource, 'default', 'w', merge({'metadata': {'finalizers': None}})))  # deleted
+    assert [event for event, then in emitted if event != then] == []
+    assert len(emitted) == 5  # ADDED, spec, status, deleting, DELETED
+    history = state.objects[resource, 'default', 'w'].history
+    assert [dict(version.raw) if version is not None else None for version in history] == [
+        then for _, then in emitted[:4]] + [None]

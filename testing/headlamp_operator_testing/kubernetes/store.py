@@ -66,6 +66,19 @@ def _qualified(resource: kmock.resource) -> str:
     return f'{resource.plural}.{resource.group}' if resource.group else f'{resource.plural}'
 
 
+def _kind(resource: kmock.resource, info: kmock.ResourceInfo) -> str:
+    return info.kind or str(resource.plural).capitalize()
+
+
+def _key(resource: kmock.resource, info: kmock.ResourceInfo, namespace: str | None, name: str) -> Key:
+    namespaced = info.namespaced
+    if namespaced and not namespace:
+        raise api_error(404, 'NotFound', f'{_qualified(resource)} is namespaced: use a namespaced URL')
+    if namespaced is False and namespace:
+        raise api_error(404, 'NotFound', f'{_qualified(resource)} is cluster-scoped: no namespace in the URL')
+    return (resource, namespace if namespaced is not False else None, name)
+
+
 class ClusterState:
     """Objects with server-set metadata, one global resourceVersion counter and a change log."""
 
@@ -101,32 +114,32 @@ class ClusterState:
 
     def kind(self, resource: kmock.resource) -> str:
         """The kind of the resource's objects."""
-        return self.info(resource).kind or str(resource.plural).capitalize()
+        return _kind(resource, self.info(resource))
 
     def key(self, resource: kmock.resource, namespace: str | None, name: str) -> Key:
         """The storage key; rejects namespaced paths for cluster-scoped resources and vice versa."""
-        namespaced = self.info(resource).namespaced
-        if namespaced and not namespace:
-            raise api_error(404, 'NotFound', f'{_qualified(resource)} is namespaced: use a namespaced URL')
-        if namespaced is False and namespace:
-            raise api_error(404, 'NotFound', f'{_qualified(resource)} is cluster-scoped: no namespace in the URL')
-        return (resource, namespace if namespaced is not False else None, name)
+        return _key(resource, self.info(resource), namespace, name)
 
     # -- reads -------------------------------------------------------------------------------
     def _current(self, key: Key) -> Body | None:
-        if key in self.objects and not self.objects[key].deleted:
-            return self.objects[key].raw
-        return None
+        """The stored object itself (its top-level dict is kmock's copy, the rest is shared): read-only."""
+        if key not in self.objects:
+            return None
+        stored = self.objects[key]
+        return None if stored.deleted else stored.raw
 
     def _existing(self, key: Key) -> Body:
+        """The stored object, read-only as :meth:`_current`'s; with its name (and namespace) in metadata."""
         body = self._current(key)
         if body is None:
             raise api_error(404, 'NotFound', f'{_qualified(key[0])} "{key[2]}" not found')
-        body = copy.deepcopy(body)
-        meta = body.setdefault('metadata', {})  # objects put straight into kmock's `objects` may lack it
-        meta.setdefault('name', key[2])
-        if key[1] is not None:
-            meta.setdefault('namespace', key[1])
+        meta = body.get('metadata')
+        if not isinstance(meta, dict) or 'name' not in meta or (key[1] is not None and 'namespace' not in meta):
+            # objects put straight into kmock's `objects` may lack them (`body` is kmock's top-level copy)
+            body['metadata'] = meta = dict(meta or {})
+            meta.setdefault('name', key[2])
+            if key[1] is not None:
+                meta.setdefault('namespace', key[1])
         return body
 
     def get(self, resource: kmock.resource, namespace: str | None, name: str) -> Body | None:
@@ -165,7 +178,8 @@ class ClusterState:
             raise api_error(422, 'Invalid', 'metadata.name: Required value: name or generateName is required')
         if meta.get('resourceVersion'):
             raise api_error(422, 'Invalid', 'metadata.resourceVersion: must be empty on creation')
-        key = self.key(resource, namespace, name)
+        info = self.info(resource)
+        key = _key(resource, info, namespace, name)
         if self._current(key) is not None:
             raise api_error(409, 'AlreadyExists', f'{_qualified(resource)} "{name}" already exists')
         if key[1] is not None:
@@ -176,8 +190,8 @@ class ClusterState:
         if key[1] is not None:
             meta['namespace'] = key[1]
         body.setdefault('apiVersion', _api_version(resource))
-        body.setdefault('kind', self.kind(resource))
-        if self.has_status(resource):
+        body.setdefault('kind', _kind(resource, info))
+        if 'status' in info.subresources:
             body.pop('status', None)
         if resource == NAMESPACES:
             body['status'] = {'phase': 'Active'}
@@ -190,10 +204,11 @@ class ClusterState:
                change: Callable[[Body], Any], *, subresource: str | None = None,
                dry_run: bool = False) -> Body:
         """PATCH/PUT: apply ``change`` to a copy, keep server-owned fields, honour the status subresource."""
-        key = self.key(resource, namespace, name)
-        if subresource not in (None, 'status') or (subresource == 'status' and not self.has_status(resource)):
+        info = self.info(resource)
+        key = _key(resource, info, namespace, name)
+        if subresource not in (None, 'status') or (subresource == 'status' and 'status' not in info.subresources):
             raise api_error(404, 'NotFound', f'{_qualified(resource)} has no subresource {subresource!r}')
-        old = self._existing(key)
+        old = self._existing(key)  # the stored object: read-only, and never handed out
         try:
             candidate = change(copy.deepcopy(old))
         except patches.PatchError as e:
@@ -201,18 +216,18 @@ class ClusterState:
         if not isinstance(candidate, dict) or not isinstance(candidate.get('metadata', {}), dict):
             raise api_error(422, 'Invalid', 'the patched object is not a JSON object with metadata')
         candidate = self.admission.decode(resource, candidate)
-        new = self._merge_server_fields(resource, old, candidate, subresource)
+        new = self._merge_server_fields(resource, info, old, candidate, subresource)
         _fold_string_data(resource, new)
         self.admission.validate(resource, old, new, subresource)
         if new == old:
-            return old  # a no-op write: no new resourceVersion, no watch event
+            return copy.deepcopy(old)  # a no-op write: no new resourceVersion, no watch event
         if dry_run:
             return new
         if self._releasable(key, new):
             # The write that removes the last finalizer deletes the object; kube-apiserver answers with
             # it as written, at the resourceVersion it had (the DELETED event carries the new one).
             previous = old['metadata'].get('resourceVersion')
-            answer = copy.deepcopy(self._commit(key, 'DELETED', new))
+            answer = self._commit(key, 'DELETED', new)
             answer['metadata']['resourceVersion'] = previous
             return answer
         return self._commit(key, 'MODIFIED', new)
@@ -227,7 +242,7 @@ class ClusterState:
             if expected is not None and expected != old['metadata'].get(field):
                 raise api_error(409, 'Conflict', f'Precondition failed: {field} in precondition: {expected}')
         if dry_run or old['metadata'].get('deletionTimestamp'):
-            return old
+            return copy.deepcopy(old)
         new = copy.deepcopy(old)
         new['metadata']['deletionTimestamp'] = now_rfc3339()
         new['metadata']['deletionGracePeriodSeconds'] = 0
@@ -240,7 +255,8 @@ class ClusterState:
         if resource == NAMESPACES:
             for content_key, _ in list(self.iter_objects(namespace=name)):
                 self.delete(content_key[0], content_key[1], content_key[2])
-        return result if resource != NAMESPACES else self._current(key) or result
+        current = self._current(key) if resource == NAMESPACES else None
+        return result if current is None else copy.deepcopy(current)
 
     def purge(self, resource: kmock.resource) -> None:
         """Drop every object of a resource (its CRD is gone), with DELETED events for the watchers."""
@@ -261,24 +277,26 @@ class ClusterState:
             raise api_error(403, 'Forbidden', f'unable to create new content in namespace {namespace} '
                                               'because it is being terminated')
 
-    def _merge_server_fields(self, resource: kmock.resource, old: Body, candidate: Body,
+    def _merge_server_fields(self, resource: kmock.resource, info: kmock.ResourceInfo, old: Body, candidate: Body,
                              subresource: str | None) -> Body:
+        """The object to store: ``candidate`` (private to this write) with what the client may not change
+        taken from ``old`` (the stored object: copied, never shared)."""
         meta: dict[str, Any] = dict(candidate.get('metadata') or {})
         if meta.get('resourceVersion') not in (None, old['metadata'].get('resourceVersion')):
             raise api_error(409, 'Conflict', 'the object has been modified; please apply your changes '
                                              'to the latest version and try again')
         if subresource == 'status':
-            new = copy.deepcopy(old)
-            new.pop('status', None)
+            new = {key: copy.deepcopy(value) for key, value in old.items() if key != 'status'}
             if candidate.get('status') is not None:
                 new['status'] = candidate['status']
             return new
         new = dict(candidate, apiVersion=old.get('apiVersion', _api_version(resource)),
-                   kind=old.get('kind', self.kind(resource)))
-        if self.has_status(resource):
+                   kind=old.get('kind', _kind(resource, info)))
+        has_status = 'status' in info.subresources
+        if has_status:
             new.pop('status', None)
             if 'status' in old:
-                new['status'] = old['status']
+                new['status'] = copy.deepcopy(old['status'])
         for field in _SERVER_FIELDS:
             meta.pop(field, None)
             if field in old['metadata']:
@@ -289,7 +307,7 @@ class ClusterState:
             if added:
                 raise api_error(422, 'Invalid', f'metadata.finalizers: Forbidden: no new finalizers can be '
                                                 f'added if the object is being deleted, found {sorted(added)}')
-        ignored = {'metadata', 'apiVersion', 'kind'} | ({'status'} if self.has_status(resource) else set())
+        ignored = {'metadata', 'apiVersion', 'kind'} | ({'status'} if has_status else set())
         if {k: v for k, v in new.items() if k not in ignored} != {k: v for k, v in old.items() if k not in ignored}:
             meta['generation'] = old['metadata'].get('generation', 0) + 1
         return new
@@ -306,19 +324,20 @@ class ClusterState:
             raise api_error(500, 'InternalError', 'etcdserver: request is too large')
         self._rv += 1
         body['metadata']['resourceVersion'] = str(self._rv)
-        stored = copy.deepcopy(body)
+        # `body` is this write's own object (built from copies): it becomes the stored version and the
+        # watch event's object, both read-only from now on; the caller gets a copy.
         if key not in self.objects:
-            self.objects[key] = stored
+            self.objects[key] = body
         elif event_type == 'DELETED':
             self.objects[key].delete()
         else:
-            self.objects[key].create(stored)  # appends a new version to kmock's history
-        self._emit(WatchEvent(self._rv, key[0], key[1], event_type, copy.deepcopy(body)))
+            self.objects[key].create(body)  # appends a new version to kmock's history
+        self._emit(WatchEvent(self._rv, key[0], key[1], event_type, body))
         if event_type == 'DELETED' and key[1] is not None:
             namespace = self._current((NAMESPACES, None, key[1]))
             if namespace is not None and self._releasable((NAMESPACES, None, key[1]), namespace):
                 self._commit((NAMESPACES, None, key[1]), 'DELETED', copy.deepcopy(namespace))
-        return body
+        return copy.deepcopy(body)
 
     def _emit(self, event: WatchEvent) -> None:
         self._log.append(event)
