@@ -136,10 +136,11 @@ async def run_burst(world: World, op: Operator | None, items: Sequence[workload.
     own_before = own_cpu()
     t0 = time.monotonic()
     creation = await create_all(world.kube_url, items, concurrency=concurrency, credentials=credentials)
-    keys = [item.key for item in items]
+    keys = {item.key for item in items}
+    world.tracker.count(keys)
     deadline = t0 + timeout
     next_report = time.monotonic() + 5.0
-    while (ready := world.tracker.ready_count(keys)) < len(keys) and time.monotonic() < deadline:
+    while (ready := world.tracker.ready_count()) < len(keys) and time.monotonic() < deadline:
         if op is not None and not op.alive():
             break
         if say is not None and time.monotonic() >= next_report:

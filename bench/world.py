@@ -44,6 +44,9 @@ class Tracker:
     created: dict[tuple[str, str, str], float] = dataclasses.field(default_factory=dict)
     ready: dict[tuple[str, str, str], float] = dataclasses.field(default_factory=dict)
     writes: list[float] = dataclasses.field(default_factory=list)  # times of every committed write
+    # The keys a burst waits for, and how many of them are Ready (kept up to date by the hook).
+    counted: frozenset[tuple[str, str, str]] = frozenset()
+    counted_ready: int = 0
 
     def __call__(self, event: WatchEvent) -> None:
         now = time.monotonic()
@@ -56,9 +59,17 @@ class Tracker:
             self.created.setdefault(key, now)
         elif event.type == "MODIFIED" and key not in self.ready and is_ready(event.object):
             self.ready[key] = now
+            self.counted_ready += key in self.counted
 
-    def ready_count(self, keys: Iterable[tuple[str, str, str]]) -> int:
-        return sum(1 for key in keys if key in self.ready)
+    def count(self, keys: Iterable[tuple[str, str, str]]) -> None:
+        """Count the Ready ones among ``keys`` from now on (those Ready already included): the burst polls
+        :meth:`ready_count` every 50 ms, which must not cost a pass over thousands of keys."""
+        self.counted = frozenset(keys)
+        self.counted_ready = sum(1 for key in self.counted if key in self.ready)
+
+    def ready_count(self) -> int:
+        """How many of the keys given to :meth:`count` are Ready."""
+        return self.counted_ready
 
 
 @dataclasses.dataclass
