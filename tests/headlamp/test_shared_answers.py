@@ -100,3 +100,36 @@ async def test_a_failed_list_request_stands_for_its_interval(hl: HeadlampEmulato
     lists.drop()  # X-Reload
     assert (await lists.listing(backend, "prod", credentials=alice)).by_id == {}
     assert len(hl.requests_for(path=LIST_PATH)) == 2
+
+
+async def test_an_unchanged_list_is_not_parsed_again_and_a_changed_one_is(hl: HeadlampEmulator, backend: Backend,
+                                                                          alice: Credentials) -> None:
+    lists = ForwardLists(ttl=0)  # every call asks the backend
+    await portforward.start_port_forward(backend, "prod", id="pf-1", namespace="monitoring", pod="grafana-0",
+                                         target_port="3000", credentials=alice)
+    first = await lists.listing(backend, "prod", credentials=alice)
+    again = await lists.listing(backend, "prod", credentials=alice)
+    assert again.by_id is first.by_id and again.fetched >= first.fetched  # the same bytes: the same entries
+    await portforward.stop_or_delete_port_forward(backend, "prod", "pf-1", stop=True, credentials=alice)
+    changed = await lists.listing(backend, "prod", credentials=alice)
+    assert changed.by_id is not first.by_id and changed.by_id["pf-1"]["status"] == "Stopped"
+    lists.drop()  # X-Reload: nothing of the old answers is reused
+    assert (await lists.listing(backend, "prod", credentials=alice)).by_id is not changed.by_id
+    assert len(hl.requests_for(path=LIST_PATH)) == 4
+
+
+async def test_the_same_forwards_listed_in_another_order_are_the_same_listing(hl: HeadlampEmulator, backend: Backend,
+                                                                              alice: Credentials) -> None:
+    lists = ForwardLists(ttl=0)
+    started = {}
+    for id in ("pf-1", "pf-2"):
+        started[id] = await portforward.start_port_forward(backend, "prod", id=id, namespace="monitoring",
+                                                           pod="grafana-0", target_port="3000", credentials=alice)
+    first = await lists.listing(backend, "prod", credentials=alice)
+    await portforward.stop_or_delete_port_forward(backend, "prod", "pf-1", stop=False, credentials=alice)
+    await portforward.start_port_forward(backend, "prod", id="pf-1", namespace="monitoring", pod="grafana-0",
+                                         target_port="3000", port=started["pf-1"]["port"], credentials=alice)
+    listed = await portforward.list_port_forwards(backend, "prod", credentials=alice)
+    assert [entry["id"] for entry in listed] == ["pf-2", "pf-1"]  # the backend's order changed
+    again = await lists.listing(backend, "prod", credentials=alice)
+    assert again.by_id is first.by_id and list(again.by_id) == ["pf-1", "pf-2"]  # the entries did not

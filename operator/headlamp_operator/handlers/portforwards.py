@@ -127,30 +127,55 @@ async def tick(runtime: rt.Runtime, tracked: rt.TrackedForward) -> tuple[Result,
     return verdict.result, "lastSyncTime" if verdict.synced else None
 
 
-async def _steady(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward) -> bool:
-    """The shared list shows the forward as recorded: nothing to do (see :func:`healing.steady`)."""
+def _steady(uid: str, tracked: rt.TrackedForward, by_id: Mapping[str, Any]) -> bool:
+    """The shared list shows the forward as recorded: nothing to do (see :func:`healing.steady`).
+
+    Found steady in this very ``by_id`` before (the backend's answer unchanged since), it still is:
+    one identity test, so a pass over thousands of idle forwards costs next to nothing.
+    """
+    if tracked.steady_in is by_id:
+        return True
     spec = tracked.spec
-    if isinstance(spec, list) or (spec.credentials is not None and spec.credentials.kubeconfig is not None):
-        return False  # a dynamic cluster's list is per user: the full check loads its credentials
-    try:  # a configured cluster's list is the backend's, asked for without credentials (ForwardLists)
-        listing = await runtime.lists.listing(runtime.open_backend, spec.cluster, credentials=ANONYMOUS)
-    except errors.ApiError:
-        return False  # the full check reports it
-    if not healing.steady(spec, tracked.body["status"], uid=uid, backoff=tracked.backoff, by_id=listing.by_id):
+    if not isinstance(spec, specs.PortForwardSpec) or not healing.steady(
+            spec, tracked.body["status"], uid=uid, backoff=tracked.backoff, by_id=by_id):
         return False
-    # Its Secrets are still read (one request per Secret and interval, shared by all its users): a rotated
-    # token is noticed, and what the old one left in the request layer goes (SecretReader.on_change).
-    await secretwatch.secret_versions(runtime, tracked.body)
+    tracked.steady_in = by_id
     return True
+
+
+def _secrets(tracked: rt.TrackedForward) -> list[tuple[str, str]]:
+    """The Secrets a forward's credentials name, as (namespace, name)."""
+    spec = tracked.spec
+    if not isinstance(spec, specs.PortForwardSpec) or spec.credentials is None:
+        return []
+    namespace = tracked.body["metadata"]["namespace"]
+    return [(namespace, ref.name) for ref in spec.credentials.references().values()]
 
 
 async def _tick_all(runtime: rt.Runtime, forwards: list[tuple[str, rt.TrackedForward]],
                     write_status: StatusWriter) -> None:
+    """One cluster's pass: the steady forwards are passed over, the others get a full :func:`tick`."""
+    by_id: Mapping[str, Any] | None = None  # the cluster's shared list, asked for when a forward can use it
+    listed = False
+    secrets: set[tuple[str, str]] = set()
     for uid, tracked in forwards:
         metadata = tracked.body["metadata"]
         try:
-            if await _steady(runtime, uid, tracked):
-                continue
+            spec = tracked.spec
+            # A configured cluster's list is the backend's, asked for without credentials (ForwardLists);
+            # a dynamic cluster's is per user: the full check loads its credentials.
+            if isinstance(spec, specs.PortForwardSpec) and (spec.credentials is None
+                                                              or spec.credentials.kubeconfig is None):
+                if not listed:
+                    listed = True
+                    try:
+                        by_id = (await runtime.lists.listing(runtime.open_backend, spec.cluster,
+                                                             credentials=ANONYMOUS)).by_id
+                    except errors.ApiError:
+                        by_id = None  # the full checks report it
+                if by_id is not None and _steady(uid, tracked, by_id):
+                    secrets.update(_secrets(tracked))
+                    continue
             work = await tick(runtime, tracked)
             if work is None or runtime.forwards.get(uid) is not tracked:
                 continue  # nothing to record, or the resource changed (or went) meanwhile: its handler has it
@@ -162,6 +187,13 @@ async def _tick_all(runtime: rt.Runtime, forwards: list[tuple[str, rt.TrackedFor
                     track(runtime, tracked.body, tracked.spec, status=new, backoff=tracked.backoff)
         except Exception:  # one resource's trouble never stops the others' checks
             logger.exception("PortForward %s/%s: health check failed", metadata["namespace"], metadata["name"])
+    # The steady forwards' Secrets are still read, each once per interval however many use it: a
+    # rotated token is noticed, and what the old one left in the request layer goes (SecretReader.on_change).
+    for namespace, name in secrets:
+        try:
+            await runtime.read_secret(namespace, name)
+        except Exception as e:  # the forwards using it report it when they next need it
+            logger.warning("reading Secret %s/%s for the health checks failed: %s", namespace, name, e)
 
 
 async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:

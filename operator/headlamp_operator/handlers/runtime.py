@@ -49,13 +49,16 @@ class TrackedPatch:
     spec: specs.ResourcePatchSpec | list[str]  # the problems, for an invalid one
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+@dataclasses.dataclass(kw_only=True, slots=True)
 class TrackedForward:
     """A PortForward as its scheduler knows it: a trimmed body, its parsed spec, and its healing backoff."""
 
     body: Mapping[str, Any]
     spec: specs.PortForwardSpec | list[str]  # the problems, for an invalid one
     backoff: healing.Backoff  # the same object while the resource lives; a reconcile starts a new one
+    # The shared list's ``by_id`` it was last found steady in. While the backend's answer is the same
+    # (the same object, ForwardLists) and this entry is not replaced (track), it still is.
+    steady_in: Mapping[str, Any] | None = None
 
 
 @dataclasses.dataclass

@@ -6,6 +6,7 @@ only from them. Mind the backend's inverted flag: ``stopOrDelete: true`` STOPS (
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, TypedDict, cast
 
@@ -119,18 +120,39 @@ async def stop_or_delete_port_forward(backend: Backend, cluster: str, id: str, *
         raise errors.classify_forward_error(e) from e
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class PortForwardList:
+    """One ``/portforward/list`` answer: its entries, and the bytes they were read from."""
+
+    entries: list[PortForwardEntry]
+    body: bytes
+
+
 async def list_port_forwards(backend: Backend, cluster: str, *,
                              credentials: Credentials = ANONYMOUS) -> list[PortForwardEntry]:
     """Every forward the backend knows for the cluster, Running or Stopped."""
+    return (await read_port_forward_list(backend, cluster, credentials=credentials)).entries
+
+
+async def read_port_forward_list(backend: Backend, cluster: str, *, credentials: Credentials = ANONYMOUS,
+                                 previous: PortForwardList | None = None) -> PortForwardList:
+    """:func:`list_port_forwards` with the answer's bytes; ``previous`` is returned as is if they are the same.
+
+    The health checks ask for the list every interval, and an idle backend sends the same bytes each
+    time: comparing them costs far less than parsing thousands of entries again (issue 14).
+    """
     response = await _fetch(backend, "/portforward/list", cluster=cluster, method="GET", body=None,
                             credentials=credentials)
+    if previous is not None and previous.body == response.body:
+        return previous
     answer = response.json()
     if answer is None:  # Go encodes an empty slice that was never allocated as null
-        return []
+        return PortForwardList(entries=[], body=response.body)
     if not isinstance(answer, list):
         raise errors.InvalidResponseError(f"{response.reason} - the port-forward list is not a list",
                                           status=response.status, cluster=cluster)
-    return [cast(PortForwardEntry, entry) for entry in answer if isinstance(entry, dict)]
+    return PortForwardList(entries=[cast(PortForwardEntry, entry) for entry in answer if isinstance(entry, dict)],
+                           body=response.body)
 
 
 async def get_port_forward(backend: Backend, cluster: str, id: str, *,

@@ -5,6 +5,11 @@ concurrent and later callers in the same interval get its answer. A failed reque
 interval too (a negative cache): a backend in trouble is asked once per interval, not once per
 resource. The work per resource does not grow with the number of resources; the requests grow with
 the number of clusters.
+
+While the backend's answer is the same, each new :class:`Listing` holds the same ``by_id`` object
+(the same bytes are not even parsed again; Headlamp lists from a Go map, so the same entries may come
+in another order, and compare equal): the scheduler passes over a forward it found steady in that
+very object with one identity test (issue 14: idle work that barely grows with resources).
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ Key = tuple[str, str | None]  # (cluster, dynamic-cluster user id)
 class Listing:
     """The backend's forwards of a cluster, by id (each health check looks one up), and when they were asked for."""
 
-    by_id: dict[str, portforward.PortForwardEntry]
+    by_id: dict[str, portforward.PortForwardEntry]  # the same object while the backend's answer is the same
     fetched: datetime.datetime  # forwards started after this may be missing from it
 
 
@@ -32,6 +37,8 @@ class ForwardLists:
 
     def __init__(self, *, ttl: float, max_size: int = 4096) -> None:
         self._cache: FlightCache[Key, Listing] = FlightCache(ttl=ttl, failure_ttl=ttl, max_size=max_size)
+        self._answers: dict[Key, tuple[portforward.PortForwardList, Listing]] = {}  # the last answer per key
+        self._max_size = max_size
 
     @property
     def ttl(self) -> float:
@@ -41,6 +48,7 @@ class ForwardLists:
     def drop(self) -> None:
         """Forget every cached list (after ``X-Reload``)."""
         self._cache.clear()
+        self._answers.clear()
 
     async def listing(self, backend: Backend, cluster: str, *, credentials: Credentials) -> Listing:
         """The forwards of ``cluster`` as of at most ``ttl`` seconds ago; raises the request's error."""
@@ -53,7 +61,19 @@ class ForwardLists:
 
         async def load() -> Listing:
             fetched = datetime.datetime.now(datetime.UTC)  # when the request is sent
-            entries = await portforward.list_port_forwards(backend, cluster, credentials=lister)
-            return Listing(by_id={str(entry.get("id")): entry for entry in entries}, fetched=fetched)
+            before = self._answers.pop(key, None)
+            answer = await portforward.read_port_forward_list(backend, cluster, credentials=lister,
+                                                              previous=before[0] if before else None)
+            if before is not None and answer is before[0]:  # the same bytes: the same entries, not parsed again
+                by_id = before[1].by_id
+            else:
+                by_id = {str(entry.get("id")): entry for entry in answer.entries}
+                if before is not None and by_id == before[1].by_id:
+                    by_id = before[1].by_id  # the same entries in another order (Headlamp lists a Go map)
+            listing = Listing(by_id=by_id, fetched=fetched)
+            self._answers[key] = (answer, listing)
+            while len(self._answers) > self._max_size:
+                del self._answers[next(iter(self._answers))]
+            return listing
 
         return await self._cache.get(key, load)
