@@ -143,39 +143,14 @@ def _steady(uid: str, tracked: rt.TrackedForward, by_id: Mapping[str, Any]) -> b
     return True
 
 
-def _secrets(tracked: rt.TrackedForward) -> list[tuple[str, str]]:
-    """The Secrets a forward's credentials name, as (namespace, name)."""
-    spec = tracked.spec
-    if not isinstance(spec, specs.PortForwardSpec) or spec.credentials is None:
-        return []
-    namespace = tracked.body["metadata"]["namespace"]
-    return [(namespace, ref.name) for ref in spec.credentials.references().values()]
-
-
 async def _tick_all(runtime: rt.Runtime, forwards: list[tuple[str, rt.TrackedForward]],
-                    write_status: StatusWriter) -> None:
-    """One cluster's pass: the steady forwards are passed over, the others get a full :func:`tick`."""
-    by_id: Mapping[str, Any] | None = None  # the cluster's shared list, asked for when a forward can use it
-    listed = False
-    secrets: set[tuple[str, str]] = set()
+                    by_id: Mapping[str, Any] | None, write_status: StatusWriter) -> None:
+    """One cluster's forwards that need a look, one after the other: a steady one is passed over, others ticked."""
     for uid, tracked in forwards:
         metadata = tracked.body["metadata"]
         try:
-            spec = tracked.spec
-            # A configured cluster's list is the backend's, asked for without credentials (ForwardLists);
-            # a dynamic cluster's is per user: the full check loads its credentials.
-            if isinstance(spec, specs.PortForwardSpec) and (spec.credentials is None
-                                                              or spec.credentials.kubeconfig is None):
-                if not listed:
-                    listed = True
-                    try:
-                        by_id = (await runtime.lists.listing(runtime.open_backend, spec.cluster,
-                                                             credentials=ANONYMOUS)).by_id
-                    except errors.ApiError:
-                        by_id = None  # the full checks report it
-                if by_id is not None and _steady(uid, tracked, by_id):
-                    secrets.update(_secrets(tracked))
-                    continue
+            if tracked.listed and by_id is not None and _steady(uid, tracked, by_id):
+                continue
             work = await tick(runtime, tracked)
             if work is None or runtime.forwards.get(uid) is not tracked:
                 continue  # nothing to record, or the resource changed (or went) meanwhile: its handler has it
@@ -187,9 +162,39 @@ async def _tick_all(runtime: rt.Runtime, forwards: list[tuple[str, rt.TrackedFor
                     track(runtime, tracked.body, tracked.spec, status=new, backoff=tracked.backoff)
         except Exception:  # one resource's trouble never stops the others' checks
             logger.exception("PortForward %s/%s: health check failed", metadata["namespace"], metadata["name"])
-    # The steady forwards' Secrets are still read, each once per interval however many use it: a
-    # rotated token is noticed, and what the old one left in the request layer goes (SecretReader.on_change).
-    for namespace, name in secrets:
+
+
+async def _listed(runtime: rt.Runtime, cluster: str) -> Mapping[str, Any] | None:
+    """A configured cluster's forwards by id (the backend's list, asked for without credentials), None if it failed."""
+    try:
+        return (await runtime.lists.listing(runtime.open_backend, cluster, credentials=ANONYMOUS)).by_id
+    except errors.ApiError:
+        return None  # each forward's full check reports it
+
+
+async def check_all(runtime: rt.Runtime, write_status: StatusWriter) -> None:
+    """One health-check pass over every known PortForward (SPEC 3.1), the clusters side by side.
+
+    A configured cluster's list is asked for once (a dynamic cluster's is per user: the full check of
+    each of its forwards loads its credentials). A forward found steady in the very list it was found
+    steady in before (the backend's answer unchanged, :class:`ForwardLists`) is passed over in one
+    comprehension, so a pass over thousands of idle forwards costs little more than the list request;
+    the others are looked at one after the other per cluster, a slow cluster not holding up the rest.
+    """
+    forwards = list(runtime.forwards.items())
+    clusters = list({tracked.cluster for _, tracked in forwards if tracked.listed})
+    answers = await asyncio.gather(*(_listed(runtime, cluster) for cluster in clusters))
+    lists = dict(zip(clusters, answers, strict=True))
+    unsettled: dict[str, list[tuple[str, rt.TrackedForward]]] = {}
+    for uid, tracked in [(uid, tracked) for uid, tracked in forwards
+                         if tracked.steady_in is None or tracked.steady_in is not lists.get(tracked.cluster)]:
+        unsettled.setdefault(tracked.cluster, []).append((uid, tracked))
+    await asyncio.gather(*(_tick_all(runtime, batch, lists.get(cluster), write_status)
+                           for cluster, batch in unsettled.items()))
+    # The forwards' Secrets are read, each once per interval however many use it (most of them are
+    # cached reads of this pass): a rotated token is noticed, and what the old one left in the
+    # request layer goes (SecretReader.on_change).
+    for namespace, name in set().union(*(tracked.secrets for _, tracked in forwards)):
         try:
             await runtime.read_secret(namespace, name)
         except Exception as e:  # the forwards using it report it when they next need it
@@ -197,18 +202,10 @@ async def _tick_all(runtime: rt.Runtime, forwards: list[tuple[str, rt.TrackedFor
 
 
 async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
-    """Every ``HEADLAMP_SYNC_INTERVAL`` seconds, check every known PortForward; runs until cancelled.
-
-    One pass per interval, the clusters side by side (a slow one does not hold up the others), the
-    forwards of a cluster one after the other: they share one list request per cluster and interval.
-    """
+    """Every ``HEADLAMP_SYNC_INTERVAL`` seconds, :func:`check_all`; runs until cancelled."""
     while True:
         await asyncio.sleep(runtime.settings.reconcile.sync_interval)
-        clusters: dict[str, list[tuple[str, rt.TrackedForward]]] = {}
-        for uid, tracked in list(runtime.forwards.items()):
-            cluster = tracked.spec.cluster if isinstance(tracked.spec, specs.PortForwardSpec) else ""
-            clusters.setdefault(cluster, []).append((uid, tracked))
-        await asyncio.gather(*(_tick_all(runtime, forwards, write_status) for forwards in clusters.values()))
+        await check_all(runtime, write_status)
 
 
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:

@@ -59,6 +59,18 @@ class TrackedForward:
     # The shared list's ``by_id`` it was last found steady in. While the backend's answer is the same
     # (the same object, ForwardLists) and this entry is not replaced (track), it still is.
     steady_in: Mapping[str, Any] | None = None
+    # Derived once here, not on every pass of the scheduler over thousands of forwards:
+    cluster: str = dataclasses.field(init=False)  # its spec's cluster ("" for an invalid spec)
+    listed: bool = dataclasses.field(init=False)  # checked in the backend-wide list (not a dynamic cluster)
+    secrets: tuple[tuple[str, str], ...] = dataclasses.field(init=False)  # (namespace, name) of its Secrets
+
+    def __post_init__(self) -> None:
+        spec = self.spec
+        named = spec.credentials if isinstance(spec, specs.PortForwardSpec) else None
+        namespace = self.body["metadata"]["namespace"]
+        self.cluster = spec.cluster if isinstance(spec, specs.PortForwardSpec) else ""
+        self.listed = isinstance(spec, specs.PortForwardSpec) and (named is None or named.kubeconfig is None)
+        self.secrets = tuple((namespace, ref.name) for ref in named.references().values()) if named else ()
 
 
 @dataclasses.dataclass
