@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
+
 from headlamp_operator_testing.kopf_harness import wait_until
 
 from .conftest import SYNC, Env
@@ -57,3 +59,25 @@ async def test_one_list_call_per_cluster_per_interval_with_50_forwards(env: Env)
     assert 1 <= len(lists) <= window / SYNC + 1
     assert [r for r in env.hl.requests if r.path != "/clusters/prod/portforward/list"] == []  # quiet when idle
     assert versions() == before  # and no Kubernetes write: nothing changed, nothing written
+
+
+async def test_a_forward_stopped_after_quiet_passes_is_healed(env: Env) -> None:
+    # Passes that found every forward steady in an unchanged list skip the forwards altogether; a change
+    # in the backend's list must still reach the one forward it concerns.
+    for name in ("a", "b", "c"):
+        await env.create("portforwards", "team-a", name, SERVICE)
+    statuses = [await env.wait_status("portforwards", "team-a", name, phase="Running") for name in ("a", "b", "c")]
+    env.hl.clear_requests()
+    await wait_until(lambda: len(env.hl.requests_for(path="/clusters/prod/portforward/list")) >= 3,
+                     within=10 * SYNC, message="three quiet passes")
+    assert [r for r in env.hl.requests if r.path != "/clusters/prod/portforward/list"] == []
+    async with aiohttp.ClientSession() as session:  # stopped in the UI
+        async with session.delete(f"{env.hl.url}/clusters/prod/portforward",
+                                  json={"id": statuses[1]["id"], "stopOrDelete": True}) as response:
+            assert response.status == 200
+    healed = await wait_until(
+        lambda: (found := env.status("portforwards", "team-a", "b")).get("message", "").startswith("restarted")
+        and found, within=10 * SYNC, message="the stopped forward restarted")
+    assert healed["phase"] == "Running" and env.hl.forward(statuses[1]["id"]).status == "Running"
+    starts = env.hl.requests_for(method="POST", path="/clusters/prod/portforward")
+    assert [s.json["id"] for s in starts] == [statuses[1]["id"]]  # the others were left alone

@@ -8,6 +8,7 @@ the operator knows, one list request per cluster and interval, and a write only 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -59,7 +60,7 @@ async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger |
     """Deletion: stop, delete or orphan the forward; give up after the finalizer timeout."""
     spec = specs.portforward(body.get("spec") or {})
     uid = body["metadata"]["uid"]
-    runtime.forwards.pop(uid, None)  # no health checks while it goes
+    runtime.forwards.pop(uid)  # no health checks while it goes
     if isinstance(spec, list) or spec.deletion_policy == "Orphan":
         return  # an invalid spec never started a forward; an orphan is left running
     ctx = await _context(runtime, body, spec)
@@ -94,7 +95,7 @@ def track(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.PortForwardS
         writer = StatusWriter(runtime.kube, rt.GROUP, rt.VERSION)
         runtime.forward_scheduler = asyncio.create_task(schedule(runtime, writer))
     tracked = rt.TrackedForward(spec=spec, backoff=backoff or healing.Backoff(), body=rt.snapshot(body, status))
-    runtime.forwards[str(body["metadata"]["uid"])] = tracked
+    runtime.forwards.put(str(body["metadata"]["uid"]), tracked)
     return tracked
 
 
@@ -144,13 +145,18 @@ def _steady(uid: str, tracked: rt.TrackedForward, by_id: Mapping[str, Any]) -> b
 
 
 async def _tick_all(runtime: rt.Runtime, forwards: list[tuple[str, rt.TrackedForward]],
-                    by_id: Mapping[str, Any] | None, write_status: StatusWriter) -> None:
-    """One cluster's forwards that need a look, one after the other: a steady one is passed over, others ticked."""
+                    by_id: Mapping[str, Any] | None, write_status: StatusWriter) -> bool:
+    """One cluster's forwards that need a look, one after the other: a steady one is passed over, others ticked.
+
+    Returns whether every one of them was found steady.
+    """
+    all_steady = True
     for uid, tracked in forwards:
         metadata = tracked.body["metadata"]
         try:
             if tracked.listed and by_id is not None and _steady(uid, tracked, by_id):
                 continue
+            all_steady = False
             work = await tick(runtime, tracked)
             if work is None or runtime.forwards.get(uid) is not tracked:
                 continue  # nothing to record, or the resource changed (or went) meanwhile: its handler has it
@@ -161,7 +167,9 @@ async def _tick_all(runtime: rt.Runtime, forwards: list[tuple[str, rt.TrackedFor
                 if runtime.forwards.get(uid) is tracked:
                     track(runtime, tracked.body, tracked.spec, status=new, backoff=tracked.backoff)
         except Exception:  # one resource's trouble never stops the others' checks
+            all_steady = False
             logger.exception("PortForward %s/%s: health check failed", metadata["namespace"], metadata["name"])
+    return all_steady
 
 
 async def _listed(runtime: rt.Runtime, cluster: str) -> Mapping[str, Any] | None:
@@ -172,29 +180,49 @@ async def _listed(runtime: rt.Runtime, cluster: str) -> Mapping[str, Any] | None
         return None  # each forward's full check reports it
 
 
-async def check_all(runtime: rt.Runtime, write_status: StatusWriter) -> None:
-    """One health-check pass over every known PortForward (SPEC 3.1), the clusters side by side.
+@dataclasses.dataclass
+class Pass:
+    """What the last health-check pass derived from the table of forwards (rebuilt when its version changes)."""
+
+    version: int = -1
+    forwards: list[tuple[str, rt.TrackedForward]] = dataclasses.field(default_factory=list)
+    clusters: list[str] = dataclasses.field(default_factory=list)  # the configured ones: each has one list
+    secrets: set[tuple[str, str]] = dataclasses.field(default_factory=set)  # (namespace, name)
+    lists: dict[str, Mapping[str, Any] | None] = dataclasses.field(default_factory=dict)  # cluster -> by_id
+    all_steady: bool = False  # every forward was found steady in ``lists``
+
+
+async def check_all(runtime: rt.Runtime, write_status: StatusWriter, last: Pass) -> None:
+    """One health-check pass over every known PortForward (SPEC 3.1), the clusters side by side; updates ``last``.
 
     A configured cluster's list is asked for once (a dynamic cluster's is per user: the full check of
     each of its forwards loads its credentials). A forward found steady in the very list it was found
-    steady in before (the backend's answer unchanged, :class:`ForwardLists`) is passed over in one
-    comprehension, so a pass over thousands of idle forwards costs little more than the list request;
-    the others are looked at one after the other per cluster, a slow cluster not holding up the rest.
+    steady in before (the backend's answer unchanged, :class:`ForwardLists`) is passed over; when no
+    forward changed and no list did since a pass that found every forward steady, the pass is the list
+    requests and the Secret reads, however many forwards there are. The others are looked at one
+    after the other per cluster, a slow cluster not holding up the rest.
     """
-    forwards = list(runtime.forwards.items())
-    clusters = list({tracked.cluster for _, tracked in forwards if tracked.listed})
-    answers = await asyncio.gather(*(_listed(runtime, cluster) for cluster in clusters))
-    lists = dict(zip(clusters, answers, strict=True))
-    unsettled: dict[str, list[tuple[str, rt.TrackedForward]]] = {}
-    for uid, tracked in [(uid, tracked) for uid, tracked in forwards
-                         if tracked.steady_in is None or tracked.steady_in is not lists.get(tracked.cluster)]:
-        unsettled.setdefault(tracked.cluster, []).append((uid, tracked))
-    await asyncio.gather(*(_tick_all(runtime, batch, lists.get(cluster), write_status)
-                           for cluster, batch in unsettled.items()))
-    # The forwards' Secrets are read, each once per interval however many use it (most of them are
+    table = runtime.forwards
+    if last.version != table.version:
+        last.version, last.forwards = table.version, table.items()
+        last.clusters = list({tracked.cluster for _, tracked in last.forwards if tracked.listed})
+        last.secrets = set().union(*(tracked.secrets for _, tracked in last.forwards))
+        last.all_steady = False
+    answers = await asyncio.gather(*(_listed(runtime, cluster) for cluster in last.clusters))
+    lists = dict(zip(last.clusters, answers, strict=True))
+    if not (last.all_steady and all(lists[cluster] is last.lists.get(cluster) for cluster in lists)):
+        version, unsettled = last.version, dict[str, list[tuple[str, rt.TrackedForward]]]()
+        for uid, tracked in [(uid, tracked) for uid, tracked in last.forwards
+                             if tracked.steady_in is None or tracked.steady_in is not lists.get(tracked.cluster)]:
+            unsettled.setdefault(tracked.cluster, []).append((uid, tracked))
+        steady = await asyncio.gather(*(_tick_all(runtime, batch, lists.get(cluster), write_status)
+                                        for cluster, batch in unsettled.items()))
+        last.all_steady = all(steady) and table.version == version  # (a forward tracked meanwhile: look again)
+    last.lists = lists
+    # The forwards' Secrets are read, each once per interval however many use it (many of them are
     # cached reads of this pass): a rotated token is noticed, and what the old one left in the
     # request layer goes (SecretReader.on_change).
-    for namespace, name in set().union(*(tracked.secrets for _, tracked in forwards)):
+    for namespace, name in last.secrets:
         try:
             await runtime.read_secret(namespace, name)
         except Exception as e:  # the forwards using it report it when they next need it
@@ -203,9 +231,10 @@ async def check_all(runtime: rt.Runtime, write_status: StatusWriter) -> None:
 
 async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
     """Every ``HEADLAMP_SYNC_INTERVAL`` seconds, :func:`check_all`; runs until cancelled."""
+    last = Pass()
     while True:
         await asyncio.sleep(runtime.settings.reconcile.sync_interval)
-        await check_all(runtime, write_status)
+        await check_all(runtime, write_status, last)
 
 
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:

@@ -178,7 +178,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
             """A deleted resource leaves nothing behind in memory."""
             uid = str(body["metadata"]["uid"])
             runtime.blocked.pop(uid, None)
-            runtime.forwards.pop(uid, None)
+            runtime.forwards.pop(uid)
             runtime.patches.pop(uid, None)
 
     if runtime.settings.webhook.port is not None:  # kopf refuses validation handlers without a server

@@ -73,6 +73,43 @@ class TrackedForward:
         self.secrets = tuple((namespace, ref.name) for ref in named.references().values()) if named else ()
 
 
+class TrackedForwards:
+    """uid -> :class:`TrackedForward`, with a ``version`` that changes with every put and pop.
+
+    The scheduler derives views of the whole table each pass (the clusters, the Secrets); it rebuilds
+    them only when the version changed, so an idle pass over thousands of forwards is not a loop over them.
+    """
+
+    __slots__ = ("_by_uid", "version")
+
+    def __init__(self) -> None:
+        self._by_uid: dict[str, TrackedForward] = {}
+        self.version = 0
+
+    def __len__(self) -> int:
+        return len(self._by_uid)
+
+    def get(self, uid: str) -> TrackedForward | None:
+        """The forward as last seen, or None if it is not tracked."""
+        return self._by_uid.get(uid)
+
+    def put(self, uid: str, tracked: TrackedForward) -> None:
+        """Track a forward (anew: a new entry replaces the one before)."""
+        self._by_uid[uid] = tracked
+        self.version += 1
+
+    def pop(self, uid: str) -> TrackedForward | None:
+        """Stop tracking a forward (deleted, or going); None if it was not tracked."""
+        tracked = self._by_uid.pop(uid, None)
+        if tracked is not None:
+            self.version += 1
+        return tracked
+
+    def items(self) -> list[tuple[str, TrackedForward]]:
+        """(uid, forward) pairs, a copy: the table may change while the caller goes through them."""
+        return list(self._by_uid.items())
+
+
 @dataclasses.dataclass
 class Runtime:
     """The operator's shared state; the Backend is opened at startup and closed at cleanup."""
@@ -86,7 +123,7 @@ class Runtime:
     blocked: dict[str, Mapping[str, str | None]] = dataclasses.field(default_factory=dict)  # uid -> secret rvs
     patches: dict[str, TrackedPatch] = dataclasses.field(default_factory=dict)  # uid -> ResourcePatch as last seen
     scheduler: asyncio.Task[None] | None = None  # the ResourcePatch scheduler, started by the first handler
-    forwards: dict[str, TrackedForward] = dataclasses.field(default_factory=dict)  # uid -> PortForward as last seen
+    forwards: TrackedForwards = dataclasses.field(default_factory=TrackedForwards)  # PortForwards as last seen
     forward_scheduler: asyncio.Task[None] | None = None  # the PortForward scheduler, started likewise
 
     def __post_init__(self) -> None:
