@@ -60,5 +60,23 @@ def test_the_essence_is_kopfs_own_though_built_without_copying_metadata_and_stat
     ours = DigestedDiffBaseStorage(name="kopf")
     kopfs = kopf.StatusDiffBaseStorage(name="kopf")
     assert ours.build(body=kopf.Body(raw)) == ours._digested(kopfs.build(body=kopf.Body(raw)))
-    without_labels = {**raw, "metadata": {"name": "rp", "namespace": "team-a"}}
-    assert ours.build(body=kopf.Body(without_labels)) == ours._digested(kopfs.build(body=kopf.Body(without_labels)))
+    variants = [
+        {**raw, "metadata": {"name": "rp", "namespace": "team-a"}},
+        {**raw, "metadata": {"name": "rp", "labels": {}, "annotations": {"kopf.zalando.org/x": "1"}}},
+        {**raw, "metadata": {"annotations": {"other.kopf.dev/last-handled-configuration": "{}", "a": "b"}}},
+        {**raw, "data": {"nested": {"k": "v"}}},
+        {"apiVersion": "v1", "kind": "X", "metadata": {}, "spec": None},
+    ]
+    for variant in variants:
+        assert ours.build(body=kopf.Body(variant)) == ours._digested(kopfs.build(body=kopf.Body(variant))), variant
+
+
+def test_the_essence_shares_nothing_mutable_with_the_body() -> None:
+    raw: dict[str, Any] = {"metadata": {"labels": {"app": "web"}, "annotations": {"team": "a"}},
+                           "spec": SPEC, "data": {"nested": {"k": "v"}}}
+    built = DigestedDiffBaseStorage(name="kopf").build(body=kopf.Body(raw))
+    built["metadata"]["labels"]["app"] = "changed"
+    built["metadata"]["annotations"].clear()
+    built["data"]["nested"]["k"] = "changed"
+    assert raw == {"metadata": {"labels": {"app": "web"}, "annotations": {"team": "a"}},
+                   "spec": SPEC, "data": {"nested": {"k": "v"}}}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import logging
@@ -41,15 +42,35 @@ class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
         return essence
 
     def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> Any:
-        # kopf's build deep-copies the whole body, managedFields and status included, only to drop
-        # them: given what it keeps (all but metadata and status, plus labels and annotations), the
-        # essence is the same and the copy a fraction (the copy was ~4 % of a burst's CPU, py-spy).
-        source: Any = body
-        if not extra_fields:
-            metadata = body.get("metadata") or {}
-            source = {key: value for key, value in body.items() if key not in ("metadata", "status")}
-            source["metadata"] = {key: metadata[key] for key in ("labels", "annotations") if key in metadata}
-        return self._digested(cast(dict[str, Any], super().build(body=source, extra_fields=extra_fields)))
+        if extra_fields or self.ignored_fields:  # (neither is used here) kopf's own build, digested
+            return self._digested(cast(dict[str, Any], super().build(body=body, extra_fields=extra_fields)))
+        # kopf's essence (DiffBaseStorage.build) made without its deep copy of the whole body, which
+        # kopf does on every event only to drop metadata and status and digest the spec here
+        # (py-spy, make bench: ~5 % of a burst's CPU). The same essence (tests/unit/test_diffbase.py):
+        # everything but apiVersion, kind, metadata and status; labels; annotations but kopf's own
+        # (of any kopf operator) and kubectl's last-applied-configuration; empty stanzas dropped.
+        essence: dict[str, Any] = {key: value for key, value in body.items()
+                                   if key not in ("apiVersion", "kind", "metadata", "status", "spec")}
+        essence = copy.deepcopy(essence)  # nothing of the body is shared but the spec, digested below
+        if "spec" in body:
+            essence["spec"] = body["spec"]
+        metadata = body.get("metadata") or {}
+        kept: dict[str, Any] = {}
+        if metadata.get("labels"):
+            kept["labels"] = dict(metadata["labels"])
+        annotations = metadata.get("annotations") or {}
+        prefixes = self._detect_marked_prefixes(annotations)
+        kept_annotations = {key: value for key, value in annotations.items()
+                            if key != "kubectl.kubernetes.io/last-applied-configuration"
+                            and not any(key.startswith(f"{prefix}/") for prefix in prefixes)}
+        if kept_annotations:
+            kept["annotations"] = kept_annotations
+        if kept:
+            essence["metadata"] = kept
+        digested = self._digested(essence)
+        if digested.get("spec") is body.get("spec"):  # a spec that is not a mapping: kopf's copy of it
+            digested["spec"] = copy.deepcopy(digested["spec"])
+        return digested
 
     def fetch(self, *, body: kopf.Body) -> Any:
         return self._digested(super().fetch(body=body))
@@ -103,14 +124,13 @@ KINDS = crds.PLURALS
 FORGET_IDS = {plural: f"forget-{plural}" for plural in KINDS.values()}
 
 
-def _index_id(kind: str) -> str:
-    return f"{kind.lower()}_readiness"
+Shown = dict[str, tuple[tuple[str, str], metrics.Seen]]  # uid -> ((namespace, name), phase and Ready)
 
 
-def _entries(index: kopf.Index[tuple[str, str], metrics.Seen]) -> metrics.Source:
-    """A metrics source reading a kopf index: ((namespace, name), Seen) for every indexed resource."""
+def _entries(shown: Shown) -> metrics.Source:
+    """A metrics source: ((namespace, name), Seen) for every resource of a kind the API shows."""
     def entries() -> list[tuple[tuple[str, str], metrics.Seen]]:
-        return [(key, value) for key, store in index.items() for value in store]
+        return list(shown.values())
     return entries
 
 
@@ -142,23 +162,13 @@ async def serving(runtime: rt.Runtime) -> AsyncIterator[Backend]:
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     """Register startup/cleanup, the admission webhook and the handlers of both resources on ``registry``."""
 
-    # What the API shows of each resource (phase, Ready), for the metrics read at scrape time. A kopf
-    # index is current from the first listing on (right after a restart) and drops a deleted resource.
-    # async: kopf runs a plain function in a thread pool, and the hop there and back cost ~8 % of the
-    # operator's CPU in a burst (py-spy, make bench); this one does no I/O and is done at once.
-    for kind, plural in KINDS.items():
-        @kopf.index(rt.GROUP, rt.VERSION, plural, registry=registry, id=_index_id(kind))
-        async def readiness(namespace: str | None, name: str | None, body: kopf.Body,
-                      **_: Any) -> dict[tuple[str, str], metrics.Seen]:
-            return {(namespace or "", name or ""): metrics.seen(body)}
-
     lifetime = contextlib.AsyncExitStack()  # what startup opens (the Backend) and cleanup closes
 
     @kopf.on.startup(registry=registry, id="startup")
     async def startup(settings: kopf.OperatorSettings, **kwargs: Any) -> None:
         configure(settings, runtime)
-        for kind in KINDS:
-            metrics.watch(kind, _entries(kwargs[_index_id(kind)]))
+        for kind, entries in shown.items():
+            metrics.watch(kind, _entries(entries))
         server = webhook_server(runtime)
         if server is not None:
             settings.admission.server = server
@@ -169,10 +179,22 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     async def cleanup(**_: Any) -> None:
         await lifetime.aclose()
 
-    def deleted(type: str, **_: Any) -> bool:
-        return type == "DELETED"  # the filter keeps kopf from calling (and logging) it for every event
+    # What the API shows of each resource (phase, Ready), for the metrics read at scrape time: current
+    # from the first listing on (right after a restart), a deleted resource dropped. It is noted by
+    # the filter of the forget-* handler, which kopf calls on every event of the kind anyway; a kopf
+    # index did the same as a handler execution per event: ~10 % of a burst's CPU (py-spy, make bench).
+    shown: dict[str, Shown] = {kind: {} for kind in KINDS}
 
-    for plural in (portforwards.PLURAL, resourcepatches.PLURAL):
+    for kind, plural in KINDS.items():
+        def deleted(type: str | None, body: kopf.Body, namespace: str | None, name: str | None,
+                    shown: Shown = shown[kind], **_: Any) -> bool:
+            uid = str(body["metadata"]["uid"])
+            if type == "DELETED":
+                shown.pop(uid, None)
+                return True  # the filter keeps kopf from calling (and logging) forget for every event
+            shown[uid] = ((namespace or "", name or ""), metrics.seen(body))
+            return False
+
         @kopf.on.event(rt.GROUP, rt.VERSION, plural, registry=registry, id=FORGET_IDS[plural], when=deleted)
         async def forget(body: kopf.Body, **_: Any) -> None:
             """A deleted resource leaves nothing behind in memory."""
