@@ -67,8 +67,16 @@ def test_the_essence_is_kopfs_own_though_built_without_copying_metadata_and_stat
         {**raw, "data": {"nested": {"k": "v"}}},
         {"apiVersion": "v1", "kind": "X", "metadata": {}, "spec": None},
     ]
-    for variant in variants:
-        assert ours.build(body=kopf.Body(variant)) == ours._digested(kopfs.build(body=kopf.Body(variant))), variant
+    requested = ("metadata", "annotations", "reconcile.headlamp-operator.dev/requestedAt")
+    fields: list[list[tuple[str, ...]]] = [[], [("spec",)], [("spec",), requested], [("spec", "patch")],
+                                           [("metadata", "annotations", "kopf.zalando.org/x")],
+                                           [("metadata", "labels", "app")], [("status", "phase")]]
+    marked = {**raw, "metadata": {**raw["metadata"], "annotations": {
+        "kopf.zalando.org/x": "1", requested[2]: "2026-11-30T00:00:00Z"}}}
+    for variant in [*variants[:-1], marked]:  # (kopf itself refuses a field in a spec that is None)
+        for extra in fields:
+            assert ours.build(body=kopf.Body(variant), extra_fields=extra) == ours._digested(
+                kopfs.build(body=kopf.Body(variant), extra_fields=extra)), (variant, extra)
 
 
 def test_the_essence_shares_nothing_mutable_with_the_body() -> None:

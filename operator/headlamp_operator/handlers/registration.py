@@ -42,31 +42,32 @@ class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
         return essence
 
     def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> Any:
-        if extra_fields or self.ignored_fields:  # (neither is used here) kopf's own build, digested
-            return self._digested(cast(dict[str, Any], super().build(body=body, extra_fields=extra_fields)))
         # kopf's essence (DiffBaseStorage.build) made without its deep copy of the whole body, which
         # kopf does on every event only to drop metadata and status and digest the spec here
         # (py-spy, make bench: ~5 % of a burst's CPU). The same essence (tests/unit/test_diffbase.py):
         # everything but apiVersion, kind, metadata and status; labels; annotations but kopf's own
-        # (of any kopf operator) and kubectl's last-applied-configuration; empty stanzas dropped.
-        essence: dict[str, Any] = {key: value for key, value in body.items()
-                                   if key not in ("apiVersion", "kind", "metadata", "status", "spec")}
-        essence = copy.deepcopy(essence)  # nothing of the body is shared but the spec, digested below
+        # (of any kopf operator) and kubectl's last-applied-configuration; then the handlers' fields
+        # (``field=``: the spec, the requestedAt annotation) put back; empty stanzas dropped.
+        extra = [tuple(field) for field in extra_fields or ()]
+        if self.ignored_fields or any(not _kept_field(field) for field in extra):
+            return self._digested(cast(dict[str, Any], super().build(body=body, extra_fields=extra_fields)))
+        essence: dict[str, Any] = copy.deepcopy({key: value for key, value in body.items()
+                                                 if key not in ("apiVersion", "kind", "metadata", "status", "spec")})
         if "spec" in body:
-            essence["spec"] = body["spec"]
+            essence["spec"] = body["spec"]  # digested below, never copied
         metadata = body.get("metadata") or {}
-        kept: dict[str, Any] = {}
-        if metadata.get("labels"):
-            kept["labels"] = dict(metadata["labels"])
+        labels = dict(metadata.get("labels") or {})
         annotations = metadata.get("annotations") or {}
         prefixes = self._detect_marked_prefixes(annotations)
-        kept_annotations = {key: value for key, value in annotations.items()
-                            if key != "kubectl.kubernetes.io/last-applied-configuration"
-                            and not any(key.startswith(f"{prefix}/") for prefix in prefixes)}
-        if kept_annotations:
-            kept["annotations"] = kept_annotations
-        if kept:
-            essence["metadata"] = kept
+        kept = {key: value for key, value in annotations.items()
+                if key != "kubectl.kubernetes.io/last-applied-configuration"
+                and not any(key.startswith(f"{prefix}/") for prefix in prefixes)}
+        for field in extra:
+            if field[0] == "metadata" and field[2] in (metadata.get(field[1]) or {}):
+                (labels if field[1] == "labels" else kept)[field[2]] = metadata[field[1]][field[2]]
+        stanza = {key: value for key, value in (("labels", labels), ("annotations", kept)) if value}
+        if stanza:
+            essence["metadata"] = stanza
         digested = self._digested(essence)
         if digested.get("spec") is body.get("spec"):  # a spec that is not a mapping: kopf's copy of it
             digested["spec"] = copy.deepcopy(digested["spec"])
@@ -74,6 +75,15 @@ class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
 
     def fetch(self, *, body: kopf.Body) -> Any:
         return self._digested(super().fetch(body=body))
+
+
+def _kept_field(field: tuple[Any, ...]) -> bool:
+    """Whether a handler's ``field=`` is one :meth:`DigestedDiffBaseStorage.build` keeps by itself.
+
+    The spec or anything in it, or one label or annotation; any other field goes to kopf's own build.
+    """
+    return bool(field) and (field[0] == "spec" or (
+        len(field) == 3 and field[0] == "metadata" and field[1] in ("labels", "annotations")))
 
 
 def _sha256(value: Any) -> str:
