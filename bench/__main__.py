@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="HEADLAMP_SYNC_INTERVAL of the idle phase, seconds (default 5)")
     parser.add_argument("--idle-window", type=float, default=None,
                         help="seconds measured in the idle phase, after one interval (default 30)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="runs of each operator and kopf-floor burst, the median reported (default 3; --quick 1)")
     parser.add_argument("--no-idle", action="store_true", help="skip the idle phase")
     parser.add_argument("--no-floor", action="store_true", help="skip the floors (no ratios; in-memory only)")
     parser.add_argument("--timeout", type=float, default=None,
@@ -120,7 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                           idle_count=idle_count, idle_interval=args.idle_interval, idle_window=idle_window,
                           idle_factor=args.idle_factor, idle=not args.no_idle, floor=not args.no_floor,
                           timeout=args.timeout, keep_logs=args.keep_logs, quick=args.quick,
-                          operator=str(args.operator) if args.operator else None)
+                          operator=str(args.operator) if args.operator else None,
+                          repeats=args.repeats if args.repeats is not None else (1 if args.quick else 3))
         emulated = asyncio.run(run_all(options, say=say))
         emulated.update(stamp, loadavg_after=os.getloadavg())
         after = emulated["loadavg_after"]
