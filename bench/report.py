@@ -113,16 +113,16 @@ def table(results: dict[str, Any]) -> str:
     config = results["config"]
     lines = [f"headlamp-operator benchmark: N={config['n']} and {config['factor']}N, concurrency "
              f"{config['concurrency']}, credentials={config['credentials']}, {results['machine']['cpus']} CPUs", ""]
-    header = f"{'':34}" + "".join(f"{'N=' + size:>16}" for size in results["sizes"])
+    header = f"{'':34}" + "".join(f"{'N=' + size:>20}" for size in results["sizes"])
     lines.append(header)
 
     def row(label: str, get: Any) -> None:
         cells = []
         for entry in results["sizes"].values():
             try:
-                cells.append(f"{get(entry):>16}")
+                cells.append(f"{get(entry):>20}")
             except (KeyError, TypeError):
-                cells.append(f"{'n/a':>16}")
+                cells.append(f"{'n/a':>20}")
         lines.append(f"{label:34}" + "".join(cells))
 
     row("resources (PF + RP)", lambda e: str(e["operator"]["resources"]))
