@@ -54,6 +54,18 @@ def test_configure_sets_the_format_and_the_level(log_format: str, level: str) ->
         else:
             assert "[ERROR   ] [PortForward team-a/web] Handler 'reconcile' failed." in line
         assert logging.getLogger("aiohttp.access").level == logging.WARNING
+        stream.seek(0)
+        stream.truncate()
+        attempt = "Request attempt #1/9 failed; {}: PATCH https://k8s/x/status -> APITooManyRequestsError(429)"
+        handler.handle(record(attempt.format("will retry"), logging.ERROR, k8s_ref=REF))  # retried: a warning
+        handler.handle(record(attempt.format("escalating"), logging.ERROR, k8s_ref=REF))  # the last: an error
+        handler.handle(record("A warning.", logging.WARNING))
+        retried, escalated, warning = stream.getvalue().strip().splitlines()
+        if log_format == "json":  # (kopf's JSON writes a warning's severity as "warn")
+            severities = [json.loads(line)["severity"] for line in (retried, escalated, warning)]
+            assert severities[0] == severities[2] and severities[1] == "error"
+        else:
+            assert "[WARNING ]" in retried and "[ERROR   ]" in escalated
     finally:
         root.handlers[:] = handlers
         root.setLevel(root_level)
