@@ -196,16 +196,17 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     shown: dict[str, Shown] = {kind: {} for kind in KINDS}
 
     for kind, plural in KINDS.items():
-        def deleted(type: str | None, body: kopf.Body, namespace: str | None, name: str | None,
-                    shown: Shown = shown[kind], **_: Any) -> bool:
+        def noted_unless_deleted(type: str | None, body: kopf.Body, namespace: str | None, name: str | None,
+                                 noted: Shown = shown[kind], **_: Any) -> bool:
             uid = str(body["metadata"]["uid"])
             if type == "DELETED":
-                shown.pop(uid, None)
+                noted.pop(uid, None)
                 return True  # the filter keeps kopf from calling (and logging) forget for every event
-            shown[uid] = ((namespace or "", name or ""), metrics.seen(body))
+            noted[uid] = ((namespace or "", name or ""), metrics.seen(body))
             return False
 
-        @kopf.on.event(rt.GROUP, rt.VERSION, plural, registry=registry, id=FORGET_IDS[plural], when=deleted)
+        @kopf.on.event(rt.GROUP, rt.VERSION, plural, registry=registry, id=FORGET_IDS[plural],
+                       when=noted_unless_deleted)
         async def forget(body: kopf.Body, **_: Any) -> None:
             """A deleted resource leaves nothing behind in memory."""
             uid = str(body["metadata"]["uid"])

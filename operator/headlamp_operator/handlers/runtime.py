@@ -86,9 +86,6 @@ class TrackedForwards:
         self._by_uid: dict[str, TrackedForward] = {}
         self.version = 0
 
-    def __len__(self) -> int:
-        return len(self._by_uid)
-
     def get(self, uid: str) -> TrackedForward | None:
         """The forward as last seen, or None if it is not tracked."""
         return self._by_uid.get(uid)

@@ -22,13 +22,14 @@ from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.structs import Credentials
 
 Key = tuple[str, str | None]  # (cluster, dynamic-cluster user id)
+ById = dict[str, portforward.PortForwardEntry]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Listing:
     """The backend's forwards of a cluster, by id (each health check looks one up), and when they were asked for."""
 
-    by_id: dict[str, portforward.PortForwardEntry]  # the same object while the backend's answer is the same
+    by_id: ById  # the same object while the backend's answer is the same
     fetched: datetime.datetime  # forwards started after this may be missing from it
 
 
@@ -37,7 +38,7 @@ class ForwardLists:
 
     def __init__(self, *, ttl: float, max_size: int = 4096) -> None:
         self._cache: FlightCache[Key, Listing] = FlightCache(ttl=ttl, failure_ttl=ttl, max_size=max_size)
-        self._answers: dict[Key, tuple[portforward.PortForwardList, Listing]] = {}  # the last answer per key
+        self._answers: dict[Key, tuple[portforward.PortForwardList, ById]] = {}  # the last answer per key
         self._max_size = max_size
 
     @property
@@ -65,15 +66,14 @@ class ForwardLists:
             answer = await portforward.read_port_forward_list(backend, cluster, credentials=lister,
                                                               previous=before[0] if before else None)
             if before is not None and answer is before[0]:  # the same bytes: the same entries, not parsed again
-                by_id = before[1].by_id
+                by_id = before[1]
             else:
                 by_id = {str(entry.get("id")): entry for entry in answer.entries}
-                if before is not None and by_id == before[1].by_id:
-                    by_id = before[1].by_id  # the same entries in another order (Headlamp lists a Go map)
-            listing = Listing(by_id=by_id, fetched=fetched)
-            self._answers[key] = (answer, listing)
+                if before is not None and by_id == before[1]:
+                    by_id = before[1]  # the same entries in another order (Headlamp lists a Go map)
+            self._answers[key] = (answer, by_id)
             while len(self._answers) > self._max_size:
                 del self._answers[next(iter(self._answers))]
-            return listing
+            return Listing(by_id=by_id, fetched=fetched)
 
         return await self._cache.get(key, load)
