@@ -93,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--n, --factor and --concurrency must be positive")
     # The emulators keep every object and every request in memory; with CPython's default collector
     # thresholds this process spent 16 s in full collections over a run, slowing the floors and the
-    # operator's bursts alike. The operator's own setting (runner.GC_YOUNG_THRESHOLD) is used here too.
+    # operator's bursts alike. The operator's own setting (runner.GC_YOUNG_THRESHOLD) is used here too,
+    # between the phases: during one the collector is paused (world.collector_paused).
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     say = lambda line: print(line, flush=True)  # noqa: E731
     # The machine is shared: its load average before and after says whether others ran meanwhile.
