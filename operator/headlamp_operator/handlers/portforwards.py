@@ -17,7 +17,7 @@ import kopf
 
 from headlamp_operator import crds, metrics
 from headlamp_operator import status as status_module
-from headlamp_operator.handlers import reporting, secretwatch
+from headlamp_operator.handlers import reporting, secretwatch, statuses
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.handlers.statuses import StatusWriter
 from headlamp_operator.headlamp import errors
@@ -42,8 +42,30 @@ async def _context(runtime: rt.Runtime, body: Mapping[str, Any],
                                lists=runtime.lists, previous_port=str((body.get("status") or {}).get("port") or ""))
 
 
+FINALIZER = f"{rt.PREFIX}/finalizer"  # kopf's (settings.persistence.finalizer): kopf removes it after release
+
+
+async def finalize(runtime: rt.Runtime, body: Mapping[str, Any]) -> bool:
+    """Put the finalizer on (see :func:`statuses.add_finalizer`); False: the resource is gone or going."""
+    metadata = body["metadata"]
+    path = statuses.resource_path(rt.GROUP, rt.VERSION, PLURAL, metadata["namespace"], metadata["name"])
+    return await statuses.add_finalizer(runtime.kube, path, body, FINALIZER)
+
+
+def finalized(body: kopf.Body, **_: Any) -> bool:
+    """The release handler's filter: only a forward that carries the finalizer is released.
+
+    It keeps kopf from adding the finalizer in an event cycle of its own (kopf adds it for a delete
+    handler whose filter matches, and removes it for one whose filter does not): the first reconcile
+    adds it (:func:`finalize`), and kopf removes it once the release succeeded.
+    """
+    return statuses.has_finalizer(body, FINALIZER)
+
+
 async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, retry: int) -> None:
-    """Create, spec change, or a retry: bring the forward to the desired state."""
+    """Create, spec change, or a retry: the finalizer first, then bring the forward to the desired state."""
+    if not await finalize(runtime, body):
+        return  # deleted meanwhile: nothing to start, nothing to report
     spec = specs.portforward(body.get("spec") or {})
     with metrics.RECONCILE_SECONDS.labels("PortForward").time():
         ctx = await _context(runtime, body, spec)
@@ -253,17 +275,19 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
         reporting.handle_request(body, patch)
         await reconcile(runtime, body, patch, retry)
 
-    @kopf.on.delete(*resource, registry=registry, id="release")
+    @kopf.on.delete(*resource, registry=registry, id="release", when=finalized)
     async def pf_release(body: kopf.Body, logger: kopf.Logger, retry: int, **_: Any) -> None:
         await release(runtime, body, logger, retry=retry)
 
     def current(body: kopf.Body, **_: Any) -> bool:
         return not reporting.stale(body)
 
-    # After a restart the scheduler learns of every other resource here; nothing is written.
+    # After a restart the scheduler learns of every other resource here; nothing is written but a
+    # missing finalizer (taken off by hand: kopf used to put it back on the next event).
     @kopf.on.resume(*resource, registry=registry, id="track", when=current)
     async def pf_track(body: kopf.Body, **_: Any) -> None:
-        track(runtime, body, specs.portforward(body.get("spec") or {}))
+        if await finalize(runtime, body):
+            track(runtime, body, specs.portforward(body.get("spec") or {}))
 
     @kopf.on.cleanup(registry=registry, id="portforward-scheduler")
     async def stop_scheduler(**_: Any) -> None:
