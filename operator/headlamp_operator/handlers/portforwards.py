@@ -42,7 +42,7 @@ async def _context(runtime: rt.Runtime, body: Mapping[str, Any],
                                lists=runtime.lists, previous_port=str((body.get("status") or {}).get("port") or ""))
 
 
-FINALIZER = f"{rt.PREFIX}/finalizer"  # kopf's (settings.persistence.finalizer): kopf removes it after release
+FINALIZER = f"{rt.PREFIX}/finalizer"  # also kopf's settings.persistence.finalizer: kopf removes it after release
 
 
 async def finalize(runtime: rt.Runtime, body: Mapping[str, Any]) -> bool:

@@ -100,7 +100,7 @@ def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime) -> None:
     # handled state, where annotations would cost a second write (and a crash between the two).
     settings.persistence.progress_storage = kopf.StatusProgressStorage(name="kopf")
     settings.persistence.diffbase_storage = DigestedDiffBaseStorage(name="kopf")
-    settings.persistence.finalizer = f"{rt.PREFIX}/finalizer"
+    settings.persistence.finalizer = portforwards.FINALIZER  # put on by the first reconcile, removed by kopf
     settings.posting.loggers = False  # events are ours: one per phase change, never a log line
     # Events say who reported them, as other operators' do (not kopf's 'kopf'/'dev').
     settings.posting.reporting_component = "headlamp-operator"
