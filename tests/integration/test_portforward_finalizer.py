@@ -12,7 +12,7 @@ from .conftest import GROUP, VERSION, Env
 
 SPEC = {"cluster": "prod", "pod": "grafana-0", "namespace": "monitoring", "targetPort": 3000,
         "credentials": {"tokenSecretRef": {"name": "viewer"}}}
-PATH = f"/apis/{GROUP}/{VERSION}/namespaces/team-a/portforwards/pf"
+PATH = statuses.resource_path(GROUP, VERSION, "portforwards", "team-a", "pf")
 
 
 async def test_the_finalizer_is_on_before_the_forward_starts_and_written_once(env: Env) -> None:
@@ -53,7 +53,8 @@ async def test_no_finalizer_goes_on_a_resource_being_deleted_or_gone(kube: Kube)
         # the handler's body still shows no deletion: the API server's refusal is what says "going"
         assert not await statuses.add_finalizer(api, PATH, stale, portforwards.FINALIZER)
         gone = {**stale, "metadata": {**stale["metadata"], "name": "gone"}}
-        assert not await statuses.add_finalizer(api, PATH.replace("/pf", "/gone"), gone, portforwards.FINALIZER)
+        gone_path = statuses.resource_path(GROUP, VERSION, "portforwards", "team-a", "gone")
+        assert not await statuses.add_finalizer(api, gone_path, gone, portforwards.FINALIZER)
     finally:
         await api.close()
     after = emulator.get_object(GROUP, VERSION, "portforwards", "team-a", "pf")
