@@ -28,9 +28,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def review(plural: str, kind: str, spec: Any, *, operation: str = "CREATE") -> dict[str, Any]:
+def review(plural: str, kind: str, spec: Any, *, operation: str = "CREATE", old_spec: Any = None) -> dict[str, Any]:
+    """An AdmissionReview; an UPDATE's oldObject has ``old_spec`` (default: the same spec)."""
     obj = {"apiVersion": f"{GROUP}/{VERSION}", "kind": kind,
            "metadata": {"name": "x", "namespace": "team-a", "uid": str(uuid.uuid4())}, "spec": spec}
+    old = {**obj, "metadata": {**obj["metadata"], "labels": {"before": "yes"}},
+           "spec": spec if old_spec is None else old_spec}
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
         "uid": str(uuid.uuid4()), "kind": {"group": GROUP, "version": VERSION, "kind": kind},
         "resource": {"group": GROUP, "version": VERSION, "resource": plural},
@@ -38,7 +41,7 @@ def review(plural: str, kind: str, spec: Any, *, operation: str = "CREATE") -> d
         "requestResource": {"group": GROUP, "version": VERSION, "resource": plural},
         "name": "x", "namespace": "team-a", "operation": operation,
         "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
-        "object": obj, "oldObject": obj if operation == "UPDATE" else None, "dryRun": False, "options": {}}}
+        "object": obj, "oldObject": old if operation == "UPDATE" else None, "dryRun": False, "options": {}}}
 
 
 CASES = [
@@ -62,7 +65,9 @@ CASES = [
 ]
 
 
-async def test_admission_reviews_over_https(start_operator: OperatorFactory, tmp_path: pathlib.Path) -> None:
+async def answers(start_operator: OperatorFactory, tmp_path: pathlib.Path,
+                  reviews: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The admission server's ``response`` to each (plural, review), posted over verified HTTPS in order."""
     bundle = certificates.generate(tmp_path, ["127.0.0.1", "localhost"])
     port = free_port()
     webhook = WebhookSettings(port=port, addr="127.0.0.1", host="127.0.0.1", certfile=str(bundle.certfile),
@@ -83,17 +88,46 @@ async def test_admission_reviews_over_https(start_operator: OperatorFactory, tmp
             assert loop.time() < deadline, "the admission server did not start within 10 s"
             await asyncio.sleep(0.05)
         results = []
-        for plural, kind, spec, _, _ in CASES:
+        for plural, body in reviews:
             async with session.post(f"https://127.0.0.1:{port}/validate-{plural}", ssl=context,
-                                    json=review(plural, kind, spec)) as response:
+                                    json=body) as response:
                 assert response.status == 200
                 results.append((await response.json())["response"])
         assert env.hl.requests == []  # admission never reaches the backend
+    return results
+
+
+async def test_admission_reviews_over_https(start_operator: OperatorFactory, tmp_path: pathlib.Path) -> None:
+    results = await answers(start_operator, tmp_path,
+                            [(plural, review(plural, kind, spec)) for plural, kind, spec, _, _ in CASES])
     for (_, _, _, allowed, words), answer in zip(CASES, results, strict=True):
         assert answer["allowed"] is allowed, answer
         if not allowed:
             assert answer["status"]["code"] == 422
             assert words in answer["status"]["message"], answer["status"]["message"]
+
+
+BAD_PF = {**PF, "pod": "grafana-0"}
+BAD_RP = {**RP, "patchType": "json", "patch": {"spec": {}}}
+
+
+async def test_an_update_judges_only_a_spec_it_changes(start_operator: OperatorFactory,
+                                                      tmp_path: pathlib.Path) -> None:
+    """A resource stored invalid (webhook away, or an upgrade refusing more) keeps writable metadata.
+
+    Its finalizer, labels and retry annotation are updates that leave the spec as it was: allowed, as
+    Kubernetes ratchets CRD validation. An update that changes the spec is judged, also from invalid.
+    """
+    cases = [
+        ("portforwards", review("portforwards", "PortForward", BAD_PF, operation="UPDATE"), True),
+        ("resourcepatches", review("resourcepatches", "ResourcePatch", BAD_RP, operation="UPDATE"), True),
+        ("portforwards", review("portforwards", "PortForward", BAD_PF, operation="UPDATE", old_spec=PF), False),
+        ("resourcepatches", review("resourcepatches", "ResourcePatch", BAD_RP, operation="UPDATE",
+                                   old_spec={**BAD_RP, "patch": {"x": 1}}), False),
+        ("portforwards", review("portforwards", "PortForward", BAD_PF), False),  # a creation is always judged
+    ]
+    results = await answers(start_operator, tmp_path, [(plural, body) for plural, body, _ in cases])
+    assert [answer["allowed"] for answer in results] == [allowed for _, _, allowed in cases], results
 
 
 def test_a_self_signed_bundle_verifies(tmp_path: pathlib.Path) -> None:

@@ -152,3 +152,34 @@ async def test_the_retry_annotation_applies_a_failed_patch_at_once(world: World,
     applied = await ns.wait_status(RP, "early", phase="Applied")
     assert applied["lastHandledReconcileAt"] == "now-please"
     assert (await ns.read_deployment("later"))["metadata"]["labels"]["patched"] == "yes"
+
+
+async def test_a_patch_stored_invalid_while_the_webhook_was_away_keeps_its_metadata_writable(
+        world: World, ns: Namespace) -> None:
+    """Admitted while the webhook was unreachable (failurePolicy Ignore), a spec the webhook refuses is stored.
+
+    Its status says what is wrong, and the user can still label it, ask for a retry, and fix it: the webhook
+    judges only a spec an update changes, as Kubernetes ratchets CRD validation. It refused every update
+    before, the retry annotation and a label alike.
+    """
+    bad = {"cluster": ns.config.cluster, "patchType": "json", "patch": {"op": "add"},
+           "credentials": await ns.viewer_secret(),
+           "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": "x", "namespace": ns.name}}
+    world.stop_operator()
+    try:
+        await ns.create(RP, "stored-invalid", bad)
+    finally:
+        await asyncio.to_thread(world.start_operator)
+    failed = await ns.wait_status(RP, "stored-invalid", phase="Failed")
+    assert "a json patch must be a non-empty list of RFC 6902 operations" in failed["message"], failed
+    kubectl = ("-n", ns.name)
+    world.cp.kubectl(*kubectl, "label", "resourcepatch", "stored-invalid", "team=shop")
+    world.cp.kubectl(*kubectl, "annotate", "resourcepatch", "stored-invalid",
+                     "reconcile.headlamp-operator.dev/requestedAt=now-please")
+    changed = world.cp.kubectl(*kubectl, "patch", "resourcepatch", "stored-invalid", "--type=merge",
+                               "-p", '{"spec":{"patch":{"op":"remove"}}}', check=False)
+    assert changed.returncode != 0 and "denied the request" in changed.stderr, changed.stderr
+    world.cp.kubectl(*kubectl, "patch", "resourcepatch", "stored-invalid", "--type=merge",
+                     "-p", '{"spec":{"patch":[{"op":"add","path":"/data/fixed","value":"yes"}]}}')
+    stored = await ns.get(RP, "stored-invalid")
+    assert stored is not None and stored["metadata"]["labels"] == {"team": "shop"}
