@@ -110,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         real_options = RealOptions(n=n, factor=args.factor, concurrency=args.concurrency, idle_count=idle_count,
                                    idle_interval=args.idle_interval, idle_window=idle_window, idle=not args.no_idle,
-                                   timeout=args.timeout, keep_logs=args.keep_logs)
+                                   timeout=args.timeout, keep_logs=args.keep_logs,
+                                   operator=str(args.operator) if args.operator else None)
         real = asyncio.run(run_real(real_options, say=say))
         real["config"]["quick"] = args.quick
         real.update(stamp, loadavg_after=os.getloadavg())

@@ -46,6 +46,7 @@ class RealOptions:
     idle: bool = True
     timeout: float | None = None  # per burst; default 120 s + 0.1 s per resource
     keep_logs: pathlib.Path | None = None
+    operator: str | None = None  # the headlamp-operator to measure (make bench-real: the runtime-only install)
 
     def burst_timeout(self, resources: int) -> float:
         return self.timeout if self.timeout is not None else 120.0 + 0.1 * resources
@@ -71,7 +72,7 @@ def headlamp_log(path: pathlib.Path) -> list[Logged]:
 async def real_world(workdir: pathlib.Path, *, sync_interval: float, name: str,
                      options: RealOptions) -> AsyncIterator[BenchWorld]:
     """A fresh world, the operator acting (leader, both kinds watched); stopped on exit, its logs kept if asked."""
-    world = BenchWorld(workdir / name, sync_interval=sync_interval)
+    world = BenchWorld(workdir / name, sync_interval=sync_interval, operator=options.operator)
     try:
         await asyncio.to_thread(world.start)
         await operator_acting(world, within=60.0)

@@ -75,9 +75,10 @@ def objects() -> list[dict[str, Any]]:
 class BenchWorld(World):
     """The real-peer world with one Headlamp (in-process forwards, a request log) and the bench's objects."""
 
-    def __init__(self, workdir: pathlib.Path, *, sync_interval: float) -> None:
+    def __init__(self, workdir: pathlib.Path, *, sync_interval: float, operator: str | None = None) -> None:
         super().__init__(workdir)
         self.sync_interval = sync_interval
+        self.operator_script = operator  # None: the one next to this interpreter
         self.request_log = workdir / "headlamp-requests.jsonl"
 
     def start(self) -> None:
@@ -103,6 +104,8 @@ class BenchWorld(World):
         """The suite's operator process with the product's Lease duration instead of the suite's 5 s."""
         process = super()._operator(**headlamp)
         process.command = [arg for arg in process.command if not arg.startswith("--lease-duration")]
+        if self.operator_script is not None:  # the same arguments, to another install of the operator
+            process.command[:process.command.index("run")] = [self.operator_script]
         return process
 
     def seed(self) -> None:
