@@ -1,13 +1,14 @@
 """kopf's last-handled configuration as we store it: a digest of the spec, equal across what versions stored."""
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from typing import Any
 
 import kopf
 
-from headlamp_operator.handlers.registration import DigestedDiffBaseStorage
+from headlamp_operator.handlers.persistence import DigestedDiffBaseStorage, ProgressStorage
 
 SPEC = {"cluster": "prod", "patchType": "merge", "patch": {"spec": {"replicas": 2}},
         "target": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}
@@ -88,3 +89,49 @@ def test_the_essence_shares_nothing_mutable_with_the_body() -> None:
     built["data"]["nested"]["k"] = "changed"
     assert raw == {"metadata": {"labels": {"app": "web"}, "annotations": {"team": "a"}},
                    "spec": SPEC, "data": {"nested": {"k": "v"}}}
+
+
+def identified(spec: Any, *, uid: str = "u1", generation: int = 1) -> kopf.Body:
+    return kopf.Body({"metadata": {"name": "rp", "namespace": "team-a", "uid": uid, "generation": generation},
+                      "spec": spec})
+
+
+def test_the_spec_is_digested_once_per_generation_and_forgotten_with_the_resource() -> None:
+    storage = DigestedDiffBaseStorage(name="kopf")
+    first = storage.build(body=identified(SPEC))["spec"]
+    # The API server bumps the generation with every spec change: the same generation is the same spec,
+    # so the digest remembered for it is the answer (a different spec here shows it was not recomputed).
+    assert storage.build(body=identified({**SPEC, "reapplyInterval": "1m"}))["spec"] == first
+    changed = storage.build(body=identified({**SPEC, "reapplyInterval": "1m"}, generation=2))["spec"]
+    assert changed != first
+    assert storage.build(body=identified(SPEC, uid="u2"))["spec"] == first  # per uid: another resource's own
+    storage.forget("u1")
+    assert storage.build(body=identified(SPEC, generation=2))["spec"] == first  # computed anew after forget
+
+
+def test_without_a_uid_and_generation_the_spec_is_digested_every_time() -> None:
+    storage = DigestedDiffBaseStorage(name="kopf")
+    anonymous = {"metadata": {"name": "rp"}}
+    first = storage.build(body=kopf.Body({**anonymous, "spec": SPEC}))["spec"]
+    assert storage.build(body=kopf.Body({**anonymous, "spec": {**SPEC, "x": 1}}))["spec"] != first
+
+
+def test_the_lean_purge_leaves_the_same_patch_as_kopfs() -> None:
+    ours, kopfs = ProgressStorage(name="kopf"), kopf.StatusProgressStorage(name="kopf")
+    record = {"started": "2026-11-30T00:00:00", "success": True}
+    bodies = [{}, {"status": {}}, {"status": {"kopf": {"progress": {}}}},
+              {"status": {"kopf": {"progress": {"apply": record, "other": record}}}},
+              {"status": {"kopf": "not a mapping"}}]
+    patches = [{}, {"status": {"kopf": {"progress": {"apply": record}}}}, {"status": {"phase": "Applied"}}]
+    for raw_body in bodies:
+        for raw_patch in patches:
+            results = []
+            for storage in (ours, kopfs):
+                patch = kopf.Patch(copy.deepcopy(raw_patch))
+                try:
+                    storage.purge(key=kopf.HandlerId("apply"), body=kopf.Body(copy.deepcopy(raw_body)), patch=patch)
+                except Exception as e:  # kopf's own refusal must be ours too
+                    results.append(type(e).__name__)
+                else:
+                    results.append(dict(patch))
+            assert results[0] == results[1], (raw_body, raw_patch, results)

@@ -2,104 +2,29 @@
 from __future__ import annotations
 
 import contextlib
-import copy
-import hashlib
-import json
 import logging
 import os
 import pathlib
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Iterable
-from typing import Any, cast
+from collections.abc import AsyncIterator
+from typing import Any
 
 import kopf
 
 from headlamp_operator import certificates, crds, logs, metrics
-from headlamp_operator.handlers import admission, portforwards, resourcepatches, secrets
+from headlamp_operator.handlers import admission, persistence, portforwards, resourcepatches, secrets
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.headlamp.client import Backend
 
 
-class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
-    """kopf's last-handled spec in ``status.kopf``, kept as a SHA-256 digest of the spec only.
-
-    kopf compares this stored essence with the current one to tell a spec change; a digest changes
-    exactly when the spec does (our handlers read the body, never kopf's diff). A full copy would
-    double a large patch in the stored object, past etcd's request limit (SPEC 3.2), and fill
-    ``kubectl describe`` with a JSON copy of the spec. ``spec.patch`` is digested first, so what
-    earlier versions stored (the full spec, or the spec with only its patch digested) compares equal
-    to the digest of the same spec: an upgrade sees no spurious change.
-    """
-
-    @staticmethod
-    def _digested(essence: Any) -> Any:
-        spec = essence.get("spec") if isinstance(essence, dict) else None
-        if isinstance(spec, dict) and not _is_digest(spec):
-            if "patch" in spec and not _is_digest(spec["patch"]):
-                spec = {**spec, "patch": {"sha256": _sha256(spec["patch"])}}
-            essence = {**essence, "spec": {"sha256": _sha256(spec)}}
-        return essence
-
-    def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> Any:
-        # kopf's essence (DiffBaseStorage.build) made without its deep copy of the whole body, which
-        # kopf does on every event only to drop metadata and status and digest the spec here
-        # (py-spy, make bench: ~5 % of a burst's CPU). The same essence (tests/unit/test_diffbase.py):
-        # everything but apiVersion, kind, metadata and status; labels; annotations but kopf's own
-        # (of any kopf operator) and kubectl's last-applied-configuration; then the handlers' fields
-        # (``field=``: the spec, the requestedAt annotation) put back; empty stanzas dropped.
-        extra = [tuple(field) for field in extra_fields or ()]
-        if self.ignored_fields or any(not _kept_field(field) for field in extra):
-            return self._digested(cast(dict[str, Any], super().build(body=body, extra_fields=extra_fields)))
-        essence: dict[str, Any] = copy.deepcopy({key: value for key, value in body.items()
-                                                 if key not in ("apiVersion", "kind", "metadata", "status", "spec")})
-        if "spec" in body:
-            essence["spec"] = body["spec"]  # digested below, never copied
-        metadata = body.get("metadata") or {}
-        labels = dict(metadata.get("labels") or {})
-        annotations = metadata.get("annotations") or {}
-        prefixes = self._detect_marked_prefixes(annotations)
-        kept = {key: value for key, value in annotations.items()
-                if key != "kubectl.kubernetes.io/last-applied-configuration"
-                and not any(key.startswith(f"{prefix}/") for prefix in prefixes)}
-        for field in extra:
-            if field[0] == "metadata" and field[2] in (metadata.get(field[1]) or {}):
-                (labels if field[1] == "labels" else kept)[field[2]] = metadata[field[1]][field[2]]
-        stanza = {key: value for key, value in (("labels", labels), ("annotations", kept)) if value}
-        if stanza:
-            essence["metadata"] = stanza
-        digested = self._digested(essence)
-        if digested.get("spec") is body.get("spec"):  # a spec that is not a mapping: kopf's copy of it
-            digested["spec"] = copy.deepcopy(digested["spec"])
-        return digested
-
-    def fetch(self, *, body: kopf.Body) -> Any:
-        return self._digested(super().fetch(body=body))
-
-
-def _kept_field(field: tuple[Any, ...]) -> bool:
-    """Whether a handler's ``field=`` is one :meth:`DigestedDiffBaseStorage.build` keeps by itself.
-
-    The spec or anything in it, or one label or annotation; any other field goes to kopf's own build.
-    """
-    return bool(field) and (field[0] == "spec" or (
-        len(field) == 3 and field[0] == "metadata" and field[1] in ("labels", "annotations")))
-
-
-def _sha256(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def _is_digest(value: Any) -> bool:
-    return isinstance(value, dict) and list(value) == ["sha256"] and isinstance(value["sha256"], str)
-
-
-def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime) -> None:
-    """kopf's settings for this operator: its bookkeeping in status.kopf, explicit events only."""
+def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime, *,
+              diffbase: persistence.DigestedDiffBaseStorage) -> None:
+    """kopf's settings for this operator: its bookkeeping in status.kopf (``diffbase``), explicit events only."""
     # kopf's bookkeeping goes into status.kopf: one status write carries both the outcome and the
     # handled state, where annotations would cost a second write (and a crash between the two).
-    settings.persistence.progress_storage = kopf.StatusProgressStorage(name="kopf")
-    settings.persistence.diffbase_storage = DigestedDiffBaseStorage(name="kopf")
+    settings.persistence.progress_storage = persistence.ProgressStorage(name="kopf")
+    settings.persistence.diffbase_storage = diffbase
     settings.persistence.finalizer = portforwards.FINALIZER  # put on by the first reconcile, removed by kopf
     settings.posting.loggers = False  # events are ours: one per phase change, never a log line
     # Events say who reported them, as other operators' do (not kopf's 'kopf'/'dev').
@@ -173,10 +98,11 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     """Register startup/cleanup, the admission webhook and the handlers of both resources on ``registry``."""
 
     lifetime = contextlib.AsyncExitStack()  # what startup opens (the Backend) and cleanup closes
+    diffbase = persistence.DigestedDiffBaseStorage(name="kopf")  # remembers each resource's spec digest
 
     @kopf.on.startup(registry=registry, id="startup")
     async def startup(settings: kopf.OperatorSettings, **kwargs: Any) -> None:
-        configure(settings, runtime)
+        configure(settings, runtime, diffbase=diffbase)
         for kind, entries in shown.items():
             metrics.watch(kind, _entries(entries))
         server = webhook_server(runtime)
@@ -213,6 +139,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
             runtime.blocked.pop(uid, None)
             runtime.forwards.pop(uid)
             runtime.patches.pop(uid, None)
+            diffbase.forget(uid)
 
     if runtime.settings.webhook.port is not None:  # kopf refuses validation handlers without a server
         admission.register(registry, runtime)
