@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import datetime
 import json
+import pathlib
 import re
+import socket
 import time
 
 import aiohttp
 import pytest
+import yaml
 
 from .world import CLUSTER, OPERATOR_NAMESPACE, World
 
 pytestmark = pytest.mark.usefixtures("world")
 
 CRDS = ("portforwards.headlamp-operator.dev", "resourcepatches.headlamp-operator.dev")
+STATIC_WEBHOOKS = pathlib.Path(__file__).resolve().parents[2] / "deploy" / "webhook" / "cert-manager" / \
+    "validatingwebhookconfiguration.yaml"  # the chart renders the same (test_helm.py)
 
 
 def manifest(kind: str, name: str, namespace: str, spec: dict[str, object]) -> str:
@@ -134,6 +139,45 @@ def test_the_webhook_refuses_what_the_schema_cannot_with_the_operators_message(w
             "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": "x"}}))
     assert done.returncode != 0
     assert "admission webhook" in done.stderr and "denied the request" in done.stderr, done.stderr
+
+
+def test_the_static_webhooks_are_called_only_for_a_creation_or_a_spec_change(world: World) -> None:
+    """The cert-manager overlay's matchConditions, judged by the API server: its CEL compiles, and a label,
+    an annotation or the operator's finalizer reach no webhook.
+
+    A copy of its webhooks, limited to one namespace, points at a port nothing listens on and fails
+    closed: each call the API server makes is a refused request, and nothing else is.
+    """
+    namespace = "realpeers-match-conditions"
+    world.cp.kubectl("create", "namespace", namespace)
+    world.cp.kubectl("apply", "-f", "-", input=manifest("PortForward", "kept", namespace, {
+        "cluster": CLUSTER, "pod": "nothing-here", "targetPort": 80}))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nowhere = probe.getsockname()[1]
+    config = yaml.safe_load(STATIC_WEBHOOKS.read_text())
+    config["metadata"] = {"name": "realpeers-match-conditions"}
+    config["webhooks"] = [{**hook, "name": f"probe-{hook['name']}", "failurePolicy": "Fail", "timeoutSeconds": 2,
+                           "clientConfig": {"url": f"https://127.0.0.1:{nowhere}/validate"},
+                           "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}
+                          for hook in config["webhooks"]]
+    assert all(hook["matchConditions"] for hook in config["webhooks"])
+    world.cp.kubectl("apply", "-f", "-", input=json.dumps(config))
+    kubectl = ("-n", namespace)
+    try:
+        world.cp.kubectl(*kubectl, "label", "portforward", "kept", "team=shop")
+        world.cp.kubectl(*kubectl, "annotate", "portforward", "kept", "reconcile.headlamp-operator.dev/requestedAt=x")
+        for refused in (("patch", "portforward", "kept", "--type=merge", "-p", '{"spec":{"pod":"other"}}'),
+                        ("apply", "-f", "-")):
+            done = world.cp.kubectl(*kubectl, *refused, check=False, input=manifest(
+                "ResourcePatch", "new", namespace, {"cluster": CLUSTER, "patch": {"data": {"a": "b"}},
+                                                    "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": "x"}}))
+            assert done.returncode != 0 and "failed calling webhook" in done.stderr, (refused, done.stderr)
+        kept = json.loads(world.cp.kubectl(*kubectl, "get", "portforward", "kept", "-o", "json").stdout)
+        assert kept["metadata"]["labels"] == {"team": "shop"} and kept["spec"]["pod"] == "nothing-here"
+    finally:
+        world.cp.kubectl("delete", "validatingwebhookconfiguration", "realpeers-match-conditions")
+        world.cp.kubectl("delete", "namespace", namespace, "--wait=false")
 
 
 def test_the_in_cluster_deployment_is_installed_with_the_service_account_the_operator_uses(world: World) -> None:
