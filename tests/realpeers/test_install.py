@@ -142,8 +142,8 @@ def test_the_webhook_refuses_what_the_schema_cannot_with_the_operators_message(w
 
 
 def test_the_static_webhooks_are_called_only_for_a_creation_or_a_spec_change(world: World) -> None:
-    """The cert-manager overlay's matchConditions, judged by the API server: its CEL compiles, and a label,
-    an annotation or the operator's finalizer reach no webhook.
+    """The cert-manager overlay's matchConditions, judged by the API server: its CEL compiles, and an update
+    of metadata alone (a label, an annotation; the operator's finalizer is one too) reaches no webhook.
 
     A copy of its webhooks, limited to one namespace, points at a port nothing listens on and fails
     closed: each call the API server makes is a refused request, and nothing else is.
