@@ -72,7 +72,7 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
         # A retry reads the target anew: what the shared resolution said did not do (Resolutions).
         result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, attempt=retry, fresh=retry > 0)
     await secretwatch.remember(runtime, body, result)
-    reporting.write(body, patch, result, time_field="lastSyncTime")
+    reporting.write(body, patch, result, events=runtime.events, time_field="lastSyncTime")
     track(runtime, body, spec, status=patch.get("status") or {})
     reporting.conclude(result)
 
@@ -87,7 +87,8 @@ async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger |
         return  # an invalid spec never started a forward; an orphan is left running
     ctx = await _context(runtime, body, spec)
     if isinstance(ctx, Result):  # credentials gone: the forward cannot be reached as its user
-        kopf.warn(body, reason="Orphaned", message=f"the forward may be orphaned: {ctx.outcome.message}")
+        runtime.events.record(body, type="Warning", reason="Orphaned", action="Delete",
+                              message=f"the forward may be orphaned: {ctx.outcome.message}")
         return
     try:
         message = await portforward.release(ctx)
@@ -100,8 +101,8 @@ async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger |
                                      maximum=min(runtime.settings.reconcile.backoff_max, 60.0),
                                      retry_after=e.retry_after)
             raise kopf.TemporaryError(f"releasing forward {ctx.id}: {e}", delay=delay) from None
-        kopf.warn(body, reason="Orphaned",
-                  message=f"gave up releasing forward {ctx.id} after {waited:.0f}s: {e}; it may be orphaned")
+        message = f"gave up releasing forward {ctx.id} after {waited:.0f}s: {e}; it may be orphaned"
+        runtime.events.record(body, type="Warning", reason="Orphaned", action="Delete", message=message)
         return
     logger.info(message)
 
@@ -110,8 +111,7 @@ def track(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.PortForwardS
           status: Mapping[str, Any] | None = None, backoff: healing.Backoff | None = None) -> rt.TrackedForward:
     """Remember the resource as the scheduler needs it, ``status`` merged in; ``backoff``: keep healing's state.
 
-    The first call, from a handler, starts the scheduler: in a handler's context kopf's event posting is
-    set up, and the task inherits it.
+    The first call starts the scheduler.
     """
     if runtime.forward_scheduler is None or runtime.forward_scheduler.done():
         writer = StatusWriter(runtime.kube, rt.GROUP, rt.VERSION)
@@ -183,7 +183,7 @@ async def _tick_all(runtime: rt.Runtime, forwards: list[tuple[str, rt.TrackedFor
             if work is None or runtime.forwards.get(uid) is not tracked:
                 continue  # nothing to record, or the resource changed (or went) meanwhile: its handler has it
             result, time_field = work
-            new = reporting.status_update(tracked.body, result, time_field=time_field)
+            new = reporting.status_update(tracked.body, result, events=runtime.events, time_field=time_field)
             if new is not None:
                 await write_status(PLURAL, metadata["namespace"], metadata["name"], new)
                 if runtime.forwards.get(uid) is tracked:

@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import contextlib
-import logging
-import os
 import pathlib
-import socket
 import tempfile
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,18 +17,14 @@ from headlamp_operator.headlamp.client import Backend
 
 def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime, *,
               diffbase: persistence.DigestedDiffBaseStorage) -> None:
-    """kopf's settings for this operator: its bookkeeping in status.kopf (``diffbase``), explicit events only."""
+    """kopf's settings for this operator: its bookkeeping in status.kopf (``diffbase``), no events of its own."""
     # kopf's bookkeeping goes into status.kopf: one status write carries both the outcome and the
     # handled state, where annotations would cost a second write (and a crash between the two).
     settings.persistence.progress_storage = persistence.ProgressStorage(name="kopf")
     settings.persistence.diffbase_storage = diffbase
     settings.persistence.finalizer = portforwards.FINALIZER  # put on by the first reconcile, removed by kopf
-    settings.posting.loggers = False  # events are ours: one per phase change, never a log line
-    # Events say who reported them, as other operators' do (not kopf's 'kopf'/'dev').
-    settings.posting.reporting_component = "headlamp-operator"
-    settings.posting.reporting_instance = os.environ.get("POD_ID") or socket.gethostname()
-    settings.posting.event_name_prefix = "headlamp-operator-"
-    settings.posting.level = logging.INFO
+    # Events are ours (runtime.events): one per phase change, never a log line, none from kopf.
+    settings.posting.enabled = False
     # kopf keeps one worker task per resource alive this long after its last event. Over a burst of
     # 4,000 resources, 5 s (kopf's default) kept them all alive at once: peak RSS 149 MB; 1 s: 128 MB.
     # The echo of a resource's own status write arrives within milliseconds, still to the same worker.
@@ -91,6 +84,7 @@ async def serving(runtime: rt.Runtime) -> AsyncIterator[Backend]:
             runtime.backend = None
             if unwatch is not None:
                 unwatch()
+            await runtime.events.aclose()  # what is queued is posted before the session goes
             await runtime.kube.close()  # the operator's own Kubernetes API session goes with it
 
 

@@ -7,12 +7,13 @@ was never recorded.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 import kopf
 
 from headlamp_operator import metrics
 from headlamp_operator import status as status_module
+from headlamp_operator.events import EventRecorder
 from headlamp_operator.reconciling.outcomes import Result
 
 REQUESTED_AT = "reconcile.headlamp-operator.dev/requestedAt"  # Flux-style "retry now" annotation
@@ -27,9 +28,9 @@ def handle_request(body: kopf.Body, patch: kopf.Patch) -> None:
         patch.status["lastHandledReconcileAt"] = value
 
 
-def status_update(body: Mapping[str, Any], result: Result, *,
+def status_update(body: Mapping[str, Any], result: Result, *, events: EventRecorder,
                   time_field: str | None = None) -> dict[str, Any] | None:
-    """The new status for a result (None: nothing that matters changed); posts an event when the phase changes."""
+    """The new status for a result (None: nothing that matters changed); records an Event when the phase changes."""
     old: Mapping[str, Any] = body.get("status") or {}
     generation = body.get("metadata", {}).get("generation")
     kind = str(body.get("kind") or "")
@@ -39,15 +40,15 @@ def status_update(body: Mapping[str, Any], result: Result, *,
             and time_field is None:
         return None  # quiet when idle: nothing that matters changed
     if old.get("phase") != result.outcome.phase:
-        target = body if isinstance(body, kopf.Body) else kopf.Body(cast(Any, dict(body)))
-        kopf.event(target, type=status_module.event_type(result.outcome), reason=result.outcome.reason,
-                   message=result.outcome.message)
+        events.record(body, type=status_module.event_type(result.outcome), reason=result.outcome.reason,
+                      message=result.outcome.message)
     return new
 
 
-def write(body: kopf.Body, patch: kopf.Patch, result: Result, *, time_field: str | None = None) -> None:
-    """Put a result into kopf's status patch, and post an event when the phase changes."""
-    new = status_update(body, result, time_field=time_field)
+def write(body: kopf.Body, patch: kopf.Patch, result: Result, *, events: EventRecorder,
+          time_field: str | None = None) -> None:
+    """Put a result into kopf's status patch, and record an Event when the phase changes."""
+    new = status_update(body, result, events=events, time_field=time_field)
     if new is not None:
         patch.status.update(new)
 

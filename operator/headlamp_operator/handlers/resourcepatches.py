@@ -48,8 +48,7 @@ def track(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePatc
           status: Mapping[str, Any] | None = None) -> rt.TrackedPatch:
     """Remember the resource as the scheduler needs it (spec, generation, status), ``status`` merged in.
 
-    The first call, from a handler, starts the scheduler: in a handler's context kopf's event posting is
-    set up (in a startup activity's it is not yet), and the task inherits it.
+    The first call starts the scheduler.
     """
     if runtime.scheduler is None or runtime.scheduler.done():
         runtime.scheduler = asyncio.create_task(schedule(runtime, StatusWriter(runtime.kube, rt.GROUP, rt.VERSION)))
@@ -64,7 +63,8 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     with metrics.RECONCILE_SECONDS.labels("ResourcePatch").time():
         result = await _apply(runtime, body, spec, attempt=retry)
     await secretwatch.remember(runtime, body, result)
-    reporting.write(body, patch, result, time_field="lastAppliedTime" if result.outcome.ready else None)
+    reporting.write(body, patch, result, events=runtime.events,
+                    time_field="lastAppliedTime" if result.outcome.ready else None)
     track(runtime, body, spec, patch.get("status") or {})
     reporting.conclude(result)
 
@@ -100,7 +100,7 @@ async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
                 if work is None or runtime.patches.get(uid) is not tracked:
                     continue  # nothing due, or the resource changed (or went) meanwhile: its handler has it
                 result, time_field = work
-                new = reporting.status_update(tracked.body, result, time_field=time_field)
+                new = reporting.status_update(tracked.body, result, events=runtime.events, time_field=time_field)
                 if new is not None:
                     await write_status(PLURAL, metadata["namespace"], metadata["name"], new)
                     if runtime.patches.get(uid) is tracked:

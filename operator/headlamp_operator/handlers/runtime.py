@@ -13,6 +13,7 @@ from typing import Any
 import kopf
 
 from headlamp_operator import crds
+from headlamp_operator.events import EventRecorder
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.kubeapi import KubeApi
 from headlamp_operator.reconciling import credentials, healing, specs, targets
@@ -114,6 +115,7 @@ class Runtime:
     settings: Settings
     read_secret: credentials.SecretReader
     kube: KubeApi = dataclasses.field(default_factory=KubeApi)  # the operator's own Kubernetes API calls
+    events: EventRecorder = dataclasses.field(init=False)  # posts over ``kube``; closed with it
     backend: Backend | None = None
     lists: ForwardLists = dataclasses.field(init=False)
     resolutions: targets.Resolutions = dataclasses.field(default_factory=targets.Resolutions)
@@ -125,6 +127,7 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self.lists = ForwardLists(ttl=self.settings.reconcile.sync_interval)
+        self.events = EventRecorder(self.kube)
 
     @property
     def open_backend(self) -> Backend:

@@ -1,0 +1,108 @@
+"""The operator's Events: posted in the background over its own session, as the API server wants them."""
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import kmock
+import kopf
+import pytest
+
+from headlamp_operator import events, kubeapi
+from headlamp_operator_testing.kopf_harness import wait_until
+from headlamp_operator_testing.kubernetes import KubernetesEmulator
+
+Kube = tuple[KubernetesEmulator, kmock.Server]
+SOURCE = events.EventSource(component="headlamp-operator", instance="pod-1", name_prefix="headlamp-operator-")
+
+
+def portforward(name: str, namespace: str = "team-a") -> dict[str, Any]:
+    return {"apiVersion": "headlamp-operator.dev/v1alpha1", "kind": "PortForward",
+            "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{name}", "generation": 1}}
+
+
+@pytest.fixture()
+async def api(kube: Kube) -> AsyncIterator[kubeapi.KubeApi]:
+    emulator, server = kube
+    for namespace in ("team-a", "team-b"):
+        emulator.create_object("", "v1", "namespaces", None, {"metadata": {"name": namespace}})
+    api = kubeapi.KubeApi(lambda: kopf.ConnectionInfo(server=str(server.url).rstrip("/")))
+    yield api
+    await api.close()
+
+
+def posted(emulator: KubernetesEmulator, namespace: str) -> list[str]:
+    """The paths of the Event POSTs the emulator answered for ``namespace``, in order."""
+    return [r.url.path for r in emulator.answered
+            if r.method == "POST" and r.url.path == f"/api/v1/namespaces/{namespace}/events"]
+
+
+async def test_an_event_is_posted_as_recorded_without_the_caller_waiting(kube: Kube, api: kubeapi.KubeApi) -> None:
+    emulator, _ = kube
+    recorder = events.EventRecorder(api, source=SOURCE)
+    before = datetime.datetime.now(datetime.UTC)
+    recorder.record(portforward("web"), type="Normal", reason="Started", message="forward 8080 -> web:80")
+    assert emulator.events("team-a") == []  # recorded, not posted yet: record() does not wait
+    [event] = await wait_until(lambda: emulator.events("team-a"), within=5)
+    await recorder.aclose()
+    assert event["metadata"]["name"].startswith("headlamp-operator-")
+    assert event["involvedObject"] == {"apiVersion": "headlamp-operator.dev/v1alpha1", "kind": "PortForward",
+                                       "namespace": "team-a", "name": "web", "uid": "uid-web"}
+    assert (event["type"], event["reason"], event["message"], event["action"]) == (
+        "Normal", "Started", "forward 8080 -> web:80", "Reconcile")
+    assert (event["source"], event["reportingComponent"], event["reportingInstance"]) == (
+        {"component": "headlamp-operator"}, "headlamp-operator", "pod-1")
+    stamped = datetime.datetime.fromisoformat(event["eventTime"])
+    assert before <= stamped <= datetime.datetime.now(datetime.UTC)
+    assert event["firstTimestamp"] == event["lastTimestamp"] == event["eventTime"]
+
+
+async def test_a_long_message_is_cut_in_the_middle(kube: Kube, api: kubeapi.KubeApi) -> None:
+    emulator, _ = kube
+    recorder = events.EventRecorder(api, source=SOURCE)
+    message = "start-" + "x" * 3000 + "-end"
+    recorder.record(portforward("web"), type="Warning", reason="Failed", message=message)
+    await recorder.aclose()
+    [event] = emulator.events("team-a")
+    assert len(event["message"]) == events.MAX_MESSAGE_LENGTH
+    assert event["message"].startswith("start-x") and event["message"].endswith("x-end") and "..." in event["message"]
+
+
+async def test_a_refused_event_is_logged_and_the_others_still_go(
+        kube: Kube, api: kubeapi.KubeApi, caplog: pytest.LogCaptureFixture) -> None:
+    emulator, _ = kube
+    emulator["post /api/v1/namespaces/team-b/events"] << 403
+    recorder = events.EventRecorder(api, source=SOURCE, workers=1)
+    with caplog.at_level(logging.WARNING, logger="headlamp_operator.events"):
+        recorder.record(portforward("api", "team-b"), type="Warning", reason="Failed", message="refused")
+        recorder.record(portforward("web"), type="Normal", reason="Started", message="ok")
+        await recorder.aclose()
+    assert len(posted(emulator, "team-b")) == 1  # a 403 is not tried again
+    assert [e["reason"] for e in emulator.events("team-a")] == ["Started"]
+    assert "posting the Event Warning Failed for team-b/api failed: 403" in caplog.text
+
+
+async def test_an_unavailable_api_server_is_tried_three_times(
+        kube: Kube, api: kubeapi.KubeApi, caplog: pytest.LogCaptureFixture) -> None:
+    emulator, _ = kube
+    emulator["post /api/v1/namespaces/team-b/events"] << 503
+    recorder = events.EventRecorder(api, source=SOURCE, retry_delays=(0.01, 0.01))
+    with caplog.at_level(logging.WARNING, logger="headlamp_operator.events"):
+        recorder.record(portforward("api", "team-b"), type="Normal", reason="Started", message="ok")
+        await recorder.aclose()
+    assert len(posted(emulator, "team-b")) == 3
+    assert "failed: 503" in caplog.text
+
+
+async def test_a_full_queue_drops_and_says_so_once(
+        kube: Kube, api: kubeapi.KubeApi, caplog: pytest.LogCaptureFixture) -> None:
+    emulator, _ = kube
+    recorder = events.EventRecorder(api, source=SOURCE, capacity=2)
+    with caplog.at_level(logging.WARNING, logger="headlamp_operator.events"):
+        for name in ("a", "b", "c", "d"):  # no await in between: the workers have not taken any yet
+            recorder.record(portforward(name), type="Normal", reason="Started", message="ok")
+        await recorder.aclose()
+    assert sorted(e["involvedObject"]["name"] for e in emulator.events("team-a")) == ["a", "b"]
+    assert caplog.text.count("Events are queued faster than the API server takes them") == 1
