@@ -229,6 +229,8 @@ async def test_events_come_from_headlamp_operator_and_log_lines_name_the_resourc
     assert ours, events
     assert all((e.get("reportingComponent") or e["source"].get("component")) == "headlamp-operator" for e in ours)
     assert all(e["metadata"]["name"].startswith("headlamp-operator-") for e in ours)
+    # the API server validated them as events with an eventTime: an action and a reporting instance
+    assert all(e.get("action") == "Reconcile" and e.get("reportingInstance") and e.get("eventTime") for e in ours)
     assert world.operator is not None
     assert f"] [ResourcePatch {namespace}/named] Handler 'apply' failed permanently" in world.operator.log()
     assert "register.<locals>" not in world.operator.log() and "forget-" not in world.operator.log()
