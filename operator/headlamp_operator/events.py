@@ -62,7 +62,8 @@ class EventRecorder:
     """Records Events about objects and posts them in the background (see the module's docstring).
 
     The tasks start with the first Event, in the running event loop; :meth:`aclose` posts what is
-    queued (for up to ``close_timeout`` seconds) and stops them.
+    queued (for up to ``close_timeout`` seconds) and stops them; an Event recorded after that is not
+    posted (the operator is stopping, its API session closing).
     """
 
     def __init__(self, api: KubeApi, *, source: EventSource | None = None, capacity: int = 10_000,
@@ -75,6 +76,7 @@ class EventRecorder:
         self._retry_delays = tuple(retry_delays)
         self._tasks: list[asyncio.Task[None]] = []
         self._dropping = False  # a full queue is reported once until it has room again
+        self._closed = False  # after aclose(): nothing more is posted (the session is going)
 
     def record(self, body: Mapping[str, Any], *, type: str, reason: str, message: str,
                action: str = "Reconcile") -> None:
@@ -85,6 +87,10 @@ class EventRecorder:
         """
         involved = reference(body)
         namespace = involved["namespace"] or "default"
+        if self._closed:
+            logger.debug("the operator is stopping: not posting %s %s for %s/%s", type, reason, namespace,
+                         involved["name"])
+            return
         now = datetime.datetime.now(datetime.UTC).isoformat()
         event = {"metadata": {"namespace": namespace, "generateName": self._source.name_prefix},
                  "involvedObject": involved, "type": type, "reason": reason, "message": _cut(message), "action": action,
@@ -127,6 +133,7 @@ class EventRecorder:
 
     async def aclose(self) -> None:
         """Post what is queued, waiting at most ``close_timeout`` seconds, then stop the tasks."""
+        self._closed = True
         if self._tasks:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queue.join(), timeout=self._close_timeout)

@@ -106,3 +106,14 @@ async def test_a_full_queue_drops_and_says_so_once(
         await recorder.aclose()
     assert sorted(e["involvedObject"]["name"] for e in emulator.events("team-a")) == ["a", "b"]
     assert caplog.text.count("Events are queued faster than the API server takes them") == 1
+
+
+async def test_nothing_is_posted_once_closed(kube: Kube, api: kubeapi.KubeApi) -> None:
+    emulator, _ = kube
+    recorder = events.EventRecorder(api, source=SOURCE)
+    recorder.record(portforward("web"), type="Normal", reason="Started", message="before")
+    await recorder.aclose()
+    recorder.record(portforward("web"), type="Normal", reason="Stopped", message="after")  # a handler late at exit
+    await recorder.aclose()
+    assert [e["message"] for e in emulator.events("team-a")] == ["before"]
+    assert posted(emulator, "team-a") == ["/api/v1/namespaces/team-a/events"]
