@@ -17,6 +17,7 @@ service-account token) logs in again once.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import ssl
@@ -52,6 +53,13 @@ class KubeApiError(KubeError):
         self.status, self.reason, self.message = status, reason, message
 
 
+@functools.cache
+def _warn_no_credentials() -> None:
+    """Once per process: kopf's login and this client each connect (and again after a 401)."""
+    logger.warning("the kubeconfig's user has no token, certificate or password: connecting without; if it "
+                   "uses an exec plugin or auth provider, install headlamp-operator[kubernetes]")
+
+
 def connect() -> kopf.ConnectionInfo:
     """Credentials for the API server, as kopf's own login functions find them (see the module's docstring).
 
@@ -72,8 +80,7 @@ def connect() -> kopf.ConnectionInfo:
     try:
         import kubernetes  # noqa: F401  (an optional dependency: it runs kubeconfig exec plugins)
     except ImportError:
-        logger.warning("the kubeconfig's user has no token, certificate or password: connecting without; if it "
-                       "uses an exec plugin or auth provider, install headlamp-operator[kubernetes]")
+        _warn_no_credentials()
         return info
     return kopf.login_via_client(logger=logger, settings=settings) or info
 
