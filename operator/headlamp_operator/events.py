@@ -3,7 +3,9 @@
 A handler or a scheduler calls :meth:`EventRecorder.record` and goes on: it never waits for an Event
 and never fails for one (as with client-go's ``EventRecorder`` and kopf's ``kopf.event``). The Event
 is stamped when it is recorded, so its time says when the phase changed, however long the queue.
-A few tasks post the queue in order over the operator's own API session (:class:`KubeApi`)::
+A few tasks take the queue in the order recorded and post over the operator's own API session
+(:class:`KubeApi`); four, so that an API server answering in tens of milliseconds still takes a
+burst's Events at a hundred or more a second::
 
     record() -> queue (at most `capacity`; beyond: dropped, a warning) -> `workers` tasks -> POST core/v1 events
 
