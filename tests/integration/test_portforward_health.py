@@ -81,3 +81,34 @@ async def test_a_forward_stopped_after_quiet_passes_is_healed(env: Env) -> None:
     assert healed["phase"] == "Running" and env.hl.forward(statuses[1]["id"]).status == "Running"
     starts = env.hl.requests_for(method="POST", path="/clusters/prod/portforward")
     assert [s.json["id"] for s in starts] == [statuses[1]["id"]]  # the others were left alone
+
+
+async def test_a_failed_list_leaves_every_forward_as_it_was(env: Env) -> None:
+    # One list request the backend failed says nothing about the forwards: with thousands of them, taking
+    # it as each one's failure wrote every status twice and posted two Events each (Pending, Running).
+    names = ("a", "b", "c")
+    for name in names:
+        await env.create("portforwards", "team-a", name, SERVICE)
+    for name in names:
+        await env.wait_status("portforwards", "team-a", name, phase="Running")
+    before = {name: (env.get("portforwards", "team-a", name) or {})["metadata"]["resourceVersion"] for name in names}
+    events = len(env.kube.events("team-a"))
+    lists = "/clusters/prod/portforward/list"
+    env.hl.clear_requests()
+    env.hl.fail_next(2, status=503, method="GET", path=lists)
+    await wait_until(lambda: len(env.hl.requests_for(path=lists)) >= 4, within=10 * SYNC,
+                     message="two failed lists, then answered ones")
+    assert {name: (env.get("portforwards", "team-a", name) or {})["metadata"]["resourceVersion"]
+            for name in names} == before
+    assert len(env.kube.events("team-a")) == events
+    assert [r for r in env.hl.requests if r.path != lists] == []  # no forward was checked or restarted one by one
+
+
+async def test_a_backend_whose_list_keeps_failing_is_reported_on_every_forward(env: Env) -> None:
+    await env.create("portforwards", "team-a", "grafana", SERVICE)
+    await env.wait_status("portforwards", "team-a", "grafana", phase="Running")
+    env.hl.fail_next(1000, status=503, method="GET", path="/clusters/prod/portforward/list")
+    status = await env.wait_status("portforwards", "team-a", "grafana", phase="Pending", within=10 * SYNC)
+    assert status["message"].startswith("health check: Service Unavailable")
+    env.hl.reset_faults()
+    await env.wait_status("portforwards", "team-a", "grafana", phase="Running", within=10 * SYNC)

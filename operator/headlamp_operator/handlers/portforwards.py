@@ -194,12 +194,15 @@ async def _tick_all(runtime: rt.Runtime, forwards: list[tuple[str, rt.TrackedFor
     return all_steady
 
 
-async def _listed(runtime: rt.Runtime, cluster: str) -> Mapping[str, Any] | None:
-    """A configured cluster's forwards by id (the backend's list, asked for without credentials), None if it failed."""
+LIST_FAILURES_TOLERATED = 2  # passes in a row a configured cluster's list may fail before its forwards report it
+
+
+async def _listed(runtime: rt.Runtime, cluster: str) -> Mapping[str, Any] | errors.ApiError:
+    """A configured cluster's forwards by id (the backend's list, asked for without credentials), or its error."""
     try:
         return (await runtime.lists.listing(runtime.open_backend, cluster, credentials=ANONYMOUS)).by_id
-    except errors.ApiError:
-        return None  # each forward's full check reports it
+    except errors.ApiError as e:
+        return e
 
 
 @dataclasses.dataclass
@@ -212,6 +215,32 @@ class Pass:
     secrets: set[tuple[str, str]] = dataclasses.field(default_factory=set)  # (namespace, name)
     lists: dict[str, Mapping[str, Any] | None] = dataclasses.field(default_factory=dict)  # cluster -> by_id
     all_steady: bool = False  # every forward was found steady in ``lists``
+    failures: dict[str, int] = dataclasses.field(default_factory=dict)  # cluster -> its list's failures in a row
+
+
+def _note_failures(last: Pass, answers: Mapping[str, Mapping[str, Any] | errors.ApiError]) -> set[str]:
+    """Count each configured cluster's failed lists in a row; the clusters whose forwards wait for the next pass.
+
+    A list the backend failed says nothing about the forwards in it: taken as each forward's failure,
+    one 503 flipped thousands of Running forwards to Pending and back, two status writes and two
+    Events each (``make bench``'s idle phase, issue 14). The forwards keep their status, and are
+    checked one by one (and report the failure) once the list failed more than
+    :data:`LIST_FAILURES_TOLERATED` passes in a row, as a probe's ``failureThreshold`` does.
+    """
+    waiting = set()
+    for cluster, answer in answers.items():
+        if not isinstance(answer, errors.ApiError):
+            if last.failures.pop(cluster, 0):
+                logger.info("PortForward health checks: the backend lists cluster %s again", cluster)
+            continue
+        failures = last.failures[cluster] = last.failures.get(cluster, 0) + 1
+        if failures <= LIST_FAILURES_TOLERATED:
+            waiting.add(cluster)
+        if failures in (1, LIST_FAILURES_TOLERATED + 1):
+            logger.warning("PortForward health checks: the backend's list of cluster %s failed (%s); %s", cluster,
+                           answer, "its forwards keep their status for now" if failures == 1 else
+                           f"{failures} times in a row: its forwards report it")
+    return waiting
 
 
 async def check_all(runtime: rt.Runtime, write_status: StatusWriter, last: Pass) -> None:
@@ -222,7 +251,8 @@ async def check_all(runtime: rt.Runtime, write_status: StatusWriter, last: Pass)
     steady in before (the backend's answer unchanged, :class:`ForwardLists`) is passed over; when no
     forward changed and no list did since a pass that found every forward steady, the pass is the list
     requests and the Secret reads, however many forwards there are. The others are looked at one
-    after the other per cluster, a slow cluster not holding up the rest.
+    after the other per cluster, a slow cluster not holding up the rest. A cluster whose list failed
+    leaves its forwards for the next pass, up to :data:`LIST_FAILURES_TOLERATED` passes (:func:`_note_failures`).
     """
     table = runtime.forwards
     if last.version != table.version:
@@ -231,15 +261,19 @@ async def check_all(runtime: rt.Runtime, write_status: StatusWriter, last: Pass)
         last.secrets = set().union(*(tracked.secrets for _, tracked in last.forwards))
         last.all_steady = False
     answers = await asyncio.gather(*(_listed(runtime, cluster) for cluster in last.clusters))
-    lists = dict(zip(last.clusters, answers, strict=True))
+    lists = {cluster: None if isinstance(answer, errors.ApiError) else answer
+             for cluster, answer in zip(last.clusters, answers, strict=True)}
+    waiting = _note_failures(last, dict(zip(last.clusters, answers, strict=True)))
     if not (last.all_steady and all(lists[cluster] is last.lists.get(cluster) for cluster in lists)):
         version, unsettled = last.version, dict[str, list[tuple[str, rt.TrackedForward]]]()
         for uid, tracked in [(uid, tracked) for uid, tracked in last.forwards
                              if tracked.steady_in is None or tracked.steady_in is not lists.get(tracked.cluster)]:
-            unsettled.setdefault(tracked.cluster, []).append((uid, tracked))
+            if not (tracked.listed and tracked.cluster in waiting):
+                unsettled.setdefault(tracked.cluster, []).append((uid, tracked))
         steady = await asyncio.gather(*(_tick_all(runtime, batch, lists.get(cluster), write_status)
                                         for cluster, batch in unsettled.items()))
-        last.all_steady = all(steady) and table.version == version  # (a forward tracked meanwhile: look again)
+        # (a forward tracked meanwhile, or a cluster's forwards left for a list that failed: look again)
+        last.all_steady = all(steady) and table.version == version and not waiting
     last.lists = lists
     # The forwards' Secrets are read, each once per interval however many use it (many of them are
     # cached reads of this pass): a rotated token is noticed, and what the old one left in the
