@@ -44,13 +44,13 @@ bench: $(STAMP)  ## the benchmark: figures printed and written to bench/results.
 	$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[bench]'
 	test -x $(RUNTIME)/bin/python || $(PYTHON) -m venv $(RUNTIME)
 	$(RUNTIME)/bin/python -m pip install --quiet --disable-pip-version-check .
-	$(BIN)/python -m bench --operator $(RUNTIME)/bin/headlamp-operator $(BENCH_ARGS)
+	$(BIN)/python -m bench --operator $(RUNTIME)/bin/headlamp-operator --keep-logs bench/logs $(BENCH_ARGS)
 
 bench-real: $(STAMP) peers  ## the same bursts on a real kube-apiserver + etcd + kwok: under real_api in bench/results.json
 	$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[bench]'
 	test -x $(RUNTIME)/bin/python || $(PYTHON) -m venv $(RUNTIME)
 	$(RUNTIME)/bin/python -m pip install --quiet --disable-pip-version-check .
-	$(BIN)/python -m bench --real-api --operator $(RUNTIME)/bin/headlamp-operator $(BENCH_ARGS)
+	$(BIN)/python -m bench --real-api --operator $(RUNTIME)/bin/headlamp-operator --keep-logs bench/logs $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff, mypy --strict, import-linter layering
 	$(BIN)/ruff check operator testing tests bench
