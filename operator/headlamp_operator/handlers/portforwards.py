@@ -260,10 +260,10 @@ async def check_all(runtime: rt.Runtime, write_status: StatusWriter, last: Pass)
         last.clusters = list({tracked.cluster for _, tracked in last.forwards if tracked.listed})
         last.secrets = set().union(*(tracked.secrets for _, tracked in last.forwards))
         last.all_steady = False
-    answers = await asyncio.gather(*(_listed(runtime, cluster) for cluster in last.clusters))
-    lists = {cluster: None if isinstance(answer, errors.ApiError) else answer
-             for cluster, answer in zip(last.clusters, answers, strict=True)}
-    waiting = _note_failures(last, dict(zip(last.clusters, answers, strict=True)))
+    answered = dict(zip(last.clusters, await asyncio.gather(*(_listed(runtime, cluster) for cluster in last.clusters)),
+                        strict=True))
+    lists = {cluster: None if isinstance(answer, errors.ApiError) else answer for cluster, answer in answered.items()}
+    waiting = _note_failures(last, answered)
     if not (last.all_steady and all(lists[cluster] is last.lists.get(cluster) for cluster in lists)):
         version, unsettled = last.version, dict[str, list[tuple[str, rt.TrackedForward]]]()
         for uid, tracked in [(uid, tracked) for uid, tracked in last.forwards
