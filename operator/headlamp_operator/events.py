@@ -116,6 +116,9 @@ class EventRecorder:
             namespace, event = await self._queue.get()
             try:
                 await self._post(namespace, event)
+            except Exception:  # anything but the API's answers (a failed login, a garbled 2xx): the task lives on
+                logger.exception("posting the Event %s %s for %s/%s failed", event["type"], event["reason"],
+                                 namespace, event["involvedObject"]["name"])
             finally:
                 self._queue.task_done()
 

@@ -117,3 +117,17 @@ async def test_nothing_is_posted_once_closed(kube: Kube, api: kubeapi.KubeApi) -
     assert [e["message"] for e in emulator.events("team-a")] == ["before"]
     assert posted(emulator, "team-a") == ["/api/v1/namespaces/team-a/events"]
 
+
+async def test_a_posting_task_outlives_a_failure_of_another_kind(caplog: pytest.LogCaptureFixture) -> None:
+    def no_login() -> kopf.ConnectionInfo:
+        raise kopf.LoginError("no credentials")
+
+    api = kubeapi.KubeApi(no_login)
+    recorder = events.EventRecorder(api, source=SOURCE, workers=1)
+    with caplog.at_level(logging.WARNING, logger="headlamp_operator.events"):
+        for name in ("a", "b", "c"):
+            recorder.record(portforward(name), type="Normal", reason="Started", message="ok")
+        await recorder.aclose()
+    await api.close()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"posting the Event Normal Started for team-a/{name} failed" for name in ("a", "b", "c")]
