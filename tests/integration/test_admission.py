@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import pathlib
 import socket
 import ssl
@@ -11,7 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from headlamp_operator import certificates
+from headlamp_operator import certificates, webhookserver
+from headlamp_operator.reconciling import validation
 from headlamp_operator.settings import WebhookSettings
 
 from .conftest import GROUP, VERSION, OperatorFactory
@@ -68,6 +70,14 @@ CASES = [
 async def answers(start_operator: OperatorFactory, tmp_path: pathlib.Path,
                   reviews: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """The admission server's ``response`` to each (plural, review), posted over verified HTTPS in order."""
+    results = await posted(start_operator, tmp_path, [(plural, json.dumps(body).encode()) for plural, body in reviews])
+    assert [status for status, _ in results] == [200] * len(reviews), results
+    return [json.loads(body)["response"] for _, body in results]
+
+
+async def posted(start_operator: OperatorFactory, tmp_path: pathlib.Path,
+                 bodies: list[tuple[str, bytes]]) -> list[tuple[int, bytes]]:
+    """The admission server's (HTTP status, body) for each (plural, request body), over verified HTTPS in order."""
     bundle = certificates.generate(tmp_path, ["127.0.0.1", "localhost"])
     port = free_port()
     webhook = WebhookSettings(port=port, addr="127.0.0.1", host="127.0.0.1", certfile=str(bundle.certfile),
@@ -88,11 +98,10 @@ async def answers(start_operator: OperatorFactory, tmp_path: pathlib.Path,
             assert loop.time() < deadline, "the admission server did not start within 10 s"
             await asyncio.sleep(0.05)
         results = []
-        for plural, body in reviews:
-            async with session.post(f"https://127.0.0.1:{port}/validate-{plural}", ssl=context,
-                                    json=body) as response:
-                assert response.status == 200
-                results.append((await response.json())["response"])
+        for plural, body in bodies:
+            async with session.post(f"https://127.0.0.1:{port}/validate-{plural}", ssl=context, data=body,
+                                    headers={"Content-Type": "application/json"}) as response:
+                results.append((response.status, await response.read()))
         assert env.hl.requests == []  # admission never reaches the backend
     return results
 
@@ -130,6 +139,43 @@ async def test_an_update_judges_only_a_spec_it_changes(start_operator: OperatorF
     assert [answer["allowed"] for answer in results] == [allowed for _, _, allowed in cases], results
 
 
+def blob(size: int) -> dict[str, Any]:
+    """A merge patch of about ``size`` bytes as JSON."""
+    return {"data": {"blob": "x" * size}}
+
+
+async def test_large_reviews_get_a_verdict_up_to_twice_the_api_servers_request_limit(
+        start_operator: OperatorFactory, tmp_path: pathlib.Path) -> None:
+    """issue 22, section 9: kopf's aiohttp server read 1 MiB and answered 413 above (admitted, failurePolicy Ignore).
+
+    A ResourcePatch of about 2 MiB is judged (too large: refused, naming the limit); an UPDATE carrying two
+    objects of about 1.2 MiB each is judged; one carrying two objects near kube-apiserver's 3 MiB request limit
+    is judged; only a body over the server's limit is refused unread (413).
+    """
+    near_limit = blob(validation.MAX_PATCH_BYTES - 100)  # valid: under the patch size limit
+    api_limit = 3 * 1024 * 1024  # kube-apiserver's MaxRequestBodyBytes
+    cases = [
+        review("resourcepatches", "ResourcePatch", {**RP, "patch": blob(2 * 1024 * 1024)}),
+        review("resourcepatches", "ResourcePatch", {**RP, "patch": near_limit}),
+        review("resourcepatches", "ResourcePatch", {**RP, "patchType": "json", "patch": near_limit},
+               operation="UPDATE", old_spec={**RP, "patch": near_limit}),
+        review("resourcepatches", "ResourcePatch", {**RP, "patch": blob(api_limit)}, operation="UPDATE",
+               old_spec={**RP, "patch": blob(api_limit - 10)}),
+    ]
+    bodies = [("resourcepatches", json.dumps(body).encode()) for body in cases]
+    sizes = [len(body) for _, body in bodies]
+    assert sizes[0] > 2 * 1024 * 1024 and sizes[2] > 2 * validation.MAX_PATCH_BYTES and sizes[3] > 2 * api_limit
+    too_large = json.dumps(review("resourcepatches", "ResourcePatch",
+                                  {**RP, "patch": blob(webhookserver.MAX_REVIEW_BYTES)})).encode()
+    results = await posted(start_operator, tmp_path, [*bodies, ("resourcepatches", too_large)])
+    assert [status for status, _ in results] == [200, 200, 200, 200, 413], [status for status, _ in results]
+    verdicts = [json.loads(body)["response"] for _, body in results[:4]]
+    assert [verdict["allowed"] for verdict in verdicts] == [False, True, False, False], verdicts
+    assert f"at most {validation.MAX_PATCH_BYTES} are allowed" in verdicts[0]["status"]["message"]
+    assert "a json patch must be a non-empty list of RFC 6902 operations" in verdicts[2]["status"]["message"]
+    assert f"at most {validation.MAX_PATCH_BYTES} are allowed" in verdicts[3]["status"]["message"]
+
+
 def test_a_self_signed_bundle_verifies(tmp_path: pathlib.Path) -> None:
     bundle = certificates.generate(tmp_path, ["headlamp-operator-webhook.headlamp-operator.svc", "10.0.0.1"])
     context = ssl.create_default_context(cafile=str(bundle.cafile))
@@ -158,3 +204,11 @@ def test_the_managed_webhooks_fail_open_like_the_cert_manager_overlay() -> None:
     assert len(handlers) == 2 and len(webhooks) == 2
     assert all(handler.ignore_failures for handler in handlers)
     assert all(hook["failurePolicy"] == "Ignore" for hook in webhooks), webhooks
+
+
+def test_the_operations_page_states_the_webhooks_limits() -> None:
+    """docs/operations.md promises the webhook's verdict on large objects: its numbers are the code's."""
+    page = (pathlib.Path(__file__).parents[2] / "docs" / "operations.md").read_text()
+    words = " ".join(page.split())
+    assert f"an admission request of up to {webhookserver.MAX_REVIEW_BYTES // (1024 * 1024)} MiB" in words
+    assert f"({validation.MAX_PATCH_BYTES:,} bytes as JSON) or nested deeper than {validation.MAX_PATCH_DEPTH}" in words

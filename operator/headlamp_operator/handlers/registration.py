@@ -9,7 +9,7 @@ from typing import Any
 
 import kopf
 
-from headlamp_operator import certificates, crds, logs, metrics
+from headlamp_operator import certificates, crds, logs, metrics, webhookserver
 from headlamp_operator.handlers import admission, persistence, portforwards, resourcepatches, secrets
 from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.headlamp.client import Backend
@@ -35,7 +35,10 @@ def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime, *,
 
 
 def webhook_server(runtime: rt.Runtime) -> kopf.WebhookServer | None:
-    """kopf's HTTPS admission server from our settings; a self-signed certificate when none is given."""
+    """kopf's HTTPS admission server from our settings; a self-signed certificate when none is given.
+
+    It reads reviews of any object the API server can send (:mod:`headlamp_operator.webhookserver`).
+    """
     webhook = runtime.settings.webhook
     if webhook.port is None:
         return None
@@ -44,8 +47,8 @@ def webhook_server(runtime: rt.Runtime) -> kopf.WebhookServer | None:
         names = [name for name in (webhook.host, "localhost", "127.0.0.1") if name]
         bundle = certificates.generate(pathlib.Path(tempfile.mkdtemp(prefix="headlamp-operator-webhook-")), names)
         certfile, pkeyfile, cafile = str(bundle.certfile), str(bundle.pkeyfile), str(bundle.cafile)
-    return kopf.WebhookServer(addr=webhook.addr, port=webhook.port, host=webhook.host, certfile=certfile,
-                              pkeyfile=pkeyfile, cafile=cafile)
+    return webhookserver.WebhookServer(addr=webhook.addr, port=webhook.port, host=webhook.host, certfile=certfile,
+                                       pkeyfile=pkeyfile, cafile=cafile)
 
 
 KINDS = crds.PLURALS
