@@ -29,6 +29,7 @@ FLAG_OF_VARIABLE = {
     "HEADLAMP_BACKSTAGE_TOKEN": "--backstage-token", "HEADLAMP_USER_ID": "--user-id",
     "HEADLAMP_REQUEST_TIMEOUT": "--request-timeout", "HEADLAMP_MAX_CONCURRENCY": "--max-concurrency",
     "HEADLAMP_ALLOW_ANONYMOUS": "--allow-anonymous", "HEADLAMP_SYNC_INTERVAL": "--sync-interval",
+    "backoff": "--backoff-min/--backoff-max",  # one rule over the pair: 0 < minimum <= maximum
 }
 
 
@@ -63,6 +64,10 @@ def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> a
                            help="let resources without spec.credentials act as Headlamp itself (off by default)")
     behaviour.add_argument("--sync-interval", type=float, metavar="SECONDS",
                            help="how often the forwards' health is checked, one request per cluster (default 30)")
+    behaviour.add_argument("--backoff-min", type=float, metavar="SECONDS",
+                           help="the first retry delay after a transient error, doubled at each retry (default 1)")
+    behaviour.add_argument("--backoff-max", type=float, metavar="SECONDS",
+                           help="the longest retry delay after transient errors (default 300)")
     behaviour.add_argument("--finalizer-timeout", type=float, metavar="SECONDS",
                            help="how long a deletion waits for an unreachable Headlamp before letting go (default 600)")
     scope = behaviour.add_mutually_exclusive_group()
@@ -104,10 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def settings_of(args: argparse.Namespace) -> settings_module.Settings:
+    """The settings of ``run``'s parsed arguments over the environment; raises ``ConfigError`` for a bad value."""
     overrides = {
         "backend__url": getattr(args, "headlamp_url", None),
         "backend__backend_token": getattr(args, "backend_token", None),
@@ -118,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reconcile__allow_anonymous": getattr(args, "allow_anonymous", None),
         "reconcile__sync_interval": getattr(args, "sync_interval", None),
         "reconcile__finalizer_timeout": getattr(args, "finalizer_timeout", None),
+        "reconcile__backoff_min": getattr(args, "backoff_min", None),
+        "reconcile__backoff_max": getattr(args, "backoff_max", None),
         "webhook__port": getattr(args, "webhook_port", None),
         "webhook__addr": getattr(args, "webhook_addr", None),
         "webhook__host": getattr(args, "webhook_host", None),
@@ -127,11 +132,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "webhook__managed": getattr(args, "webhook_managed", None) or None,
         "peering__lifetime": getattr(args, "peering_lifetime", None),
     }
+    return settings_module.from_env(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
-        settings = settings_module.from_env(**overrides)
+        settings = settings_of(args)
     except settings_module.ConfigError as e:
         flag = FLAG_OF_VARIABLE.get(e.variable)
-        given = flag is not None and getattr(args, flag.lstrip("-").replace("-", "_"), None) is not None
+        given = flag is not None and any(getattr(args, name.lstrip("-").replace("-", "_"), None) is not None
+                                         for name in flag.split("/"))
         if given:
             print(f"headlamp-operator run: error: argument {flag}: {e.message}", file=sys.stderr)
         else:

@@ -57,3 +57,21 @@ def test_help_is_written_for_users_without_docstring_markup() -> None:
                   "the admission webhook (off unless --webhook-port is given):"):
         assert group in run_help, run_help
     assert "HEADLAMP_URL" in run_help  # the epilog says every setting has a variable
+
+
+def test_backoff_flags_set_the_retry_delays_of_every_transient_error() -> None:
+    from headlamp_operator import cli
+
+    parsed = cli.build_parser().parse_args(["run", "--backoff-min", "0.5", "--backoff-max", "8"])
+    reconcile = cli.settings_of(parsed).reconcile
+    assert (reconcile.backoff_min, reconcile.backoff_max) == (0.5, 8.0)
+    defaults = cli.settings_of(cli.build_parser().parse_args(["run"])).reconcile
+    assert (defaults.backoff_min, defaults.backoff_max) == (1.0, 300.0)  # SPEC 6: from 1 s to 5 minutes
+
+
+def test_a_backoff_pair_out_of_order_is_refused_naming_both_flags() -> None:
+    for args in (("--backoff-max", "0.5"), ("--backoff-min", "0"), ("--backoff-min", "9", "--backoff-max", "8")):
+        done = run_cli("run", *args)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip() == ("headlamp-operator run: error: argument --backoff-min/--backoff-max: "
+                                       "needs 0 < minimum <= maximum"), done.stderr
