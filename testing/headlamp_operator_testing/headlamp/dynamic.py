@@ -44,29 +44,48 @@ def _named(doc: dict[str, Any], section: str, name: Any, inner: str) -> dict[str
     return None
 
 
-def load_context(encoded: str, cluster: str) -> KubeconfigContext:
-    """Decode a base64 kubeconfig and pick the context named ``cluster`` (by name or customName)."""
+NO_CONTEXTS = "no contexts found in kubeconfig"
+NO_VALID_CONTEXTS = "failed to load any valid contexts from kubeconfig"
+
+
+def _load(entry: Any, doc: dict[str, Any]) -> KubeconfigContext | None:
+    """One context of the kubeconfig, None when the backend could not load it (a context load error)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
+        return None
+    context = entry.get("context")
+    if not isinstance(context, dict) or not context.get("cluster"):
+        return None
+    server = _named(doc, "clusters", context["cluster"], "cluster")
+    if server is None:
+        return None
+    user = _named(doc, "users", context.get("user"), "user") or {}
+    token = user.get("token")
+    return KubeconfigContext(name=_custom_name(entry) or entry["name"], cluster=str(context["cluster"]),
+                             server=str(server.get("server", "")),
+                             token=token if isinstance(token, str) and token else None)
+
+
+def load_context(encoded: str, cluster: str) -> KubeconfigContext | None:
+    """Decode a base64 kubeconfig and pick the context named ``cluster`` (by customName, else by name).
+
+    As v0.45.0's ``handleStatelessReq``: a header that is not base64, not YAML, or has no contexts is
+    ``no contexts found in kubeconfig`` (the decoding error itself is lost upstream); contexts that all
+    fail to load are ``failed to load any valid contexts from kubeconfig``; a kubeconfig without a context
+    of that name is no error at all: None, and the backend then looks up the empty context key.
+
+    Raises:
+        KubeconfigError: the backend's 400.
+    """
     try:
-        raw = base64.b64decode(encoded.strip(), validate=True)
-        doc = yaml.safe_load(raw)
-    except (binascii.Error, ValueError) as exc:
-        raise KubeconfigError(f"failed to decode kubeconfig: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise KubeconfigError(f"failed to load kubeconfig: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("contexts") or [], list):
-        raise KubeconfigError("failed to load kubeconfig: not a kubeconfig document")
-    for entry in doc.get("contexts") or []:
-        if not isinstance(entry, dict) or cluster not in (entry.get("name"), _custom_name(entry)):
-            continue
-        context = entry.get("context")
-        if not isinstance(context, dict) or not context.get("cluster"):
-            raise KubeconfigError(f'failed to load kubeconfig: context "{cluster}" has no cluster')
-        server = _named(doc, "clusters", context["cluster"], "cluster")
-        if server is None:
-            raise KubeconfigError(f'failed to load kubeconfig: cluster "{context["cluster"]}" of context '
-                                  f'"{cluster}" is not in the kubeconfig')
-        user = _named(doc, "users", context.get("user"), "user") or {}
-        token = user.get("token")
-        return KubeconfigContext(name=cluster, cluster=str(context["cluster"]), server=str(server.get("server", "")),
-                                 token=token if isinstance(token, str) and token else None)
-    raise KubeconfigError(f'failed to load kubeconfig: no context named "{cluster}"')
+        doc = yaml.safe_load(base64.b64decode(encoded.strip(), validate=True))
+    except (binascii.Error, ValueError, yaml.YAMLError):
+        raise KubeconfigError(NO_CONTEXTS) from None
+    entries = doc.get("contexts") if isinstance(doc, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise KubeconfigError(NO_CONTEXTS)
+    loaded = [_load(entry, doc) for entry in entries]
+    valid = [context for context in loaded if context is not None]
+    if not valid:
+        raise KubeconfigError(NO_VALID_CONTEXTS)
+    named = [context for context in valid if context.name == cluster]
+    return named[-1] if named else None  # the backend keeps the last context of that name

@@ -18,7 +18,8 @@ from aiohttp import web
 
 from . import kubeapi
 from .dynamic import KubeconfigError, load_context
-from .forwards import ECHOED, Forward, ForwardError, ForwardTable, parse_start
+from .forwards import ECHOED, Forward, ForwardError, cache_key_of, parse_start, parse_stop
+from .forwardtable import ForwardTable
 from .kube import KubeCluster
 from .records import RecordedRequest, go_error, json_response
 from .scaffold import HeadlampScaffold
@@ -36,6 +37,8 @@ class Context:
     name: str
     user_id: str | None  # set for dynamic clusters only
     backing: KubeCluster | UpstreamCluster | None  # who serves its objects; None: unknown / unreachable
+    cache_key: str  # the backend's context key ("" for a KUBECONFIG without a context of that name)
+    known: bool  # whether the backend has that context (else: "key not found")
     token: str | None = None  # the kubeconfig user's token of a dynamic cluster
     server: str = ""
     dynamic: bool = False
@@ -72,7 +75,9 @@ class HeadlampEmulator(HeadlampScaffold):
         self.stale_session_status = stale_session_status  # answer cookies of a forgotten session with it
         self.monitor_interval = monitor_interval  # seconds between pod checks of a real forward (Headlamp's 5 s)
         # How DELETE /portforward reads its body: v0.45.0's inverted flag ("stopOrDelete"), or the split of
-        # upstream PR #6153 ("action": "stop" | "delete"), which refuses a body without an action.
+        # upstream PR #6153 ("action": "stop" | "delete"), which refuses a body without an action. Under
+        # v0.45.0 a deleted Running forward comes back Stopped (#7389, see .forwardtable); under #6153's
+        # split, a code path of its own, the emulator lets a delete remove it for good.
         self.stop_contract = stop_contract
         self.clusters: dict[str, KubeCluster] = {}
         self.upstreams: dict[str, UpstreamCluster] = {}  # clusters served by a real API server
@@ -139,7 +144,11 @@ class HeadlampEmulator(HeadlampScaffold):
     # -- routing ----------------------------------------------------------------------------------
 
     async def handle(self, request: web.BaseRequest, record: RecordedRequest, route: str) -> web.StreamResponse:
-        """Dispatch ``/clusters/{cluster}/...`` to set-token, port-forward, or the Kubernetes API."""
+        """Dispatch ``/clusters/{cluster}/...`` to set-token, port-forward, or the Kubernetes API.
+
+        Only a path outside these routes gets the router's ``404 page not found``; a cluster the backend does
+        not know gets its context store's ``key not found`` (404 on the proxy, 500 on a start).
+        """
         raw = self.route_path(record.raw_path) or ""
         segments = [unquote(s) for s in raw.split("/")[1:]]
         if len(segments) < 3 or segments[0] != "clusters" or not segments[1]:
@@ -163,32 +172,38 @@ class HeadlampEmulator(HeadlampScaffold):
                     return self._stop(record, context)
                 case "GET", ["portforward"]:
                     return self._get(record, context)
-                case "GET", ["portforward", "list"]:
-                    return json_response([f.listing() for f in self.table.of(context.key).values()])
+                case _, ["portforward", "list"]:  # any method; a prefix match on the context key
+                    return json_response([f.listing() for f in self.table.listing(context.cache_key)])
         except ForwardError as exc:
             return go_error(exc.status, exc.message)
         finally:
             await self.notify()
+        if not context.known:
+            return go_error(404, "key not found")
         token = bearer or cookie_token or context.token
         if isinstance(context.backing, UpstreamCluster):  # "/clusters/{cluster}/{path}" -> "/{path}", still encoded
             return await context.backing.proxy(
-                method=record.method, raw_path="/" + raw.split("/", 3)[3], query_string=request.query_string,
-                body=record.body, headers=record.headers, token=token)
+                method=record.method, raw_path="/" + raw.split("/", 3)[3],
+                query_string=request.rel_url.raw_query_string, body=record.body, headers=record.headers, token=token)
         return self._proxy(record, context, rest, token)
 
     def _context(self, record: RecordedRequest, name: str) -> Context | web.Response:
         encoded = record.headers.get(KUBECONFIG_HEADER)
-        if encoded is None or not self.dynamic_clusters:
-            return Context(name=name, user_id=None, backing=self.clusters.get(name) or self.upstreams.get(name))
+        if not encoded or not self.dynamic_clusters:
+            configured = self.clusters.get(name) or self.upstreams.get(name)
+            return Context(name=name, user_id=None, backing=configured, cache_key=name, known=configured is not None)
+        user_id = record.headers.get(USER_ID_HEADER, "")
         try:
             loaded = load_context(encoded, name)
         except KubeconfigError as exc:
             return go_error(400, str(exc))
+        if loaded is None:  # no context of that name: the backend goes on with the empty context key
+            return Context(name=name, user_id=user_id, dynamic=True, backing=None, cache_key="", known=False)
         backing: KubeCluster | UpstreamCluster | None = self.clusters.get(loaded.cluster)
         if backing is None:  # a real API server the backend can reach: one of the configured upstreams' servers
             backing = next((u for u in self.upstreams.values() if u.server == loaded.server.rstrip("/")), None)
-        return Context(name=name, user_id=record.headers.get(USER_ID_HEADER, ""), dynamic=True,
-                       backing=backing, token=loaded.token, server=loaded.server)
+        return Context(name=name, user_id=user_id, dynamic=True, backing=backing, token=loaded.token,
+                       server=loaded.server, cache_key=cache_key_of((name, user_id)), known=True)
 
     def _session_key(self, record: RecordedRequest, name: str) -> ContextKey:
         if self.dynamic_clusters and KUBECONFIG_HEADER in record.headers:
@@ -230,52 +245,53 @@ class HeadlampEmulator(HeadlampScaffold):
     # -- port-forwards ----------------------------------------------------------------------------
 
     async def _start(self, record: RecordedRequest, context: Context, cookie_token: str | None) -> web.Response:
-        request = parse_start(record.body)
-        if context.backing is None and not context.dynamic:
-            raise ForwardError(500, f"failed to get context: key not found: {context.name}")
-        if context.backing is None:
-            raise ForwardError(500, f'permission check failed: Post "{context.server}/apis/authorization.k8s.io'
-                                    '/v1/selfsubjectaccessreviews": dial tcp: connect: connection refused')
+        request, address = parse_start(record.body)
         token = cookie_token if cookie_token is not None else context.token  # never the Authorization header
         if isinstance(context.backing, UpstreamCluster):
             forward = await self.table.start_upstream(
-                context.key, request, upstream=context.backing, token=token,
-                ready_timeout=self.ready_timeout or 30.0, monitor_interval=self.monitor_interval)
+                context.key, request, upstream=context.backing, token=token, context=context.cache_key,
+                address=address, ready_timeout=self.ready_timeout or 30.0, monitor_interval=self.monitor_interval)
         else:
+            refusal = None  # what the backend answers in place of a forward it cannot make
+            if not context.known:
+                refusal = "key not found"
+            elif context.backing is None:
+                refusal = (f'permission check failed: failed to check permissions: Post "{context.server}/apis/'
+                           'authorization.k8s.io/v1/selfsubjectaccessreviews": dial tcp: connect: connection refused')
             forward = await self.table.start(context.key, request, backing=context.backing, token=token,
+                                             context=context.cache_key, refusal=refusal, address=address,
                                              start_delay=self.start_delay, ready_timeout=self.ready_timeout)
         echo = {**{name: request[name] for name in ECHOED}, "id": forward.id, "port": forward.port}
         return json_response(echo)
 
     def _stop(self, record: RecordedRequest, context: Context) -> web.Response:
-        try:
-            doc: Any = json.loads(record.body)
-        except ValueError as exc:
-            raise ForwardError(400, f"failed to marshal port forward payload {exc}") from exc
         if self.stop_contract == "action":  # HEADLAMP_CONTRACT.md, "Upstream changes in flight", #6153
+            try:
+                doc: Any = json.loads(record.body)
+            except ValueError as exc:
+                raise ForwardError(400, f"failed to marshal port forward payload {exc}") from exc
             action = doc.get("action") if isinstance(doc, dict) else None
             if action not in ("stop", "delete"):
                 raise ForwardError(400, 'invalid request, action must be "stop" or "delete"')
             try:
-                self.table.stop(context.key, str(doc.get("id") or ""), stop=action == "stop")
+                self.table.stop(context.cache_key, str(doc.get("id") or ""), stop=action == "stop", ghost=False)
             except ForwardError as e:
                 raise ForwardError(e.status, f"failed to {action} port forward: "
                                              + e.message.removeprefix("failed to delete port forward ")) from e
             return web.Response(status=200, text="stopped" if action == "stop" else "deleted",
                                 content_type="text/plain", charset="utf-8")
-        if not isinstance(doc, dict) or not isinstance(doc.get("id", ""), str | None) \
-                or not isinstance(doc.get("stopOrDelete", False), bool | None):
-            raise ForwardError(400, "failed to marshal port forward payload json: cannot unmarshal into "
-                                    "Go value of type portforward.portForwardStopRequest")
-        self.table.stop(context.key, doc.get("id") or "", stop=bool(doc.get("stopOrDelete")))
+        fid, stop = parse_stop(record.body)  # v0.45.0: the flag alone (an "action" is ignored)
+        self.table.stop(context.cache_key, fid, stop=stop)
         return web.Response(status=200, text="stopped", content_type="text/plain", charset="utf-8")
 
     def _get(self, record: RecordedRequest, context: Context) -> web.Response:
         fid = record.query.get("id", "")
-        forward = self.table.of(context.key).get(fid)
+        if not fid:
+            raise ForwardError(400, "id is required")
+        forward = self.table.get(context.cache_key, fid)  # Stopped ones too: 200 is no sign of Running
         if forward is None:
             raise ForwardError(404, f"no portforward running with id {fid}")
-        return json_response(forward.summary())
+        return json_response(forward.summary(context.name))
 
     # -- the Kubernetes API proxy -----------------------------------------------------------------
 
@@ -286,9 +302,7 @@ class HeadlampEmulator(HeadlampScaffold):
 
     def _proxy(self, record: RecordedRequest, context: Context, rest: list[str], token: str | None) -> web.Response:
         """Serve a Kubernetes API request with the Authorization token, else the cookies', else the kubeconfig's."""
-        if not isinstance(context.backing, KubeCluster):
-            if context.dynamic:  # Go's ReverseProxy when the API server does not answer
-                return web.Response(status=502)
-            return go_error(404, "404 page not found")
+        if not isinstance(context.backing, KubeCluster):  # a dynamic cluster's API server the backend cannot reach
+            return web.Response(status=502)  # Go's ReverseProxy
         return kubeapi.serve(context.backing, method=record.method, segments=rest, query=record.query,
                              body=record.body, content_type=record.headers.get("Content-Type", ""), token=token)

@@ -1,20 +1,22 @@
-"""Port-forwards of the emulated backend: start, stop, delete, list, and the pod monitor."""
+"""Port-forward requests and entries of the emulated backend: how v0.45.0 reads a start or a stop, and what
+it keeps in its cache. The cache itself (start, stop, delete, list, the pod monitor) is :mod:`.forwardtable`.
+"""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
-import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .kube import KubeCluster, ObjectKey
+from .kube import KubeCluster
+from .localhost import Listeners
 from .sessions import ContextKey
 from .upstream import RealForward, UpstreamCluster
 
-FIELDS = ("id", "namespace", "pod", "service", "serviceNamespace", "targetPort", "port", "address")
-ECHOED = FIELDS[:-1]  # the backend echoes the request without its address
+FIELDS = ("id", "namespace", "pod", "service", "serviceNamespace", "targetPort", "port")  # portForwardRequest
+ECHOED = FIELDS  # the backend echoes its request struct, which has no address: it is neither echoed nor used
+STOPPED_ERROR = "Port forward stopped."  # what ForwardPorts' goroutine writes when its forward is closed
+STATELESS_SEP = "\x00"  # between the cluster name and the user id in a dynamic cluster's context key
 
 
 class ForwardError(Exception):
@@ -26,25 +28,35 @@ class ForwardError(Exception):
         self.message = message
 
 
+def cache_key_of(key: ContextKey) -> str:
+    """The backend's context key (``statelessContextKey``): the cluster name, plus NUL and the user id of a
+    dynamic cluster; a dynamic cluster without a user id is keyed by its bare name."""
+    name, user_id = key
+    return name + STATELESS_SEP + user_id if user_id else name
+
+
 @dataclasses.dataclass(kw_only=True)
 class Forward:
     """One port-forward the backend keeps in its cache (Running, or Stopped but not deleted)."""
 
     id: str
-    cluster: str
+    cluster: str  # the {cluster} of the start's URL
     user_id: str | None  # the X-HEADLAMP-USER-ID of a dynamic cluster, else None
+    context: str  # the backend's context key: the cache holds this forward under context + id
     namespace: str
     pod: str
     service: str
     service_namespace: str
     target_port: str
     port: str
-    address: str
+    address: str  # as the start sent it (v0.45.0 ignores it)
     token: str | None  # the token it was started with (session cookies or kubeconfig), None: backend's own
     status: str = "Running"
     error: str = ""
+    # ForwardPorts still runs for it: when its listener is closed, that goroutine stores it again, Stopped.
+    forwarding: bool = False
     backing: KubeCluster | UpstreamCluster | None = dataclasses.field(default=None, repr=False, compare=False)
-    server: asyncio.Server | RealForward | None = dataclasses.field(default=None, repr=False, compare=False)
+    server: Listeners | RealForward | None = dataclasses.field(default=None, repr=False, compare=False)
     monitor: asyncio.Task[None] | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def listing(self) -> dict[str, str]:
@@ -53,23 +65,26 @@ class Forward:
                 "namespace": self.namespace, "cluster": self.cluster, "port": self.port,
                 "targetPort": self.target_port, "status": self.status, "error": self.error}
 
-    def summary(self) -> dict[str, str]:
-        """The entry as ``GET portforward?id=`` shows it."""
-        return {"id": self.id, "pod": self.pod, "service": self.service, "cluster": self.cluster,
+    def summary(self, cluster: str) -> dict[str, str]:
+        """The entry as ``GET /clusters/{cluster}/portforward?id=`` shows it (the URL's cluster, no status)."""
+        return {"id": self.id, "pod": self.pod, "service": self.service, "cluster": cluster,
                 "namespace": self.namespace}
 
     def close(self, *, error: str | None = None) -> None:
-        """Close the local listener and mark the forward Stopped."""
+        """Close the local listener and mark the forward Stopped (with ``error``, if given)."""
         if self.server is not None:
             self.server.close()
             self.server = None
         if self.monitor is not None and self.monitor is not asyncio.current_task():
             self.monitor.cancel()
         self.monitor = None
+        self.forwarding = False
         self.status = "Stopped"
         if error is not None:
             self.error = error
 
+
+# -- Go's encoding/json, as far as these two requests need it -------------------------------------------
 
 def _go_type(value: Any) -> str:
     if isinstance(value, bool):
@@ -81,207 +96,77 @@ def _go_type(value: Any) -> str:
     return "object" if isinstance(value, dict) else "string"
 
 
-def parse_start(body: bytes) -> dict[str, str]:
-    """Decode a start request as Go's encoding/json would into a struct of string fields."""
+def _go_decode(body: bytes) -> Any:
+    """The first JSON value of a body, as Go's ``json.Decoder.Decode`` reads it (what follows is ignored).
+
+    Raises:
+        ValueError: with Go's words for it (``EOF``, ``unexpected EOF``; a syntax error's text is close to Go's).
+    """
+    text = body.decode("utf-8", errors="replace").lstrip(" \t\r\n")
+    if not text:
+        raise ValueError("EOF")
     try:
-        doc = json.loads(body)
-    except ValueError as exc:
-        raise ForwardError(400, f"failed to marshal port forward payload {'EOF' if not body.strip() else exc}") from exc
+        value, _ = json.JSONDecoder().raw_decode(text)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text):
+            raise ValueError("unexpected EOF") from None
+        raise ValueError(f"invalid character '{text[exc.pos]}' looking for beginning of value") from None
+    return value
+
+
+def _go_struct(doc: Any, struct: str, types: dict[str, type]) -> dict[str, Any]:
+    """Decode a JSON value into a Go struct of these JSON fields (keys matched case-insensitively, null skipped).
+
+    Raises:
+        ValueError: Go's decoding error (the first type mismatch, as Go reports it once it is done).
+    """
     if not isinstance(doc, dict):
-        raise ForwardError(400, "failed to marshal port forward payload json: cannot unmarshal "
-                                f"{_go_type(doc)} into Go value of type portforward.portForwardRequest")
-    fields = {name.lower(): name for name in FIELDS}  # Go matches JSON keys case-insensitively
-    request = dict.fromkeys(FIELDS, "")
+        raise ValueError(f"json: cannot unmarshal {_go_type(doc)} into Go value of type portforward.{struct}")
+    names = {name.lower(): name for name in types}
+    fields: dict[str, Any] = {}
+    mismatch: str | None = None
     for key, value in doc.items():
-        name = fields.get(key.lower())
+        name = names.get(key.lower())
         if name is None or value is None:
             continue
-        if not isinstance(value, str):
-            raise ForwardError(400, "failed to marshal port forward payload json: cannot unmarshal "
-                                    f"{_go_type(value)} into Go struct field portForwardRequest.{name} "
-                                    "of type string")
-        request[name] = value
+        if isinstance(value, types[name]):  # (a bool is no str, and a number no bool)
+            fields[name] = value
+        elif mismatch is None:
+            mismatch = (f"json: cannot unmarshal {_go_type(value)} into Go struct field {struct}.{name} "
+                        f"of type {_go_type(types[name]())}")
+    if mismatch is not None:
+        raise ValueError(mismatch)
+    return fields
+
+
+def parse_start(body: bytes) -> tuple[dict[str, str], str]:
+    """Decode a start request as v0.45.0 does: its fields (each a string, "" when absent), and the address
+    the client sent (kept for assertions only: the backend's struct has no such field)."""
+    try:
+        doc = _go_decode(body)
+        fields = _go_struct(doc, "portForwardRequest", dict.fromkeys(FIELDS, str))
+    except ValueError as exc:
+        raise ForwardError(400, f"failed to marshal port forward payload {exc}") from None
+    address = doc.get("address")
+    return {name: fields.get(name, "") for name in FIELDS}, address if isinstance(address, str) else ""
+
+
+def validate_start(request: dict[str, str]) -> None:
+    """The backend's check of a start, made once the id is claimed (after the 409s)."""
     for name, what in (("namespace", "namespace"), ("pod", "pod name"), ("targetPort", "targetPort")):
         if not request[name]:
             raise ForwardError(400, f"{what} is required")
-    return request
 
 
-def _refuse_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    writer.close()
+def parse_stop(body: bytes) -> tuple[str, bool]:
+    """Decode a stop or delete as v0.45.0 does (``stopOrDeletePortForwardRequest``): (id, stopOrDelete).
 
-
-class ForwardTable:
-    """The backend's port-forward cache, keyed by context (cluster name, dynamic user id)."""
-
-    def __init__(self, *, notify: Callable[[], Awaitable[None]] | None = None) -> None:
-        self.notify = notify  # called when a start begins, so that waiters see "starting"
-        self.by_context: dict[ContextKey, dict[str, Forward]] = {}
-        self.starting: set[tuple[ContextKey, str]] = set()
-        self.generation = 0  # bumped by forget_all(), so that starts under way end up nowhere
-
-    def all(self) -> list[Forward]:
-        """Every forward of every context."""
-        return [f for table in self.by_context.values() for f in table.values()]
-
-    def of(self, key: ContextKey) -> dict[str, Forward]:
-        """The forwards of one context, by id."""
-        return self.by_context.get(key, {})
-
-    def _claim(self, key: ContextKey, request: dict[str, str]) -> str:
-        """The id a start is for, marked as starting; the backend's 409s when it runs or starts already."""
-        table = self.by_context.setdefault(key, {})
-        fid = request["id"] or str(uuid.uuid4())
-        existing = table.get(fid)
-        if existing is not None and existing.status == "Running":
-            raise ForwardError(409, "portforward with this ID is already running")
-        if (key, fid) in self.starting:
-            raise ForwardError(409, "portforward with this ID is already starting")
-        self.starting.add((key, fid))
-        return fid
-
-    async def _open(self, key: ContextKey, request: dict[str, str], *, denial: Callable[[], Awaitable[str | None]],
-                    listen: Callable[[], Awaitable[tuple[asyncio.Server | RealForward, str]]],
-                    ) -> tuple[str, asyncio.Server | RealForward, str]:
-        """The backend's start sequence: claim the id, check permission, open the forward; (id, listener, port)."""
-        fid = self._claim(key, request)
-        generation = self.generation
-        try:
-            if self.notify is not None:
-                await self.notify()
-            problem = await denial()
-            if problem is not None:
-                raise ForwardError(500, problem)
-            server, port = await listen()
-            if generation != self.generation:  # the backend restarted meanwhile: this start ends nowhere
-                server.close()
-                raise ForwardError(500, "timeout waiting for portforward to be ready")
-        finally:
-            self.starting.discard((key, fid))
-        return fid, server, port
-
-    async def start(
-        self, key: ContextKey, request: dict[str, str], *, backing: KubeCluster, token: str | None,
-        start_delay: float, ready_timeout: float,
-    ) -> Forward:
-        """Start a forward as the backend does, or raise the backend's error for it."""
-        async def denial() -> str | None:
-            return backing.portforward_denial(token, request["namespace"])
-
-        async def listen() -> tuple[asyncio.Server, str]:
-            if start_delay > 0:
-                await asyncio.sleep(start_delay)
-            await self._wait_for_pod(backing, request["namespace"], request["pod"], patience=ready_timeout)
-            server = await self._listen(request["port"], request["targetPort"])
-            return server, str(server.sockets[0].getsockname()[1])
-
-        fid, server, port = await self._open(key, request, denial=denial, listen=listen)
-        return self._record(key, fid, request, token=token, backing=backing, server=server, port=port)
-
-    def _record(self, key: ContextKey, fid: str, request: dict[str, str], *, token: str | None,
-                backing: KubeCluster | UpstreamCluster, server: asyncio.Server | RealForward, port: str) -> Forward:
-        """Keep a started forward in the cache, as the start request described it."""
-        forward = Forward(id=fid, cluster=key[0], user_id=key[1], namespace=request["namespace"],
-                          pod=request["pod"], service=request["service"],
-                          service_namespace=request["serviceNamespace"], target_port=request["targetPort"],
-                          port=port, address=request["address"], token=token, backing=backing, server=server)
-        self.by_context.setdefault(key, {})[fid] = forward
-        return forward
-
-    async def start_upstream(
-        self, key: ContextKey, request: dict[str, str], *, upstream: UpstreamCluster, token: str | None,
-        ready_timeout: float, monitor_interval: float,
-    ) -> Forward:
-        """Start a real forward through a real API server (see :mod:`.upstream`), or raise the backend's error."""
-        async def listen() -> tuple[RealForward, str]:
-            try:
-                async with asyncio.timeout(ready_timeout):
-                    # polling a real API server (a watch would be a second client for one wait)
-                    while await upstream.pod_problem(token, request["namespace"], request["pod"]) is not None:  # noqa: ASYNC110
-                        await asyncio.sleep(min(1.0, monitor_interval))
-                    process = await upstream.start_forward(
-                        token=token, namespace=request["namespace"], pod=request["pod"],
-                        target_port=request["targetPort"], port=request["port"], ready_timeout=ready_timeout)
-            except TimeoutError:
-                raise ForwardError(500, "timeout waiting for portforward to be ready") from None
-            except RuntimeError as exc:  # client-go's ForwardPorts error, as the backend passes it on
-                raise ForwardError(500, str(exc)) from None
-            return process, str(process.port)
-
-        async def denial() -> str | None:
-            return await upstream.portforward_denial(token, request["namespace"])
-
-        fid, process, port = await self._open(key, request, denial=denial, listen=listen)
-        forward = self._record(key, fid, request, token=token, backing=upstream, server=process, port=port)
-        forward.monitor = asyncio.ensure_future(self._watch_upstream(forward, upstream, monitor_interval))
-        return forward
-
-    @staticmethod
-    async def _watch_upstream(forward: Forward, upstream: UpstreamCluster, interval: float) -> None:
-        """Headlamp's pod monitor for a real forward: Stopped, with the error, once the pod or the stream ends."""
-        while forward.status == "Running":
-            await asyncio.sleep(interval)
-            process = forward.server
-            if process is not None and not isinstance(process, asyncio.Server) and not process.running:
-                forward.close(error=process.error())
-                return
-            problem = await upstream.pod_problem(forward.token, forward.namespace, forward.pod)
-            if problem is not None:
-                forward.close(error=f"Pod {forward.namespace}/{forward.pod} check failed: {problem}")
-                return
-
-    @staticmethod
-    async def _wait_for_pod(backing: KubeCluster, namespace: str, pod: str, *, patience: float) -> None:
-        changed = asyncio.Event()
-
-        def _wake(cluster: KubeCluster, key: ObjectKey, obj: dict[str, Any] | None) -> None:
-            changed.set()
-
-        backing.listeners.append(_wake)
-        try:
-            async with asyncio.timeout(patience):
-                while backing.pod_problem(namespace, pod) is not None:
-                    changed.clear()
-                    await changed.wait()
-        except TimeoutError:
-            raise ForwardError(500, "timeout waiting for portforward to be ready") from None
-        finally:
-            backing.listeners.remove(_wake)
-
-    @staticmethod
-    async def _listen(port: str, target_port: str) -> asyncio.Server:
-        try:
-            return await asyncio.start_server(_refuse_connection, "127.0.0.1", int(port) if port else 0)
-        except (OSError, ValueError):  # client-go's ForwardPorts error, which the backend answers with
-            raise ForwardError(500, f"unable to listen on any of the requested ports: [{{{port} {target_port}}}]") \
-                from None
-
-    def stop(self, key: ContextKey, fid: str, *, stop: bool) -> None:
-        """``stopOrDelete: true`` stops (the entry stays, Stopped); false deletes the entry."""
-        forward = self.of(key).get(fid)
-        if forward is None:
-            raise ForwardError(500, "failed to delete port forward failed to get portforward from cache: "
-                                    "key not found")
-        forward.close()
-        if not stop:
-            del self.by_context[key][fid]
-
-    def on_change(self, cluster: KubeCluster, key: ObjectKey, obj: dict[str, Any] | None) -> None:
-        """The backend's pod monitor, run at once on every write: forwards to a dead pod stop."""
-        if key.resource != "pods":
-            return
-        for forward in self.all():
-            if (forward.backing is cluster and forward.status == "Running"
-                    and (forward.namespace, forward.pod) == (key.namespace, key.name)):
-                problem = cluster.pod_problem(forward.namespace, forward.pod)
-                if problem is not None:
-                    forward.close(error=f"Pod {forward.namespace}/{forward.pod} check failed: {problem}")
-
-    def forget_all(self) -> None:
-        """A backend restart: every forward closed and forgotten."""
-        self.generation += 1
-        for forward in self.all():
-            with contextlib.suppress(Exception):
-                forward.close()
-        self.by_context.clear()
-        self.starting.clear()
+    v0.45.0 reads ``id`` and ``stopOrDelete`` only: an ``action`` is ignored, a missing flag is false (a delete).
+    """
+    try:
+        fields = _go_struct(_go_decode(body), "stopOrDeletePortForwardRequest", {"id": str, "stopOrDelete": bool})
+    except ValueError as exc:
+        raise ForwardError(400, str(exc)) from None
+    if not fields.get("id"):
+        raise ForwardError(400, "invalid request, id is required")
+    return str(fields["id"]), bool(fields.get("stopOrDelete", False))

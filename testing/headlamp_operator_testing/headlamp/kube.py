@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import datetime
 import hashlib
 import uuid
@@ -29,6 +30,17 @@ class ObjectKey(NamedTuple):
 Listener = Callable[["KubeCluster", ObjectKey, "dict[str, Any] | None"], None]
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Write:
+    """One write through the proxied API, and the field manager kube-apiserver would record for it."""
+
+    verb: str  # create, update or patch
+    key: ObjectKey
+    subresource: str | None
+    manager: str  # the request's ?fieldManager=, else what the API server makes of the User-Agent
+    user_agent: str  # the User-Agent that reached the API server: the backend's own, never the client's
+
+
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -43,6 +55,7 @@ class KubeCluster:
         self.refused_tokens: set[str | None] = set()  # -> 401 Unauthorized
         self.forbidden_tokens: dict[str | None, frozenset[str] | None] = {}  # -> 403 (verbs, None = all)
         self.portforward_denied: set[str | None] = set()  # -> port-forward permission check fails
+        self.writes: list[Write] = []  # every write through the proxied API, in order
         self.listeners: list[Listener] = []
         self.add_namespace("default")
 
@@ -201,7 +214,7 @@ class KubeCluster:
         if pod is None:
             return f'pods "{name}" not found'
         phase = (pod.get("status") or {}).get("phase")
-        return None if phase == "Running" else f"pod is not running, phase: {phase}"
+        return None if phase == "Running" else "pod is not running"  # v0.45.0's checkIfPodIsRunning
 
     # -- authentication and authorization ---------------------------------------------------------
 
@@ -254,12 +267,13 @@ class KubeCluster:
         return status(403, "Forbidden", message, details={k: v for k, v in details.items() if v})
 
     def portforward_denial(self, token: str | None, namespace: str) -> str | None:
-        """Why the backend's permission check refuses a port-forward for that token, or None."""
+        """Why the backend's permission check (a SelfSubjectAccessReview) refuses a port-forward for that token,
+        or None: in v0.45.0's words, the review's creation refused (401), or the review not allowed (RBAC's
+        answer has no reason, so the backend's default one)."""
         if token in self.refused_tokens:
-            return "permission check failed: Unauthorized"
+            return "permission check failed: failed to check permissions: Unauthorized"
         verbs = self.forbidden_tokens.get(token, frozenset())
         if token in self.portforward_denied or (token in self.forbidden_tokens
                                                 and (verbs is None or "create" in verbs)):
-            return (f'permission check failed: access denied: user "{self.user_of(token)}" cannot '
-                    f'create pods/portforward in namespace "{namespace}"')
+            return "permission check failed: access denied: insufficient permissions"
         return None

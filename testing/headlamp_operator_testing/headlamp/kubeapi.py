@@ -12,7 +12,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .kube import KubeCluster
+from . import identity
+from .kube import KubeCluster, ObjectKey, Write
 from .patches import PatchError, apply_patch
 from .records import json_response
 from .resources import Resource, SelectorError, discovery, fields_of, find, matches_selector, status
@@ -87,11 +88,26 @@ def serve(
     if denied is not None:
         return denied
     try:
-        return _dispatch(cluster, verb, target, query=query, body=body, content_type=content_type)
+        response = _dispatch(cluster, verb, target, query=query, body=body, content_type=content_type)
     except ApiError as exc:
         return exc.response
     except PatchError as exc:
         return status(exc.status, REASONS[exc.status], exc.message)
+    if verb in ("create", "update", "patch"):
+        _record_write(cluster, verb, target, response, query)
+    return response
+
+
+def _record_write(cluster: KubeCluster, verb: str, target: Target, response: web.Response,
+                  query: Mapping[str, str]) -> None:
+    """Note the write and its field manager: ``?fieldManager=`` reaches the API server, the client's
+    ``User-Agent`` does not (headlamp-server sends its own, :mod:`.identity`)."""
+    name = target.name
+    if name is None and isinstance(response.body, bytes):  # a create: the name is the created object's
+        name = json.loads(response.body)["metadata"]["name"]
+    key = ObjectKey(target.resource.plural, target.namespace, str(name))
+    cluster.writes.append(Write(verb=verb, key=key, subresource=target.sub, user_agent=identity.USER_AGENT,
+                                manager=query.get("fieldManager") or identity.manager_of(identity.USER_AGENT)))
 
 
 def _dispatch(

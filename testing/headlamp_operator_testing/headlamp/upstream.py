@@ -25,22 +25,31 @@ import re
 import ssl
 import tempfile
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import aiohttp
 import yaml
+import yarl
 from aiohttp import web
 
-from . import wsforward
+from . import identity, wsforward
 
-FORWARDING = re.compile(rb"^Forwarding from 127\.0\.0\.1:(\d+) -> ")
-PASSED_HEADERS = ("Accept", "Content-Type", "User-Agent")
+# kubectl listens on localhost, as client-go does for headlamp-server: a line per address it took (either will do)
+FORWARDING = re.compile(rb"^Forwarding from (?:127\.0\.0\.1|\[::1\]):(\d+) -> ")
+PASSED_HEADERS = ("Accept", "Content-Type")  # the User-Agent is the backend's own (see .identity)
 Forwarder = Literal["kubectl", "websocket"]
+
+
+class PodProblem(NamedTuple):
+    """Why a pod cannot be forwarded to: it does not exist (``missing``), or it is not Running."""
+
+    missing: bool
+    message: str  # the API server's message (``pods "x" not found``), or the backend's "pod is not running"
 
 
 @dataclasses.dataclass(kw_only=True)
 class KubectlForward:
-    """One ``kubectl port-forward`` process: the forward's listener on 127.0.0.1 and its stream to the pod."""
+    """One ``kubectl port-forward`` process: the forward's listeners (localhost) and its stream to the pod."""
 
     process: asyncio.subprocess.Process
     port: int
@@ -125,10 +134,15 @@ class UpstreamCluster:
 
     async def proxy(self, *, method: str, raw_path: str, query_string: str, body: bytes,
                     headers: Mapping[str, str], token: str | None) -> web.Response:
-        """Send one Kubernetes API request to the API server and answer with what it answered."""
+        """Send one Kubernetes API request to the API server and answer with what it answered.
+
+        ``raw_path`` and ``query_string`` go as the client encoded them (``?fieldManager=`` included); the
+        ``User-Agent`` is the backend's own, whatever the client sent.
+        """
         outgoing = {name: headers[name] for name in PASSED_HEADERS if name in headers}
+        outgoing["User-Agent"] = identity.USER_AGENT
         outgoing.update(self._authorization(token))
-        url = self.server + raw_path + (f"?{query_string}" if query_string else "")
+        url = yarl.URL(self.server + raw_path + (f"?{query_string}" if query_string else ""), encoded=True)
         try:
             async with self.session().request(method, url, data=body or None, headers=outgoing) as answer:
                 data = await answer.read()
@@ -148,32 +162,34 @@ class UpstreamCluster:
             except ValueError:
                 return answer.status, {"message": text.strip()}
 
-    async def portforward_denial(self, token: str | None, namespace: str) -> str | None:
-        """Headlamp's permission check: a SelfSubjectAccessReview for ``create pods/portforward``."""
+    async def portforward_denial(self, token: str | None, namespace: str, pod: str = "") -> str | None:
+        """Headlamp's permission check: a SelfSubjectAccessReview for ``create pods/portforward``, refused in
+        v0.45.0's words (``failed to check permissions: {client-go's error}``, ``access denied: {reason}``)."""
         review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
                   "spec": {"resourceAttributes": {"namespace": namespace, "verb": "create", "resource": "pods",
-                                                  "subresource": "portforward"}}}
+                                                  "subresource": "portforward", "name": pod}}}
         try:
             code, answer = await self._api("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
                                            token=token, body=review)
         except aiohttp.ClientError as exc:
-            return f"permission check failed: {exc}"
-        if code >= 400:
-            return f"permission check failed: {answer.get('message', code)}"
-        if not (answer.get("status") or {}).get("allowed"):
-            return "permission check failed: access denied: not allowed to create pods/portforward"
+            return f"permission check failed: failed to check permissions: {exc}"
+        if code >= 400:  # client-go's StatusError reads as the Status' message (401: "Unauthorized")
+            return f"permission check failed: failed to check permissions: {answer.get('message') or code}"
+        verdict = answer.get("status") or {}
+        if not verdict.get("allowed"):
+            return f"permission check failed: access denied: {verdict.get('reason') or 'insufficient permissions'}"
         return None
 
-    async def pod_problem(self, token: str | None, namespace: str, pod: str) -> str | None:
+    async def pod_problem(self, token: str | None, namespace: str, pod: str) -> PodProblem | None:
         """Why the pod cannot be forwarded to (gone, not Running), or None when it runs."""
         try:
             code, answer = await self._api("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}", token=token)
         except aiohttp.ClientError as exc:
-            return str(exc)
+            return PodProblem(False, str(exc))
         if code != 200:
-            return str(answer.get("message", f"status {code}"))
+            return PodProblem(code == 404, str(answer.get("message", f"status {code}")))
         phase = (answer.get("status") or {}).get("phase")
-        return None if phase == "Running" else f"pod is not running (phase {phase})"
+        return None if phase == "Running" else PodProblem(False, "pod is not running")  # v0.45.0's words
 
     # -- port-forwards --------------------------------------------------------------------------------
 
@@ -192,7 +208,7 @@ class UpstreamCluster:
 
     async def start_forward(self, *, token: str | None, namespace: str, pod: str, target_port: str, port: str,
                             ready_timeout: float) -> RealForward:
-        """Start a forward to the pod; return once it listens (on ``port``, or a free one).
+        """Start a forward to the pod; return once it listens on ``port`` (localhost: 127.0.0.1 and/or ::1).
 
         Raises:
             ForwardError-shaped ``RuntimeError(message)``: the forward failed before it was ready (the
@@ -204,7 +220,7 @@ class UpstreamCluster:
                 number = await self._port_number(token, namespace, pod, target_port)
                 dial = wsforward.dialer(self.streams(), self.server, namespace=namespace, pod=pod, port=number,
                                         headers=self._authorization(token))
-                return await wsforward.start(dial, port=port)
+                return await wsforward.start(dial, port=port, target=number)
         return await self._start_kubectl(token=token, namespace=namespace, pod=pod, target_port=target_port,
                                          port=port, ready_timeout=ready_timeout)
 
@@ -226,7 +242,7 @@ class UpstreamCluster:
         """Start ``kubectl port-forward`` to the pod; return once it listens."""
         kubeconfig = self._kubeconfig(token if token is not None else self.token)
         process = await asyncio.create_subprocess_exec(
-            self.kubectl, "port-forward", f"--kubeconfig={kubeconfig}", "--address=127.0.0.1", "-n", namespace,
+            self.kubectl, "port-forward", f"--kubeconfig={kubeconfig}", "--address=localhost", "-n", namespace,
             f"pod/{pod}", f"{port}:{target_port}" if port else f":{target_port}",
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         forward = KubectlForward(process=process, port=0)

@@ -9,7 +9,8 @@ what client-go's ``portforward`` package does at about 100 kB a forward, in the 
   and keeps that connection open, as client-go keeps its SPDY connection; a refusal (403, 404, a pod
   that is gone) fails the start, and the connection closing later ends the forward ("lost connection
   to pod", client-go's words);
-- it listens on 127.0.0.1 (``port``, or a free one); each accepted connection gets a stream of its own
+- it listens on localhost (127.0.0.1 and [::1], :mod:`.localhost`) on ``port`` (or a free one); each
+  accepted connection gets a stream of its own
   (a new WebSocket: the v4 protocol carries one stream per port and connection), copied both ways.
 
 Behind kwok, the kubelet dials the pod's port as soon as a stream opens, so the first connection also
@@ -26,6 +27,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from . import localhost
+
 PROTOCOL = "v4.channel.k8s.io"
 DATA, ERROR = 0, 1
 CHUNK = 64 * 1024
@@ -36,7 +39,7 @@ class WebsocketForward:
     """One forward: its local listener, the connection it holds to the pod, and the streams of its clients."""
 
     port: int
-    listener: asyncio.Server | None = None
+    listener: localhost.Listeners | None = None
     control: asyncio.Task[None] | None = None  # reads the held connection; done once the pod end closes it
     streams: set[asyncio.Task[None]] = dataclasses.field(default_factory=set)
     problem: str = ""  # what the kubelet said on the error channel, if anything
@@ -89,8 +92,9 @@ def dialer(session: aiohttp.ClientSession, server: str, *, namespace: str, pod: 
     return dial
 
 
-async def start(dial: Dial, *, port: str) -> WebsocketForward:
-    """Dial the pod once (held), then listen locally; raises ``RuntimeError`` with the reason it cannot."""
+async def start(dial: Dial, *, port: str, target: int) -> WebsocketForward:
+    """Dial the pod once (held), then listen locally; raises ``RuntimeError`` with the reason it cannot
+    (client-go's words: ``unable to listen on any of the requested ports: [{port target}]``)."""
     held = await dial()
     forward = WebsocketForward(port=0)
     forward.control = asyncio.ensure_future(_hold(held, forward))
@@ -105,14 +109,14 @@ async def start(dial: Dial, *, port: str) -> WebsocketForward:
             forward.streams.discard(task)
 
     try:
-        forward.listener = await asyncio.start_server(accept, "127.0.0.1", int(port) if port else 0)
+        forward.listener = await localhost.listen(accept, int(port) if port else 0)
     except (OSError, ValueError):
         forward.close()
-        raise RuntimeError(f"unable to listen on any of the requested ports: [{port}]") from None
+        raise RuntimeError(localhost.listen_error(port, target)) from None
     except BaseException:  # cancelled, or timed out: the held connection goes too
         forward.close()
         raise
-    forward.port = int(forward.listener.sockets[0].getsockname()[1])
+    forward.port = forward.listener.port
     return forward
 
 

@@ -1,0 +1,244 @@
+"""The emulated backend's port-forward cache: start, stop, delete, list, and the pod monitor.
+
+Modelled on v0.45.0's ``backend/pkg/portforward`` (HEADLAMP_CONTRACT.md, recorded section):
+
+- The cache is one flat map, keyed by the context key followed by the id (``PORT_FORWARD_{context}{id}``
+  upstream). A get, stop or delete looks that exact key up; the list takes every key that STARTS with the
+  context key, so ``/clusters/prod/portforward/list`` also lists the forwards of ``prod-eu`` (and of any
+  cluster whose name plus forward id starts with ``prod``), and a dynamic cluster's forwards under a list
+  without its user id. Entries come in insertion order here; the backend's order is a map's (none).
+- A start that fails once its forwarder exists (the pod is missing, not ready in time, the port taken)
+  leaves the forward in the list, ``Stopped``, with that error.
+- A Running forward has a goroutine in ``ForwardPorts``; closing the forward (stop OR delete) ends it, and it
+  stores the forward again, ``Stopped`` with error ``Port forward stopped.``: so a deleted Running forward is
+  listed again at once (upstream issue #7389) and only a second delete removes it. Under the
+  ``action`` contract of upstream PR #6153 (``ghost=False``) a delete removes it at once.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from . import localhost
+from .forwards import STOPPED_ERROR, Forward, ForwardError, cache_key_of, validate_start
+from .kube import KubeCluster, ObjectKey
+from .sessions import ContextKey
+from .upstream import RealForward, UpstreamCluster
+
+NOT_IN_CACHE = "failed to delete port forward failed to get portforward from cache: key not found"
+NOT_READY = "timeout waiting for portforward to be ready"
+
+
+def _refuse_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    writer.close()
+
+
+def missing_pod(message: str) -> str:
+    """client-go's error when the API server refuses the port-forward upgrade (the pod does not exist)."""
+    return f"error upgrading connection: unable to upgrade connection: {message}"
+
+
+class ForwardTable:
+    """The backend's port-forward cache, keyed by context key + id."""
+
+    def __init__(self, *, notify: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.notify = notify  # called when a start begins, so that waiters see "starting"
+        self.entries: dict[str, Forward] = {}  # context key + id -> forward
+        self.starting: set[str] = set()  # context key + NUL + id of the starts under way
+        self.generation = 0  # bumped by forget_all(), so that starts under way end up nowhere
+
+    def all(self) -> list[Forward]:
+        """Every forward of every context."""
+        return list(self.entries.values())
+
+    def of(self, key: ContextKey) -> dict[str, Forward]:
+        """The forwards started for exactly one context (cluster name, user id), by id."""
+        return {f.id: f for f in self.entries.values() if (f.cluster, f.user_id) == key}
+
+    def get(self, context: str, fid: str) -> Forward | None:
+        """The forward a get, stop or delete of that context key finds for that id (Stopped ones too)."""
+        return self.entries.get(context + fid)
+
+    def listing(self, context: str) -> list[Forward]:
+        """What ``portforward/list`` answers for that context key: every entry whose key starts with it."""
+        return [forward for key, forward in self.entries.items() if key.startswith(context)]
+
+    def _store(self, forward: Forward) -> None:
+        self.entries[forward.context + forward.id] = forward
+
+    async def _open(
+        self, key: ContextKey, context: str, request: dict[str, str], address: str, *, token: str | None,
+        backing: KubeCluster | UpstreamCluster | None, denial: Callable[[], Awaitable[str | None]],
+        listen: Callable[[Forward], Awaitable[localhost.Listeners | RealForward]],
+    ) -> Forward:
+        """v0.45.0's start sequence: the 409s, the checks, then the forwarder, whose failure leaves it Stopped."""
+        fid = request["id"] or str(uuid.uuid4())
+        existing = self.get(context, fid)
+        if existing is not None and existing.status == "Running":
+            raise ForwardError(409, "portforward with this ID is already running")
+        flight = f"{context}\x00{fid}"
+        if flight in self.starting:
+            raise ForwardError(409, "portforward with this ID is already starting")
+        self.starting.add(flight)
+        generation = self.generation
+        try:
+            validate_start(request)
+            port = request["port"] or str(localhost.free_port())
+            if self.notify is not None:
+                await self.notify()
+            problem = await denial()  # the context lookup, then the permission check
+            if problem is not None:
+                raise ForwardError(500, problem)
+            forward = Forward(id=fid, cluster=key[0], user_id=key[1], context=context,
+                              namespace=request["namespace"], pod=request["pod"], service=request["service"],
+                              service_namespace=request["serviceNamespace"], target_port=request["targetPort"],
+                              port=port, address=address, token=token, backing=backing)
+            try:
+                server = await listen(forward)
+            except ForwardError as exc:
+                if generation == self.generation:  # kept, Stopped, with the error (handlePortForwardError)
+                    forward.close(error=exc.message)
+                    self._store(forward)
+                raise
+            if generation != self.generation:  # the backend restarted meanwhile: this start ends nowhere
+                server.close()
+                raise ForwardError(500, NOT_READY)
+            forward.server, forward.forwarding = server, True
+            self._store(forward)
+            return forward
+        finally:
+            self.starting.discard(flight)
+
+    async def start(
+        self, key: ContextKey, request: dict[str, str], *, backing: KubeCluster | None, token: str | None,
+        start_delay: float = 0.0, ready_timeout: float = 0.0, context: str | None = None,
+        refusal: str | None = None, address: str = "",
+    ) -> Forward:
+        """Start a forward to an in-memory cluster as the backend does, or raise the backend's error for it.
+
+        ``backing=None`` with ``refusal``: the backend cannot start it (unknown context, unreachable API
+        server) and answers ``refusal`` after its checks. ``context`` defaults to ``key``'s context key.
+        """
+        async def denial() -> str | None:
+            if backing is None:
+                return refusal or "key not found"
+            return backing.portforward_denial(token, request["namespace"])
+
+        async def listen(forward: Forward) -> localhost.Listeners:
+            assert backing is not None
+            if backing.get("pods", forward.namespace, forward.pod) is None:  # the upgrade fails at once
+                raise ForwardError(500, missing_pod(f'pods "{forward.pod}" not found'))
+            if start_delay > 0:
+                await asyncio.sleep(start_delay)
+            await self._wait_for_pod(backing, forward.namespace, forward.pod, patience=ready_timeout)
+            try:
+                return await localhost.listen(_refuse_connection, int(forward.port))
+            except (OSError, ValueError):  # client-go's ForwardPorts error, which the backend answers with
+                raise ForwardError(500, localhost.listen_error(forward.port, forward.target_port)) from None
+
+        context = cache_key_of(key) if context is None else context
+        return await self._open(key, context, request, address, token=token, backing=backing, denial=denial,
+                                listen=listen)
+
+    async def start_upstream(
+        self, key: ContextKey, request: dict[str, str], *, upstream: UpstreamCluster, token: str | None,
+        ready_timeout: float, monitor_interval: float, context: str | None = None, address: str = "",
+    ) -> Forward:
+        """Start a real forward through a real API server (see :mod:`.upstream`), or raise the backend's error."""
+        async def listen(forward: Forward) -> RealForward:
+            try:
+                async with asyncio.timeout(ready_timeout):
+                    problem = await upstream.pod_problem(token, forward.namespace, forward.pod)
+                    if problem is not None and problem.missing:  # the upgrade fails at once
+                        raise ForwardError(500, missing_pod(problem.message))
+                    while problem is not None:  # polling a real API server (a watch: a second client for one wait)
+                        await asyncio.sleep(min(1.0, monitor_interval))
+                        problem = await upstream.pod_problem(token, forward.namespace, forward.pod)
+                    return await upstream.start_forward(
+                        token=token, namespace=forward.namespace, pod=forward.pod, target_port=forward.target_port,
+                        port=forward.port, ready_timeout=ready_timeout)
+            except TimeoutError:
+                raise ForwardError(500, NOT_READY) from None
+            except RuntimeError as exc:  # client-go's ForwardPorts error, as the backend passes it on
+                raise ForwardError(500, str(exc)) from None
+
+        async def denial() -> str | None:
+            return await upstream.portforward_denial(token, request["namespace"], request["pod"])
+
+        context = cache_key_of(key) if context is None else context
+        forward = await self._open(key, context, request, address, token=token, backing=upstream, denial=denial,
+                                   listen=listen)
+        forward.monitor = asyncio.ensure_future(self._watch_upstream(forward, upstream, monitor_interval))
+        return forward
+
+    @staticmethod
+    async def _watch_upstream(forward: Forward, upstream: UpstreamCluster, interval: float) -> None:
+        """Headlamp's pod monitor for a real forward: Stopped, with the error, once the pod or the stream ends."""
+        while forward.status == "Running":
+            await asyncio.sleep(interval)
+            process = forward.server
+            if process is not None and not isinstance(process, localhost.Listeners) and not process.running:
+                forward.close(error=process.error())
+                return
+            problem = await upstream.pod_problem(forward.token, forward.namespace, forward.pod)
+            if problem is not None:
+                forward.close(error=f"Pod {forward.namespace}/{forward.pod} check failed: {problem.message}")
+                return
+
+    @staticmethod
+    async def _wait_for_pod(backing: KubeCluster, namespace: str, pod: str, *, patience: float) -> None:
+        changed = asyncio.Event()
+
+        def _wake(cluster: KubeCluster, key: ObjectKey, obj: dict[str, Any] | None) -> None:
+            changed.set()
+
+        backing.listeners.append(_wake)
+        try:
+            async with asyncio.timeout(patience):
+                while backing.pod_problem(namespace, pod) is not None:
+                    changed.clear()
+                    await changed.wait()
+        except TimeoutError:
+            raise ForwardError(500, NOT_READY) from None
+        finally:
+            backing.listeners.remove(_wake)
+
+    def stop(self, context: str, fid: str, *, stop: bool, ghost: bool = True) -> None:
+        """``stop=True`` stops (the entry stays, Stopped); False deletes the entry.
+
+        A forward still forwarding comes back Stopped with ``Port forward stopped.`` after either (its
+        ``ForwardPorts`` goroutine stores it once more as it ends), unless ``ghost`` is False (PR #6153's delete).
+        """
+        forward = self.get(context, fid)
+        if forward is None:
+            raise ForwardError(500, NOT_IN_CACHE)
+        forwarding = forward.forwarding
+        forward.close()
+        if not stop:
+            del self.entries[context + fid]
+        if forwarding and (stop or ghost):
+            forward.error = forward.error or STOPPED_ERROR
+            self._store(forward)
+
+    def on_change(self, cluster: KubeCluster, key: ObjectKey, obj: dict[str, Any] | None) -> None:
+        """The backend's pod monitor, run at once on every write: forwards to a dead pod stop."""
+        if key.resource != "pods":
+            return
+        for forward in self.all():
+            if (forward.backing is cluster and forward.status == "Running"
+                    and (forward.namespace, forward.pod) == (key.namespace, key.name)):
+                problem = cluster.pod_problem(forward.namespace, forward.pod)
+                if problem is not None:
+                    forward.close(error=f"Pod {forward.namespace}/{forward.pod} check failed: {problem}")
+
+    def forget_all(self) -> None:
+        """A backend restart: every forward closed and forgotten."""
+        self.generation += 1
+        for forward in self.all():
+            with contextlib.suppress(Exception):
+                forward.close()
+        self.entries.clear()
+        self.starting.clear()
