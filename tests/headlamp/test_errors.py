@@ -167,6 +167,12 @@ async def test_discovery_404_names_the_kind(backend: Backend) -> None:
     (500, "unable to listen on any of the requested ports: [{18080 3000}]", errors.LocalPortInUseError, False),
     (500, "permission check failed: access denied: pods/portforward", errors.PermissionCheckError, False),
     (500, "failed to get context: key not found: prod-eu", errors.UnknownClusterError, False),
+    (500, "key not found", errors.UnknownClusterError, False),  # what v0.45.0 answers for an unknown cluster
+    (500, 'error upgrading connection: unable to upgrade connection: pods "echo-0" not found',
+     errors.PodNotFoundError, False),
+    (500, "permission check failed: failed to check permissions: Unauthorized", errors.SessionUnauthorizedError,
+     False),
+    (500, "permission check failed: access denied: insufficient permissions", errors.PermissionCheckError, False),
     (500, "can't find any available port", errors.ServerError, False),
 ])
 def test_port_forward_start_errors_are_classified_once(status: int, body: str, expected: type[errors.ApiError],
@@ -178,9 +184,13 @@ def test_port_forward_start_errors_are_classified_once(status: int, body: str, e
     assert (classified.status, classified.message, classified.cluster) == (raw.status, raw.message, "prod")
 
 
-def test_headlamps_own_404_is_an_unknown_cluster_and_a_kubernetes_404_is_not() -> None:
-    router = errors.from_status(404, "Not Found", b"404 page not found\n", headers={}, secrets=(), cluster="x")
+def test_a_404_is_read_by_who_answered_it() -> None:
+    """v0.45.0's ``key not found`` is an unknown cluster; a plain ``404 page not found`` is not known to be
+    (the API server and Headlamp's router answer it too: :mod:`fetch` finds out); a Status JSON is the object's."""
+    page = errors.from_status(404, "Not Found", b"404 page not found\n", headers={}, secrets=(), cluster="x")
+    unknown = errors.from_status(404, "Not Found", b"key not found\n", headers={}, secrets=(), cluster="x")
     kube = errors.from_status(404, "Not Found", b'{"kind":"Status","message":"deployments.apps \\"web\\" not found"}',
                               headers={}, secrets=(), cluster="x")
-    assert isinstance(router, errors.UnknownClusterError)
+    assert type(page) is errors.PageNotFoundError
+    assert type(unknown) is errors.UnknownClusterError
     assert type(kube) is errors.NotFoundError

@@ -61,14 +61,17 @@ class FlightCache(Generic[K, V]):
         """The keys held (a copy: the cache may change while the caller looks)."""
         return iter(list(self._entries))
 
-    async def get(self, key: K, load: Callable[[], Awaitable[V]], *, fresh: bool = False) -> V:
+    async def get(self, key: K, load: Callable[[], Awaitable[V]], *, fresh: bool = False,
+                  since: float | None = None) -> V:
         """The answer for ``key``: the cached one, the one in flight, or a new ``load()`` (always, if ``fresh``).
 
+        ``since`` (on this cache's clock): only an answer whose load started then or later will do, so
+        that callers who want an answer newer than a moment (a retry after a failure) share one load.
         Raises what the load raised, to every caller that waited on it.
         """
         now = self._clock()
         entry = self._entries.get(key)
-        if fresh or entry is None or not self._usable(entry, now):
+        if fresh or entry is None or not self._usable(entry, now) or (since is not None and entry.started < since):
             entry = self._start(key, load, now)
         return await asyncio.shield(entry.task)
 

@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Any
 
 import aiohttp
+import yarl
 
 from headlamp_operator.headlamp.cache import FlightCache
 from headlamp_operator.settings import BackendSettings
@@ -74,9 +75,10 @@ class Backend:
         # Discovery answers per group/version, kept until dropped; failures are not kept (a cluster may
         # serve the group a moment later) but shared by the callers waiting on them.
         self._discovery: FlightCache[DiscoveryKey, Discovery] = FlightCache(failure_ttl=0)
+        # Whether Headlamp knows a cluster, per (cluster, dynamic user id): who answered a plain 404 (fetch).
+        self._probes: FlightCache[tuple[str, str | None], str] = FlightCache(ttl=60.0, failure_ttl=0)
         self._sources: dict[str, frozenset[Source]] = {}  # credentials.key -> the Secrets it came from
         self._secrets: dict[str, tuple[str, ...]] = {}  # credentials.key -> what to redact (kubeconfigs parsed)
-        self._contracts: dict[str, str] = {}  # feature -> the contract the backend was found to speak
         self._reload_listeners: list[Callable[[], None]] = []
         self._forget_listeners: list[Callable[[str | None, str], None]] = []
         self._observers: list[Callable[[Exchange], None]] = []
@@ -112,6 +114,15 @@ class Backend:
             raise RuntimeError("the Backend is not open: use `async with Backend(settings) as backend`")
         return self._session
 
+    @property
+    def shown_url(self) -> str:
+        """The backend's URL as a message may show it (no user or password, should the URL carry them)."""
+        return str(yarl.URL(self.settings.url).with_user(None))
+
+    async def probed(self, key: tuple[str, str | None], load: Callable[[], Awaitable[str]]) -> str:
+        """What a look at a cluster found (kept a minute, one look in flight per cluster): see ``fetch._probe``."""
+        return await self._probes.get(key, load)
+
     def limit(self, cluster: str) -> asyncio.Semaphore:
         """The semaphore bounding requests in flight for one cluster (``HEADLAMP_MAX_CONCURRENCY``)."""
         semaphore = self._limits.get(cluster)
@@ -134,25 +145,11 @@ class Backend:
         """Call ``observer(exchange)`` after every request (metrics)."""
         self._observers.append(observer)
 
-    def contract(self, feature: str, default: str) -> str:
-        """Which of the contracts of ``feature`` the backend was found to speak (``default`` until learned).
-
-        Headlamp's releases differ on the wire (HEADLAMP_CONTRACT.md, "Upstream changes in flight"); what
-        a backend speaks is learned from its answers, never from a version string.
-        """
-        return self._contracts.get(feature, default)
-
-    def learn(self, feature: str, contract: str) -> None:
-        """Note that the backend speaks ``contract`` for ``feature`` (until it reloads: it may be another one)."""
-        if self._contracts.get(feature) != contract:
-            logger.info("the Headlamp backend speaks %s for %s", contract, feature)
-        self._contracts[feature] = contract
-
     def reload(self) -> None:
         """The backend sent ``X-Reload``: drop everything derived from its earlier answers."""
         logger.info("the backend asked for a reload: dropping cached discovery and resolved pods")
         self._discovery.clear()
-        self._contracts.clear()
+        self._probes.clear()
         for listener in list(self._reload_listeners):
             listener()
 

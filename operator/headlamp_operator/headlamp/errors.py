@@ -8,6 +8,7 @@ Every message is redacted before it is stored: no credential value ever reaches 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 
 MAX_DETAIL = 512
@@ -118,7 +119,25 @@ class ServerError(StatusError):
 
 
 class UnknownClusterError(NotFoundError):
-    """Headlamp knows no cluster of that name (its router's plain ``404 page not found``, not a Kubernetes 404)."""
+    """Headlamp knows no cluster of that name: v0.45.0 answers a proxied request 404 ``key not found``, a
+    port-forward start 500 ``key not found`` (HEADLAMP_CONTRACT.md, "What the real v0.45.0 server answered")."""
+
+
+class PageNotFoundError(NotFoundError):
+    """A plain ``404 page not found``, before it is known who answered it (:mod:`.fetch` finds out).
+
+    Three answer exactly that: the API server for a group/version it does not serve, Headlamp's router
+    for a route it lacks, and a Headlamp reached without its base path. None of them is an unknown
+    cluster on v0.45.0 (kubernetes-sigs/headlamp#6069 was read so, and blamed ``spec.cluster``).
+    """
+
+
+class ApiNotServedError(PageNotFoundError):
+    """The cluster's API server serves no such API group/version (a CRD not installed, or not yet)."""
+
+
+class NoRouteError(PageNotFoundError):
+    """Headlamp has no route for the request: another release's routes, or ``HEADLAMP_URL`` lacks a base path."""
 
 
 # Port-forward start errors (HEADLAMP_CONTRACT.md, "Errors"), told apart once, from the backend's texts.
@@ -158,9 +177,20 @@ class PermissionCheckError(ServerError):
     """Headlamp's RBAC check for ``create pods/portforward`` refused the user (answered as a 500)."""
 
 
+class SessionUnauthorizedError(UnauthorizedError):
+    """Headlamp's permission check could not authenticate the session's token (a revoked or invalid one), answered
+    500 ``permission check failed: failed to check permissions: Unauthorized``: a 401 in all but its status."""
+
+
+class PodNotFoundError(ServerError):
+    """The start names a pod that does not exist: 500 ``error upgrading connection: unable to upgrade connection:
+    pods "NAME" not found`` (the real v0.45.0 answers at once; HEADLAMP_CONTRACT.md)."""
+
+
 NOT_READY_TEXTS = ("timeout waiting for portforward to be ready", "portforward stopped before becoming ready",
                    "portforward failed", "unable to forward port because pod is not running")
 PORT_IN_USE_TEXTS = ("unable to listen on any of the requested ports", "address already in use")
+_POD_NOT_FOUND = re.compile(r'pods "[^"]*" not found')
 
 
 def classify_start_error(error: StatusError) -> StatusError:
@@ -172,12 +202,14 @@ def classify_start_error(error: StatusError) -> StatusError:
             if "already running" in text else None
     elif error.status >= 500:
         if "permission check failed" in text:
-            cls = PermissionCheckError
+            cls = SessionUnauthorizedError if text.rstrip().endswith("unauthorized") else PermissionCheckError
         elif any(t in text for t in PORT_IN_USE_TEXTS):
             cls = LocalPortInUseError
+        elif _POD_NOT_FOUND.search(text):
+            cls = PodNotFoundError
         elif any(t in text for t in NOT_READY_TEXTS):
             cls = ForwardNotReadyError
-        elif "failed to get context" in text or "context not found" in text:
+        elif text.endswith(" - key not found") or "failed to get context" in text or "context not found" in text:
             cls = UnknownClusterError
     if cls is None:
         return error
@@ -242,6 +274,8 @@ def from_status(status: int, reason: str, body: bytes, *, headers: Mapping[str, 
         detail = detail[:MAX_DETAIL - 3] + "..."
     message = f"{reason} - {detail}" if detail else reason
     cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else ClientError if status >= 400 else StatusError)
-    if status == 404 and cluster is not None and detail == "404 page not found":
-        cls = UnknownClusterError  # Headlamp's router, not a Kubernetes API server (whose 404s are Status JSON)
+    if status == 404 and detail == "404 page not found":
+        cls = PageNotFoundError  # who answered it is found out by the caller (fetch.cluster_fetch)
+    elif status == 404 and cluster is not None and detail == "key not found":
+        cls = UnknownClusterError  # v0.45.0's answer to a proxied request for a cluster it does not know
     return cls(message, status=status, cluster=cluster, retry_after=parse_retry_after(headers.get("Retry-After")))

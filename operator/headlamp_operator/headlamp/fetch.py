@@ -24,6 +24,7 @@ import aiohttp
 import yarl
 from multidict import CIMultiDict, CIMultiDictProxy
 
+import headlamp_operator
 from headlamp_operator.headlamp import errors, paths
 from headlamp_operator.headlamp.client import Backend, Exchange
 from headlamp_operator.structs import ANONYMOUS, Credentials
@@ -31,6 +32,9 @@ from headlamp_operator.structs import ANONYMOUS, Credentials
 logger = logging.getLogger("headlamp_operator.headlamp")
 
 JSON_HEADERS: Mapping[str, str] = {"Accept": "application/json", "Content-Type": "application/json"}
+# Named in Headlamp's own logs; the real backend replaces it toward the API server with its own, so the
+# operator's changes are named by a PATCH's ``fieldManager`` instead (SPEC 4, :mod:`.resources`).
+USER_AGENT = f"headlamp-operator/{headlamp_operator.version()}"
 ERROR_BODY_LIMIT = 64 * 1024
 _SECRET_HEADERS = ("Authorization", "Cookie", "KUBECONFIG", "X-HEADLAMP_BACKEND-TOKEN", "X-BACKSTAGE-TOKEN")
 
@@ -130,6 +134,7 @@ async def backend_fetch(backend: Backend, path: str, *, method: str = "GET",
     """
     settings = backend.settings
     sent = CIMultiDict(JSON_HEADERS)
+    sent["User-Agent"] = USER_AGENT
     sent.update(headers or {})
     if settings.backstage_token:
         sent["X-BACKSTAGE-TOKEN"] = str(settings.backstage_token)
@@ -188,6 +193,65 @@ async def cluster_fetch(backend: Backend, path: str, *, cluster: str, method: st
         try:
             return await backend_fetch(backend, full_path, method=method, headers=sent, body=body,
                                        query=query, secrets=backend.secrets_of(credentials), cluster=cluster)
+        except errors.PageNotFoundError as e:
+            e.cluster = cluster
+            unexplained = e
         except errors.ApiError as e:
             e.cluster = cluster
             raise
+    # Outside the per-cluster bound: the look at the cluster is a request of its own.
+    raise await _who_answered(backend, unexplained, method=method, path=path, cluster=cluster,
+                              headers=sent) from unexplained
+
+
+PROBE_TTL = 60.0  # seconds an answer of :func:`_probe` is kept, per cluster (and dynamic user)
+SERVED, UNKNOWN, NO_ROUTE = "served", "unknown", "no route"  # what :func:`_probe` finds
+
+
+async def _probe(backend: Backend, cluster: str, headers: Mapping[str, str]) -> str:
+    """Whether Headlamp knows ``cluster``: ``GET /clusters/{cluster}/version``, the cluster's API server's version.
+
+    Any answer of the API server (2xx, or its own 401/403) says the cluster is known; v0.45.0's 404
+    ``key not found`` says it is not; a plain ``404 page not found`` says no ``/clusters/`` route is
+    there at all (Headlamp behind a base path that ``HEADLAMP_URL`` lacks).
+
+    Raises:
+        errors.ApiError: the look itself failed otherwise (unreachable, timed out, 5xx): that error
+            says more than the 404 did, and a transient one is retried.
+    """
+    sent = {key: value for key, value in headers.items() if key.lower() != "authorization"}
+    try:
+        await backend_fetch(backend, paths.cluster_path(cluster, "/version"), headers=sent, cluster=cluster)
+    except (errors.UnauthorizedError, errors.ForbiddenError):
+        return SERVED
+    except errors.UnknownClusterError:
+        return UNKNOWN
+    except errors.PageNotFoundError:
+        return NO_ROUTE
+    return SERVED
+
+
+async def _who_answered(backend: Backend, error: errors.PageNotFoundError, *, method: str, path: str,
+                        cluster: str, headers: Mapping[str, str]) -> errors.ApiError:
+    """Who answered a plain ``404 page not found``, as an error that says it and what to do (SPEC 4).
+
+    The cluster is looked at once per :data:`PROBE_TTL` (:func:`_probe`); then the 404 is the API
+    server's for a group/version it does not serve (a Kubernetes API path of a known cluster), Headlamp's
+    router for a route it lacks, or an unknown cluster.
+    """
+    key = (cluster, headers.get("X-HEADLAMP-USER-ID"))
+    try:
+        found = await backend.probed(key, lambda: _probe(backend, cluster, headers))
+    except errors.ApiError as e:
+        return e
+    where = backend.shown_url
+    if found == UNKNOWN:
+        return errors.UnknownClusterError(error.message, status=404, cluster=cluster)
+    parts = path.split("?", 1)[0].strip("/").split("/")
+    if found == SERVED and parts[0] in ("api", "apis") and len(parts) >= 2:
+        served = parts[1] if parts[0] == "api" else "/".join(parts[1:3])
+        return errors.ApiNotServedError(f"Not Found - the cluster serves no {served} (is its CRD installed?)",
+                                        status=404, cluster=cluster)
+    return errors.NoRouteError(
+        f"Not Found - Headlamp at {where} has no route {method} {paths.cluster_path(cluster, path)} "
+        f"(does HEADLAMP_URL miss a base path? is it another Headlamp release?)", status=404, cluster=cluster)

@@ -74,7 +74,11 @@ async def start_port_forward(backend: Backend, cluster: str, *, namespace: str, 
         response = await _fetch(backend, "/portforward", cluster=cluster, method="POST", body=payload,
                                 credentials=credentials)
     except errors.StatusError as e:
-        raise errors.classify_start_error(e) from e
+        error = errors.classify_start_error(e)
+        if isinstance(error, errors.UnauthorizedError) and not credentials.anonymous:
+            # The session's token was refused: logged out as after a proxied 401 (SPEC 5.5).
+            await auth.logout(backend, cluster, credentials=credentials)
+        raise error from e
     answer = response.json()
     if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
         raise errors.InvalidResponseError(f"{response.reason} - unexpected port-forward answer",
@@ -82,42 +86,31 @@ async def start_port_forward(backend: Backend, cluster: str, *, namespace: str, 
     return cast(PortForwardStarted, answer)
 
 
-STOP = "portforward stop/delete"  # the feature whose contract is learned (Backend.contract)
-STOP_OR_DELETE, ACTION = "stopOrDelete", "action"  # v0.45.0's inverted flag; upstream #6153's split
-_ACTION_REQUIRED = 'action must be "stop" or "delete"'
+STOPPED, DELETED = "stopped", "deleted"  # the answers: v0.45.0 says "stopped" for both; upstream #6153 tells them apart
 
 
 async def stop_or_delete_port_forward(backend: Backend, cluster: str, id: str, *,
                                       stop: bool = True, credentials: Credentials = ANONYMOUS) -> str:
     """Stop (``stop=True``: kept as Stopped) or delete (``stop=False``) a forward; returns the answer's text.
 
-    Both contracts of HEADLAMP_CONTRACT.md are spoken: v0.45.0's ``{"id", "stopOrDelete": stop}`` first;
-    a backend with upstream #6153 refuses that body with 400 ``invalid request, action must be "stop" or
-    "delete"``, and from then on (until it reloads) gets ``{"id", "action": "stop"|"delete"}``.
+    The body is one that both contracts of HEADLAMP_CONTRACT.md read the same way: v0.45.0 decodes
+    ``stopOrDelete`` (true stops, false deletes) and ignores ``action``; upstream #6153 reads ``action``
+    and ignores the flag. Learning the contract from one answer instead (a 400 naming ``action``) once
+    deleted a forward that was to be stopped, after Headlamp was rolled back and restarted
+    (kubernetes-sigs/headlamp#6069): nothing learned outlives a backend restart, so nothing is learned.
+    The answer is returned stripped: ``stopped`` (v0.45.0, for both; #6153 for a stop) or ``deleted``
+    (#6153 for a delete); the caller reports what it says.
 
     Raises:
         errors.ForwardNotFoundError: the backend knows no forward of that id.
     """
-    forward_id = paths.portforward_id(id)
-
-    async def send(contract: str) -> str:
-        body: dict[str, Any] = {"id": forward_id, "stopOrDelete": stop} if contract == STOP_OR_DELETE \
-            else {"id": forward_id, "action": "stop" if stop else "delete"}
+    body = {"id": paths.portforward_id(id), "stopOrDelete": stop, "action": "stop" if stop else "delete"}
+    try:
         response = await _fetch(backend, "/portforward", cluster=cluster, method="DELETE", body=body,
                                 credentials=credentials)
-        return response.text()
-
-    contract = backend.contract(STOP, STOP_OR_DELETE)
-    try:
-        try:
-            return await send(contract)
-        except errors.BadRequestError as e:
-            if contract != STOP_OR_DELETE or _ACTION_REQUIRED not in e.message:
-                raise
-            backend.learn(STOP, ACTION)  # the refusal names the contract this backend speaks
-            return await send(ACTION)
     except errors.StatusError as e:
         raise errors.classify_forward_error(e) from e
+    return response.text().strip()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
