@@ -17,10 +17,33 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import IO
 
 import aiohttp
+
+
+@contextlib.contextmanager
+def held_port(port: int = 0, *, hosts: Sequence[str] = ("127.0.0.1", "::1")) -> Iterator[int]:
+    """Hold a local port as another process would: listening on each of ``hosts`` (0: a free port), yields it.
+
+    Headlamp v0.45.0's forwards listen on ``localhost`` as client-go does, on 127.0.0.1 and ::1, and a
+    start succeeds while either is free (HEADLAMP_CONTRACT.md): to take a port from a forward, hold both
+    (the default). ``::1`` is skipped on a machine without IPv6 loopback.
+    """
+    with contextlib.ExitStack() as stack:
+        for host in hosts:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            try:
+                sock = stack.enter_context(socket.socket(family, socket.SOCK_STREAM))
+                sock.bind((host, port))
+            except OSError:
+                if family == socket.AF_INET6 and not socket.has_ipv6:
+                    continue
+                raise
+            sock.listen()
+            port = sock.getsockname()[1]
+        yield port
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ import socket
 
 from headlamp_operator.reconciling import validation
 from headlamp_operator_testing.kopf_harness import wait_until
-from headlamp_operator_testing.process import free_port
+from headlamp_operator_testing.process import free_port, held_port
 
 from .conftest import TOKEN_A, Env, OperatorFactory
 
@@ -32,7 +32,7 @@ async def test_kind1_a_running_forward_moved_to_another_pod_and_port(env: Env) -
     moved = await env.wait_status(PF, "team-a", "move-me", phase="Running", observedGeneration=2)
     assert moved["pod"] == "redis-0" and moved["port"] == str(second)
     assert moved["reason"] == "Started"
-    assert moved["message"] == f"forwarding 127.0.0.1:{second} -> monitoring/redis-0:6379"
+    assert moved["message"] == f"forwarding localhost:{second} -> monitoring/redis-0:6379"
     [forward] = env.hl.forwards_for("prod")  # the old one was deleted first: one forward, the new one
     assert (forward.id, forward.pod, forward.port, forward.target_port) == (running["id"], "redis-0", str(second),
                                                                             "6379")
@@ -167,9 +167,7 @@ async def test_kind4_stopped_then_running_and_a_backend_restart_keep_the_port(en
 
 async def test_kind4_a_taken_kept_port_gives_a_new_one_and_says_so(env: Env) -> None:
     first = await started_then_stopped(env, "taken")
-    with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", int(first["port"])))
-        squatter.listen()
+    with held_port(int(first["port"])):  # on 127.0.0.1 and ::1: one of them free would do for the backend
         await env.patch_spec(PF, "team-a", "taken", {"state": "Running"})
         moved = await env.wait_status(PF, "team-a", "taken", phase="Running", observedGeneration=3)
     assert moved["port"] != first["port"]
@@ -247,10 +245,7 @@ async def test_kind9_an_unknown_cluster_is_named_for_both_kinds(env: Env) -> Non
 
 
 async def test_kind9_a_taken_local_port_is_named(env: Env) -> None:
-    with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", 0))
-        squatter.listen()
-        taken = squatter.getsockname()[1]
+    with held_port() as taken:
         await env.create(PF, "team-a", "busy", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
                                                 "targetPort": 6379, "port": taken, "credentials": CREDS})
         status = await env.wait_status(PF, "team-a", "busy", phase="Failed")

@@ -43,7 +43,7 @@ async def test_stopped_then_running_again_with_the_same_id(env: Env) -> None:
     stopped = await env.wait_status("portforwards", "team-a", "grafana", phase="Stopped")
     assert stopped["reason"] == "Stopped"
     [stop] = env.hl.requests_for(method="DELETE", path="/clusters/prod/portforward")
-    assert stop.json == {"id": running["id"], "stopOrDelete": True}
+    assert stop.json == {"id": running["id"], "stopOrDelete": True, "action": "stop"}
     assert env.hl.forward(running["id"]).status == "Stopped"
     await env.patch_spec("portforwards", "team-a", "grafana", {"state": "Running"})
     await env.wait_status("portforwards", "team-a", "grafana", phase="Running", reason="Started")
@@ -98,7 +98,8 @@ async def test_an_adopted_forward_that_vanishes_is_watched_until_it_returns(env:
         async with session.delete(f"{env.hl.url}/clusters/prod/portforward",
                                   json={"id": "ui-forward", "stopOrDelete": False}) as response:
             assert response.status == 200
-    gone = await env.wait_status("portforwards", "team-a", "adopted", phase="Pending", reason="NotFound")
+    gone = await env.wait_status("portforwards", "team-a", "adopted", phase="Pending")
+    assert gone["reason"] in ("NotFound", "Stopped")  # v0.45.0 lists it again once, Stopped (#7389)
     assert "watching for it" in gone["message"]
     await _start_in_ui(env, "ui-forward")  # started again in the UI
     await env.wait_status("portforwards", "team-a", "adopted", phase="Running", reason="Adopted")

@@ -136,12 +136,13 @@ async def test_503_honours_retry_after_and_recovers(env: Env) -> None:
     await env.wait_status("resourcepatches", "team-a", "rp", phase="Applied", within=15)
 
 
-async def test_missing_target_is_not_found(env: Env) -> None:
+async def test_missing_target_waits_as_not_found(env: Env) -> None:
+    """SPEC 3.2: Pending with reason NotFound, retried (more in test_truthful_status, section 7)."""
     await env.create("resourcepatches", "team-a", "rp", {
         "cluster": "prod", "target": {**TARGET, "name": "nope"}, "patch": {"spec": {"replicas": 2}},
         "credentials": CREDS})
-    status = await env.wait_status("resourcepatches", "team-a", "rp", phase="Failed")
-    assert status["reason"] == "NotFound" and "nope" in status["message"]
+    status = await env.wait_status("resourcepatches", "team-a", "rp", phase="Pending")
+    assert status["reason"] == "NotFound" and "nope" in status["message"] and "retrying in" in status["message"]
 
 
 async def test_an_outcome_missing_from_the_status_is_recovered_on_restart(start_operator: OperatorFactory) -> None:

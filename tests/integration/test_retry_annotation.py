@@ -11,17 +11,17 @@ async def request_reconcile(env: Env, plural: str, name: str, value: str) -> Non
     await env.api.patch(GROUP, VERSION, plural, "team-a", name, {"metadata": {"annotations": {ANNOTATION: value}}})
 
 
-async def test_a_failed_resourcepatch_is_applied_once_its_target_exists_and_a_retry_is_asked(env: Env) -> None:
+async def test_a_failed_resourcepatch_is_applied_once_its_cluster_exists_and_a_retry_is_asked(env: Env) -> None:
     target = {"apiVersion": "v1", "kind": "ConfigMap", "name": "later", "namespace": "shop"}
-    await env.create("resourcepatches", "team-a", "early", {"cluster": "prod", "target": target, "credentials": CREDS,
+    await env.create("resourcepatches", "team-a", "early", {"cluster": "later", "target": target, "credentials": CREDS,
                                                             "patch": {"data": {"a": "b"}}})
     failed = await env.wait_status("resourcepatches", "team-a", "early", phase="Failed")
     assert failed["reason"] == "NotFound"
-    env.hl.clusters["prod"].add_configmap("shop", "later")  # fixed elsewhere: no spec or Secret change
+    env.hl.add_cluster("later").add_configmap("shop", "later")  # fixed elsewhere: no spec or Secret change
     await request_reconcile(env, "resourcepatches", "early", "2026-11-30T10:00:00Z")
     applied = await env.wait_status("resourcepatches", "team-a", "early", phase="Applied")
     assert applied["lastHandledReconcileAt"] == "2026-11-30T10:00:00Z"
-    assert env.hl.clusters["prod"].get("configmaps", "shop", "later")["data"] == {"a": "b"}
+    assert env.hl.clusters["later"].get("configmaps", "shop", "later")["data"] == {"a": "b"}
 
 
 async def test_a_forbidden_portforward_runs_once_rbac_is_granted_and_a_retry_is_asked(env: Env) -> None:

@@ -11,6 +11,7 @@ import kmock
 
 from headlamp_operator.reconciling import validation
 from headlamp_operator_testing.kubernetes import KubernetesEmulator
+from headlamp_operator_testing.process import held_port
 from tests.e2e.cluster import Namespace, eventually
 
 from .test_portforward_bytes import echoes, spec
@@ -122,10 +123,7 @@ async def test_a_running_forward_moved_to_another_pod_and_port_carries_bytes_the
 
 async def test_a_taken_local_port_is_named_by_the_real_forwarder(world: World, ns: Namespace) -> None:
     pod = await ns.echo()
-    with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", 0))
-        squatter.listen()
-        taken = squatter.getsockname()[1]
+    with held_port() as taken:  # on 127.0.0.1 and ::1: the real forwarder is content with either
         await ns.create(PF, "busy", await spec(ns, pod=pod, targetPort=8080, port=taken))
         status = await ns.wait_status(PF, "busy", phase="Failed")
     assert status["reason"] == "Conflict"

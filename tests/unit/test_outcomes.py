@@ -2,6 +2,7 @@ import pytest
 
 from headlamp_operator.headlamp import errors
 from headlamp_operator.reconciling import outcomes
+from headlamp_operator.settings import ReconcileSettings
 
 
 def test_backoff_doubles_from_one_second_to_five_minutes() -> None:
@@ -32,7 +33,7 @@ def test_backoff_doubles_from_one_second_to_five_minutes() -> None:
     (errors.ServerError("Internal Server Error - boom", status=500), "Failed", "BackendError"),
 ])
 def test_errors_become_outcomes(error: errors.ApiError, phase: str, reason: str) -> None:
-    result = outcomes.from_error(error, attempt=2)
+    result = outcomes.from_error(error, attempt=2, settings=ReconcileSettings())
     assert (result.outcome.phase, result.outcome.reason) == (phase, reason)
     assert result.transient == (phase == "Pending")
     if result.transient:

@@ -136,6 +136,9 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
             runtime.blocked.pop(uid, None)
             runtime.forwards.pop(uid)
             runtime.patches.pop(uid, None)
+            for retries in (runtime.forward_retries, runtime.patch_retries):
+                if retries is not None:
+                    retries.cancel(uid)
             diffbase.forget(uid)
 
     if runtime.settings.webhook.port is not None:  # kopf refuses validation handlers without a server

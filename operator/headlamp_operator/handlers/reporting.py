@@ -70,8 +70,11 @@ def stale_filter(body: kopf.Body, **_: Any) -> bool:
 
 
 def conclude(result: Result) -> None:
-    """Tell kopf how the handler ended: retry later, fail until a change, or done."""
-    if result.transient:
-        raise kopf.TemporaryError(result.outcome.message, delay=result.retry_in or 1.0)
-    if not result.outcome.ready:
+    """Tell kopf how the handler ended: done, or failed until something changes.
+
+    A transient outcome is done as far as kopf is concerned: its retry is the operator's own, scheduled
+    with the delay its message announces (:mod:`~headlamp_operator.reconciling.retries`), so that one
+    scheduler retries what handlers, passes and retries alike left Pending.
+    """
+    if not result.transient and not result.outcome.ready:
         raise kopf.PermanentError(f"{result.outcome.reason}: {result.outcome.message}")

@@ -16,8 +16,9 @@ from headlamp_operator import crds
 from headlamp_operator.events import EventRecorder
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.kubeapi import KubeApi
-from headlamp_operator.reconciling import credentials, healing, specs, targets
+from headlamp_operator.reconciling import credentials, specs, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
+from headlamp_operator.reconciling.retries import Retries
 from headlamp_operator.settings import Settings
 
 GROUP, VERSION = crds.GROUP, crds.VERSION
@@ -42,7 +43,7 @@ def snapshot(body: Mapping[str, Any], status: Mapping[str, Any] | None = None) -
             "spec": {"credentials": credentials} if credentials is not None else {}, "status": current}
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+@dataclasses.dataclass(kw_only=True, slots=True)
 class TrackedPatch:
     """A ResourcePatch as the scheduler knows it: a trimmed body (metadata, spec, status) and its parsed spec."""
 
@@ -52,11 +53,10 @@ class TrackedPatch:
 
 @dataclasses.dataclass(kw_only=True, slots=True)
 class TrackedForward:
-    """A PortForward as its scheduler knows it: a trimmed body, its parsed spec, and its healing backoff."""
+    """A PortForward as its scheduler knows it: a trimmed body and its parsed spec."""
 
     body: Mapping[str, Any]
     spec: specs.PortForwardSpec | list[str]  # the problems, for an invalid one
-    backoff: healing.Backoff  # the same object while the resource lives; a reconcile starts a new one
     # The shared list's ``by_id`` it was last found steady in. While the backend's answer is the same
     # (the same object, ForwardLists) and this entry is not replaced (track), it still is.
     steady_in: Mapping[str, Any] | None = None
@@ -124,6 +124,9 @@ class Runtime:
     scheduler: asyncio.Task[None] | None = None  # the ResourcePatch scheduler, started by the first handler
     forwards: TrackedForwards = dataclasses.field(default_factory=TrackedForwards)  # PortForwards as last seen
     forward_scheduler: asyncio.Task[None] | None = None  # the PortForward scheduler, started likewise
+    # Each kind's retries of its transient outcomes (SPEC 6), set up when its handlers are registered:
+    forward_retries: Retries | None = None
+    patch_retries: Retries | None = None
 
     def __post_init__(self) -> None:
         self.lists = ForwardLists(ttl=self.settings.reconcile.sync_interval)

@@ -51,8 +51,10 @@ class ForwardLists:
         self._cache.clear()
         self._answers.clear()
 
-    async def listing(self, backend: Backend, cluster: str, *, credentials: Credentials) -> Listing:
-        """The forwards of ``cluster`` as of at most ``ttl`` seconds ago; raises the request's error."""
+    async def listing(self, backend: Backend, cluster: str, *, credentials: Credentials,
+                      since: float | None = None) -> Listing:
+        """The forwards of ``cluster`` as of at most ``ttl`` seconds ago (and not before ``since``, monotonic
+        seconds, when given: a retry wants an answer newer than the failure it retries); raises the request's error."""
         # The list is backend-wide for configured clusters; a dynamic cluster is per user (kubeconfig).
         if credentials.kubeconfig is not None:
             key: Key = (cluster, credentials.user_id)
@@ -68,7 +70,9 @@ class ForwardLists:
             if before is not None and answer is before[0]:  # the same bytes: the same entries, not parsed again
                 by_id = before[1]
             else:
-                by_id = {str(entry.get("id")): entry for entry in answer.entries}
+                # v0.45.0 lists the forwards of every cluster whose name starts with this one's: only its own count.
+                by_id = {str(entry.get("id")): entry for entry in answer.entries
+                         if str(entry.get("cluster") or cluster) == cluster}
                 if before is not None and by_id == before[1]:
                     by_id = before[1]  # the same entries in another order (Headlamp lists a Go map)
             self._answers[key] = (answer, by_id)
@@ -76,4 +80,4 @@ class ForwardLists:
                 del self._answers[next(iter(self._answers))]
             return Listing(by_id=by_id, fetched=fetched)
 
-        return await self._cache.get(key, load)
+        return await self._cache.get(key, load, since=since)

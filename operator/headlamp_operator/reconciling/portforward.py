@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from headlamp_operator.headlamp import errors, portforward
+from headlamp_operator.headlamp import errors, paths, portforward, resources
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.reconciling import outcomes, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
@@ -34,6 +34,8 @@ class Context:
     resolutions: targets.Resolutions | None = None  # shared service resolutions (None: none shared)
     lists: ForwardLists | None = None  # the shared per-cluster forward lists (None: ask the backend)
     previous_port: str = ""  # status.port: the local port to ask for again when spec.port is unset
+    previous_pod: str = ""  # status.pod: the pod it last ran on (a pod that goes missing there was lost, not mistyped)
+    moved: bool = False  # the spec changed what the forward points at (SPEC 3.1): a forward of our id is replaced
 
     @property
     def cluster(self) -> str:
@@ -51,18 +53,34 @@ class Context:
         return self.spec.adopting
 
 
+LISTENER = "localhost"  # where v0.45.0 listens: client-go's listener, on 127.0.0.1 and ::1 (HEADLAMP_CONTRACT.md)
+
+
+def host_port(host: str, port: object) -> str:
+    """``host:port``, an IPv6 host in brackets (``[::1]:8080``), as URLs and ``kubectl`` print them."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def running(ctx: Context, entry: Mapping[str, Any], *, reason: str) -> Outcome:
-    """The Running outcome for a forward as the backend describes it."""
-    address = ctx.spec.address or "127.0.0.1"
-    message = (f"forwarding {address}:{entry.get('port', '?')} -> "
+    """The Running outcome for a forward as the backend describes it: every word from its answer.
+
+    Where it listens is the answer's ``address`` when a backend reports one; v0.45.0 reports none and
+    ignores the one it is sent, its listener being client-go's on ``localhost``, so a ``spec.address``
+    is said to be ignored rather than printed as if it were true (kubernetes/kubernetes#57828).
+    """
+    reported = str(entry.get("address") or "")
+    message = (f"forwarding {host_port(reported or LISTENER, entry.get('port', '?'))} -> "
                f"{entry.get('namespace', '?')}/{entry.get('pod', '?')}:{entry.get('targetPort', '?')}")
     if reason == "Adopted":
         message = "adopted existing forward: " + message.removeprefix("forwarding ")
+    wanted = ctx.spec.address
+    if wanted and wanted != LISTENER and wanted != reported:
+        message += f" (spec.address {wanted} is ignored: this Headlamp listens on {reported or LISTENER} only)"
     fields = {"id": ctx.id, "port": str(entry.get("port") or ""), "pod": str(entry.get("pod") or "")}
     return Outcome(phase="Running", reason=reason, message=message, fields=fields)
 
 
-async def _adopt(ctx: Context) -> Result:
+async def _adopt(ctx: Context, attempt: int) -> Result:
     entry: Mapping[str, Any] = await portforward.get_port_forward(ctx.backend, ctx.cluster, ctx.id,
                                                                   credentials=ctx.credentials)
     if not entry.get("port") or not entry.get("targetPort"):  # GET ?id= answers fewer fields than the list
@@ -71,22 +89,52 @@ async def _adopt(ctx: Context) -> Result:
             entry = listing.by_id.get(ctx.id, entry)
         else:
             listed = await portforward.list_port_forwards(ctx.backend, ctx.cluster, credentials=ctx.credentials)
-            entry = next((e for e in listed if e.get("id") == ctx.id), entry)
+            entry = next((e for e in listed if _ours(ctx, e)), entry)
     if entry.get("status") == "Stopped":
         detail = entry.get("error") or "stopped at the backend"
-        return Result(outcome=Outcome(phase="Pending", reason="Stopped", message=f"adopted forward {ctx.id}: {detail}",
-                                      fields={"id": ctx.id}), retry_in=ctx.settings.sync_interval)
+        return outcomes.retrying(f"adopted forward {ctx.id}: {detail}; watching for it", reason="Stopped",
+                                 settings=ctx.settings, attempt=attempt, fields={"id": ctx.id})
     return Result(outcome=running(ctx, {**entry, "port": entry.get("port", "")}, reason="Adopted"))
 
 
-async def _stop_or_delete(ctx: Context, *, stop: bool) -> bool:
-    """Stop (``stop=True``) or delete the forward of our id; False when the backend did not know it."""
+def _ours(ctx: Context, entry: Mapping[str, Any]) -> bool:
+    """Whether a listed forward is this one: its id, at its cluster (v0.45.0's list matches cluster prefixes)."""
+    return entry.get("id") == ctx.id and str(entry.get("cluster") or ctx.cluster) == ctx.cluster
+
+
+async def _stop_or_delete(ctx: Context, *, stop: bool) -> str | None:
+    """Stop (``stop=True``) or delete the forward of our id: the backend's answer, or None when it did not know it."""
     try:
-        await portforward.stop_or_delete_port_forward(ctx.backend, ctx.cluster, ctx.id, stop=stop,
-                                                      credentials=ctx.credentials)
+        return await portforward.stop_or_delete_port_forward(ctx.backend, ctx.cluster, ctx.id, stop=stop,
+                                                             credentials=ctx.credentials)
     except errors.ForwardNotFoundError:
-        return False
-    return True
+        return None
+
+
+DELETE_ATTEMPTS = 3  # deletes of one forward before its coming back is reported (#7389 needs two)
+
+
+async def _delete(ctx: Context) -> bool:
+    """Delete the forward of our id for good; False when the backend did not know it.
+
+    v0.45.0 lists a forward deleted while it ran again at once, as Stopped (``Port forward stopped.``,
+    upstream #7389, seen on the real server); a second delete removes it. So the list is asked after
+    each delete, and the forward deleted again while it is still there.
+
+    Raises:
+        errors.ApiError: the backend failed a delete or the list, or still listed the forward after
+            :data:`DELETE_ATTEMPTS` deletes.
+    """
+    known = False
+    for _ in range(DELETE_ATTEMPTS):
+        if await _stop_or_delete(ctx, stop=False) is None:
+            return known
+        known = True
+        listed = await portforward.list_port_forwards(ctx.backend, ctx.cluster, credentials=ctx.credentials)
+        if not any(_ours(ctx, e) for e in listed):
+            return True
+    raise errors.ServerError(f"the backend still lists forward {ctx.id} after {DELETE_ATTEMPTS} deletes",
+                             status=500, cluster=ctx.cluster)
 
 
 async def _start_once(ctx: Context, target: targets.Target, port: str) -> Mapping[str, Any]:
@@ -102,7 +150,34 @@ def _points_at(entry: Mapping[str, Any], target: targets.Target, port: str) -> b
             and str(entry.get("targetPort")) == target.target_port and (not port or str(entry.get("port")) == port))
 
 
-async def _start(ctx: Context, *, fresh: bool) -> Result:
+async def _pod_missing(ctx: Context, target: targets.Target) -> bool:
+    """After a "not ready yet" answer for a pod forward, one read of the pod: whether it does not exist (SPEC 3.1)."""
+    path = paths.object_path(group_name="", version_name="v1", plural_name="pods", namespace_name=target.namespace,
+                             object_name=target.pod)
+    try:
+        await resources.get_object(ctx.backend, path, cluster=ctx.cluster, credentials=ctx.credentials)
+    except errors.NotFoundError as e:
+        return not isinstance(e, errors.UnknownClusterError | errors.NoRouteError)
+    except errors.ApiError:
+        return False  # not known to be missing: the "not ready yet" stands
+    return False
+
+
+def _no_pod(ctx: Context, target: targets.Target, error: errors.ApiError, *, attempt: int) -> Result:
+    """A pod forward whose pod does not exist: a mistake of the spec (Failed), or a pod it ran on that is gone.
+
+    A pod the forward last ran on may come back under its name (a StatefulSet recreates it): that is
+    healed with backoff (SPEC 3.1); any other missing pod is NotFound until the spec changes.
+    """
+    shown = f"{target.namespace}/{target.pod}"
+    if target.pod == ctx.previous_pod:
+        return outcomes.retrying(f"pod {shown} no longer exists; the forward is started again once it is back "
+                                 f"[{error.message}]", reason="NotFound", settings=ctx.settings, attempt=attempt)
+    return outcomes.invalid("NotFound", f"pod {shown} does not exist: check spec.pod and spec.namespace "
+                                        f"[{error.message}]")
+
+
+async def _start(ctx: Context, *, fresh: bool, attempt: int) -> Result:
     """Start the forward the spec asks for; a forward of our id that points elsewhere is deleted first.
 
     The local port is stable (SPEC 3.1): without ``spec.port`` the port this forward had before is
@@ -120,11 +195,18 @@ async def _start(ctx: Context, *, fresh: bool) -> Result:
             raise
         started = await _start_once(ctx, target, "")
         note = f" (local port {port} was taken: a new one was picked)"
+    except errors.PodNotFoundError as e:
+        return _no_pod(ctx, target, e, attempt=attempt)
+    except errors.ForwardNotReadyError as e:
+        if not target.service and await _pod_missing(ctx, target):
+            return _no_pod(ctx, target, e, attempt=attempt)
+        raise
     except errors.ForwardAlreadyRunningError:
         listed = await portforward.list_port_forwards(ctx.backend, ctx.cluster, credentials=ctx.credentials)
-        entry = next((e for e in listed if e.get("id") == ctx.id), None)
-        if entry is not None and _points_at(entry, target, wanted):
-            return Result(outcome=running(ctx, entry, reason="Adopted"))  # what runs is what the spec asks
+        entry = next((e for e in listed if _ours(ctx, e)), None)
+        if entry is not None and not ctx.moved and _points_at(entry, target, wanted):
+            # What runs is what the spec asks: ours (its id is this resource's uid), or one shared by spec.id.
+            return Result(outcome=running(ctx, entry, reason="Adopted" if ctx.spec.id else "Started"))
         # Our id runs, pointing elsewhere (the spec changed): delete it, then start what the spec asks.
         await _stop_or_delete(ctx, stop=False)
         started = await _start_once(ctx, target, port)
@@ -138,25 +220,27 @@ async def run(ctx: Context, *, attempt: int = 0, fresh: bool = False) -> Result:
         if ctx.spec.state == "Stopped":
             return await _stop(ctx)
         if ctx.adopting:
-            return await _adopt(ctx)
-        return await _start(ctx, fresh=fresh)
+            return await _adopt(ctx, attempt)
+        return await _start(ctx, fresh=fresh, attempt=attempt)
     except targets.NoReadyPod as e:
-        delay = outcomes.backoff(attempt, minimum=ctx.settings.backoff_min, maximum=ctx.settings.backoff_max)
-        return Result(outcome=Outcome(phase="Pending", reason="Pending",
-                                      message=f"{e}; attempt {attempt + 1}, retrying in {delay:g}s"),
-                      retry_in=delay)
+        return outcomes.retrying(str(e), reason="Pending", settings=ctx.settings, attempt=attempt)
     except targets.PortNotFound as e:
         return outcomes.invalid("InvalidSpec", str(e))
     except errors.ApiError as e:
-        return outcomes.from_error(e, attempt=attempt, minimum=ctx.settings.backoff_min,
-                                   maximum=ctx.settings.backoff_max)
+        return outcomes.from_error(e, attempt=attempt, settings=ctx.settings)
 
 
 async def _stop(ctx: Context) -> Result:
-    await _stop_or_delete(ctx, stop=True)
+    """Stop the forward, and say what the backend said it did (a stop never deletes: SPEC 3.1)."""
+    answer = await _stop_or_delete(ctx, stop=True)
+    if answer is None:
+        message = f"forward {ctx.id} is stopped (the backend knows no forward of that id)"
+    elif answer == portforward.DELETED:  # a backend that did not stop it as asked: say so, never "stopped"
+        message = f"forward {ctx.id} was deleted, not stopped: the backend answered {answer!r} to a stop"
+    else:
+        message = f"forward {ctx.id} is stopped"
     # status.port is kept: starting again asks for the same local port (SPEC 3.1)
-    return Result(outcome=Outcome(phase="Stopped", reason="Stopped", message=f"forward {ctx.id} is stopped",
-                                  fields={"id": ctx.id}))
+    return Result(outcome=Outcome(phase="Stopped", reason="Stopped", message=message, fields={"id": ctx.id}))
 
 
 async def release(ctx: Context) -> str:
@@ -164,9 +248,14 @@ async def release(ctx: Context) -> str:
     policy = ctx.spec.deletion_policy
     if policy == "Orphan":
         return f"forward {ctx.id} left running (deletionPolicy Orphan)"
-    if not await _stop_or_delete(ctx, stop=policy == "Stop"):
+    if policy == "Delete":
+        return f"forward {ctx.id} deleted" if await _delete(ctx) else f"forward {ctx.id} was already gone"
+    answer = await _stop_or_delete(ctx, stop=True)
+    if answer is None:
         return f"forward {ctx.id} was already gone"
-    return f"forward {ctx.id} {'stopped' if policy == 'Stop' else 'deleted'}"
+    if answer == portforward.DELETED:
+        return f"forward {ctx.id} was deleted, not stopped: the backend answered {answer!r} to a stop"
+    return f"forward {ctx.id} stopped"
 
 
 def health(ctx: Context, by_id: Mapping[str, Mapping[str, Any]]) -> tuple[Mapping[str, Any] | None, str | None]:

@@ -35,6 +35,16 @@ def touches_status(patch: Any, patch_type: str) -> bool:
     return isinstance(patch, Mapping) and "status" in patch
 
 
+def target_missing(error: errors.ApiError) -> bool:
+    """Whether an error says the target is not there (yet): its object, or its kind not served (a CRD to come).
+
+    Not an unknown cluster, nor a route Headlamp lacks: those are mistakes of the spec or the setup.
+    """
+    return isinstance(error, errors.NotFoundError) and not isinstance(error, errors.UnknownClusterError
+                                                                      | errors.NoRouteError
+                                                                      | errors.ForwardNotFoundError)
+
+
 async def apply(ctx: Context, *, attempt: int = 0) -> Result:
     """Send the patch once; the result says Applied, or why not and whether to retry."""
     spec = ctx.spec
@@ -59,8 +69,10 @@ async def apply(ctx: Context, *, attempt: int = 0) -> Result:
             resources.forget_discovery(ctx.backend, cluster, api_version=api_version, credentials=ctx.credentials)
             raise
     except errors.ApiError as e:
-        return outcomes.from_error(e, attempt=attempt, minimum=ctx.settings.backoff_min,
-                                   maximum=ctx.settings.backoff_max, action=f"patching {kind} {name}")
+        if target_missing(e):  # SPEC 3.2: a GitOps sync creates the patch and its target in any order
+            return outcomes.from_error(e, attempt=attempt, settings=ctx.settings, transient=True,
+                                       action=f"waiting for {api_version} {kind} {name} to exist, to patch it")
+        return outcomes.from_error(e, attempt=attempt, settings=ctx.settings, action=f"patching {kind} {name}")
     metadata = answer.get("metadata") if isinstance(answer, Mapping) else None
     metadata = metadata if isinstance(metadata, Mapping) else {}
     shown = f"{namespace}/{name}" if namespace else name

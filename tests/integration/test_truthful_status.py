@@ -1,0 +1,290 @@
+"""Issue 22: the status tells the truth, and nothing waits without a retry (fast suite, both emulators).
+
+Each test names the issue's section (the kind of fault); the handed input comes first, then inputs
+of the same kind of our own making.
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+
+import headlamp_operator
+from headlamp_operator.reconciling import portforward
+from headlamp_operator_testing.kopf_harness import wait_until
+from headlamp_operator_testing.process import free_port
+
+from .conftest import TOKEN_A, Env, OperatorFactory
+
+CREDS = {"tokenSecretRef": {"name": "viewer"}}
+PF, RP = "portforwards", "resourcepatches"
+TARGET = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "namespace": "shop"}
+LABEL_PATCH = {"metadata": {"labels": {"pinned": "yes"}}}
+
+
+def web_labels(env: Env) -> dict[str, str]:
+    return dict(env.hl.clusters["prod"].get("deployments", "shop", "web")["metadata"].get("labels") or {})
+
+
+def announced(message: str) -> float:
+    """The delay a Pending message announces ("...; attempt N, retrying in 0.4s")."""
+    found = re.search(r"retrying in ([0-9.]+)s$", message)
+    assert found is not None, message
+    return float(found.group(1))
+
+
+# 1. Work the operator's own schedulers start is never left waiting (influxdata/sinker#159) ------------
+
+async def test_s1_a_reapply_that_meets_an_outage_is_retried_until_it_lands(start_operator: OperatorFactory) -> None:
+    """The handed input: a re-apply meets an unreachable Headlamp; it is retried, and the label comes back."""
+    async with start_operator(sync_interval=0.5, min_reapply_interval=1.0) as env:
+        env.relax_crds()  # the CRD's 30 s minimum would make this test last minutes: 1 s here
+        await env.put_secret("team-a", "viewer", token=TOKEN_A)
+        await env.create(RP, "team-a", "keep-label", {"cluster": "prod", "target": TARGET, "patch": LABEL_PATCH,
+                                                      "reapplyInterval": "1s", "credentials": CREDS})
+        await env.wait_status(RP, "team-a", "keep-label", phase="Applied")
+        await env.hl.stop_listening()  # Headlamp unreachable across the next scheduled re-apply
+        pending = await env.wait_status(RP, "team-a", "keep-label", phase="Pending", reason="Unreachable")
+        assert "attempt 1, retrying in" in pending["message"]
+        env.hl.clusters["prod"].get("deployments", "shop", "web")["metadata"]["labels"].pop("pinned")  # by hand
+        await env.hl.start_listening()
+        await wait_until(lambda: web_labels(env).get("pinned") == "yes", within=10, message="the label re-applied")
+        await env.wait_status(RP, "team-a", "keep-label", phase="Applied")
+
+
+async def test_s1_every_retry_comes_when_its_message_says(start_operator: OperatorFactory) -> None:
+    """The message, the real delay and the next attempt say one thing: 503s answered to a re-apply."""
+    async with start_operator(sync_interval=0.5, min_reapply_interval=1.0, backoff_min=0.4, backoff_max=1.6) as env:
+        env.relax_crds()
+        await env.put_secret("team-a", "viewer", token=TOKEN_A)
+        await env.create(RP, "team-a", "timed", {"cluster": "prod", "target": TARGET, "patch": LABEL_PATCH,
+                                                 "reapplyInterval": "1s", "credentials": CREDS})
+        await env.wait_status(RP, "team-a", "timed", phase="Applied")
+        env.hl.clear_requests()
+        env.hl.fail_next(4, status=503, method="PATCH")
+        messages: list[str] = []
+
+        def seen() -> bool:
+            message = env.status(RP, "team-a", "timed").get("message", "")
+            if "retrying in" in message and message not in messages:
+                messages.append(message)
+            return env.status(RP, "team-a", "timed").get("phase") == "Applied" and len(messages) == 4
+
+        await wait_until(seen, within=20, message="four retries, then Applied")
+        patches = [r.time for r in env.hl.requests_for(method="PATCH")]
+        assert len(patches) == 5
+        delays = [announced(m) for m in messages]
+        assert delays == [0.4, 0.8, 1.6, 1.6]
+        for delay, before, after in zip(delays, patches, patches[1:], strict=False):
+            assert delay - 0.05 <= after - before <= delay + 0.6, (delays, patches)
+
+
+async def test_s1_a_failed_patch_retried_for_its_secret_meets_an_outage(env: Env) -> None:
+    """A Failed ResourcePatch retried because its Secret changed, whose retry meets a transient error."""
+    await env.create(RP, "team-a", "late-secret", {"cluster": "prod", "target": TARGET, "patch": LABEL_PATCH,
+                                                   "credentials": {"tokenSecretRef": {"name": "later"}}})
+    await env.wait_status(RP, "team-a", "late-secret", phase="Failed", reason="InvalidCredentials")
+    env.hl.fail_next(3, status=503, method="PATCH")
+    await env.put_secret("team-a", "later", token=TOKEN_A)
+    await env.wait_status(RP, "team-a", "late-secret", phase="Pending", reason="BackendError", within=10)
+    await env.wait_status(RP, "team-a", "late-secret", phase="Applied", within=15)
+    assert web_labels(env).get("pinned") == "yes"
+
+
+async def test_s1_a_failed_forward_retried_for_its_secret_meets_an_outage(env: Env) -> None:
+    await env.create(PF, "team-a", "late-secret", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                                   "targetPort": 6379,
+                                                   "credentials": {"tokenSecretRef": {"name": "later"}}})
+    await env.wait_status(PF, "team-a", "late-secret", phase="Failed", reason="InvalidCredentials")
+    await env.hl.stop_listening()
+    await env.put_secret("team-a", "later", token=TOKEN_A)
+    await env.wait_status(PF, "team-a", "late-secret", phase="Pending", reason="Unreachable", within=10)
+    await env.hl.start_listening()
+    await env.wait_status(PF, "team-a", "late-secret", phase="Running", within=15)
+
+
+async def test_s1_a_heal_that_fails_is_retried_at_its_announced_delay(start_operator: OperatorFactory) -> None:
+    """A heal's "retrying in 0.2s" is 0.2 s, not the next sync interval (3 s here)."""
+    async with start_operator(sync_interval=3.0) as env:
+        await env.put_secret("team-a", "viewer", token=TOKEN_A)
+        prod = env.hl.clusters["prod"]
+        await env.create(PF, "team-a", "heal", {"cluster": "prod", "pod": "grafana-1", "namespace": "monitoring",
+                                                "targetPort": 3000, "credentials": CREDS})
+        await env.wait_status(PF, "team-a", "heal", phase="Running")
+        prod.kill_pod("monitoring", "grafana-1")
+        pending = await env.wait_status(PF, "team-a", "heal", phase="Pending", within=10)
+        assert announced(pending["message"]) < 1.0
+        starts = env.hl.requests_for(method="POST", path="/clusters/prod/portforward")
+        await wait_until(lambda: len(env.hl.requests_for(method="POST", path="/clusters/prod/portforward"))
+                         >= len(starts) + 3, within=2.5, message="three retries within one sync interval")
+        prod.add_pod("monitoring", "grafana-1", labels={"app": "grafana"},
+                     ports=[{"name": "web", "containerPort": 3000}])
+        await env.wait_status(PF, "team-a", "heal", phase="Running", within=10)
+
+
+async def test_s1_a_pending_left_by_the_last_process_is_retried_after_a_restart(
+        start_operator: OperatorFactory) -> None:
+    async with start_operator(backoff_min=30.0, backoff_max=60.0) as env:
+        await env.put_secret("team-a", "viewer", token=TOKEN_A)
+        env.hl.fail_next(1, status=503, method="PATCH")
+        await env.create(RP, "team-a", "across", {"cluster": "prod", "target": TARGET, "patch": LABEL_PATCH,
+                                                  "credentials": CREDS})
+        await env.wait_status(RP, "team-a", "across", phase="Pending")  # its retry is 30 s away
+    async with start_operator() as env:  # the retry went with the process: the next one makes it
+        await env.wait_status(RP, "team-a", "across", phase="Applied", within=10)
+        assert web_labels(env).get("pinned") == "yes"
+
+
+# 3. The message says where a forward really listens (kubernetes/kubernetes#57828) ---------------------
+
+ECHO = {"cluster": "prod", "service": "grafana", "namespace": "monitoring", "targetPort": "http", "credentials": CREDS}
+
+
+async def test_s3_an_address_the_backend_ignores_is_said_to_be_ignored(env: Env) -> None:
+    """The handed input: ``address: 0.0.0.0``; v0.45.0 listens on localhost and says nothing of an address."""
+    port = free_port()
+    await env.create(PF, "team-a", "echo-any-address", {**ECHO, "address": "0.0.0.0", "port": port})
+    status = await env.wait_status(PF, "team-a", "echo-any-address", phase="Running")
+    assert status["message"] == (f"forwarding localhost:{port} -> monitoring/grafana-0:3000 "
+                                 "(spec.address 0.0.0.0 is ignored: this Headlamp listens on localhost only)")
+    [start] = env.hl.requests_for(method="POST", path="/clusters/prod/portforward")
+    assert start.json["address"] == "0.0.0.0"  # sent as the frontend sends it
+
+
+async def test_s3_a_changed_address_restarts_the_forward(env: Env) -> None:
+    await env.create(PF, "team-a", "moving-address", {**ECHO, "address": "127.0.0.1"})
+    before = await env.wait_status(PF, "team-a", "moving-address", phase="Running")
+    env.hl.clear_requests()
+    await env.patch_spec(PF, "team-a", "moving-address", {"address": "::1"})
+    after = await env.wait_status(PF, "team-a", "moving-address", phase="Running", observedGeneration=2)
+    assert after["reason"] == "Started"  # not "Adopted": the forward was started anew for the new spec
+    assert [(r.method, (r.json or {}).get("address")) for r in env.hl.requests
+            if r.path == "/clusters/prod/portforward"] == [("POST", "::1"), ("DELETE", None), ("POST", "::1")]
+    assert after["port"] == before["port"]  # the local port is stable (SPEC 3.1)
+    assert after["message"].endswith("(spec.address ::1 is ignored: this Headlamp listens on localhost only)")
+
+
+def test_s3_addresses_print_as_host_port_with_ipv6_in_brackets() -> None:
+    assert portforward.host_port("::1", 40463) == "[::1]:40463"
+    assert portforward.host_port("127.0.0.1", 40463) == "127.0.0.1:40463"
+    assert portforward.host_port("localhost", "8080") == "localhost:8080"
+
+
+# 4. A stop never deletes, whichever contract the backend speaks (kubernetes-sigs/headlamp#6069) --------
+
+async def test_s4_a_stop_after_a_rollback_and_restart_still_stops(env: Env) -> None:
+    """The handed input: #6153's contract first, then v0.45.0 again after a restart (no X-Reload)."""
+    await env.create(PF, "team-a", "rolled", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                              "targetPort": 6379, "credentials": CREDS})
+    running = await env.wait_status(PF, "team-a", "rolled", phase="Running")
+    for contract, state in (("action", "Stopped"), ("action", "Running"), ("stopOrDelete", None)):
+        env.hl.stop_contract = contract
+        if state is None:  # rolled back to v0.45.0: restarted, forwards forgotten; the heal starts it again
+            await env.hl.restart()
+            await wait_until(lambda: any(f.status == "Running" for f in env.hl.forwards_for("prod")), within=10,
+                             message="healed after the restart")
+            state = "Stopped"
+        await env.patch_spec(PF, "team-a", "rolled", {"state": state})
+        await env.wait_status(PF, "team-a", "rolled", phase="Running" if state == "Running" else "Stopped")
+        if state == "Stopped":
+            assert env.hl.forward(running["id"]).status == "Stopped"  # still there: stopped, not deleted
+            assert env.status(PF, "team-a", "rolled")["message"] == f"forward {running['id']} is stopped"
+
+
+async def test_s4_a_backend_that_deleted_instead_of_stopping_is_reported_so(env: Env) -> None:
+    await env.create(PF, "team-a", "told", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                            "targetPort": 6379, "credentials": CREDS})
+    running = await env.wait_status(PF, "team-a", "told", phase="Running")
+    env.hl.fail_next(1, status=200, body="deleted", method="DELETE", path="/clusters/prod/portforward")
+    await env.patch_spec(PF, "team-a", "told", {"state": "Stopped"})
+    stopped = await env.wait_status(PF, "team-a", "told", phase="Stopped")
+    assert stopped["message"] == (f"forward {running['id']} was deleted, not stopped: "
+                                  "the backend answered 'deleted' to a stop")
+
+
+# 5. A 404 is read by who answered it (kubernetes-sigs/headlamp#6069) -----------------------------------
+
+async def test_s5_a_route_headlamp_lacks_is_not_blamed_on_spec_cluster(env: Env) -> None:
+    env.hl.fail_next(1, status=404, body="404 page not found", method="POST", path="/clusters/prod/portforward")
+    await env.create(PF, "team-a", "no-route", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                                "targetPort": 6379, "credentials": CREDS})
+    failed = await env.wait_status(PF, "team-a", "no-route", phase="Failed", reason="NotFound")
+    assert f"Headlamp at {env.hl.url} has no route POST /clusters/prod/portforward" in failed["message"]
+    assert "does HEADLAMP_URL miss a base path?" in failed["message"]
+    assert "spec.cluster" not in failed["message"]
+
+
+async def test_s5_an_unknown_cluster_on_a_proxied_request_is_named(env: Env) -> None:
+    """v0.45.0 answers 404 ``key not found`` (not the router's text) for a cluster it does not know."""
+    await env.create(RP, "team-a", "typo", {"cluster": "prdo", "target": TARGET, "patch": LABEL_PATCH,
+                                            "credentials": CREDS})
+    failed = await env.wait_status(RP, "team-a", "typo", phase="Failed", reason="NotFound")
+    assert failed["message"].startswith("patching Deployment web: Headlamp knows no cluster 'prdo'")
+
+
+# 6. A missing pod is NotFound, an expired token Unauthorized --------------------------------------------
+
+async def test_s6_a_pod_that_does_not_exist_is_not_found_at_once(env: Env) -> None:
+    """The handed input, answered as the real v0.45.0 answers it (HEADLAMP_CONTRACT.md)."""
+    env.hl.fail_next(1, status=500, body='error upgrading connection: unable to upgrade connection: '
+                                         'pods "echo-0" not found', method="POST", path="/clusters/prod/portforward")
+    await env.create(PF, "team-a", "no-such-pod", {"cluster": "prod", "pod": "echo-0", "namespace": "monitoring",
+                                                   "targetPort": 8080, "credentials": CREDS})
+    failed = await env.wait_status(PF, "team-a", "no-such-pod", phase="Failed", reason="NotFound")
+    assert failed["message"].startswith("pod monitoring/echo-0 does not exist: check spec.pod and spec.namespace")
+
+
+async def test_s6_after_not_ready_yet_one_read_tells_a_missing_pod(env: Env) -> None:
+    """A backend that answers "not ready yet" for a pod that does not exist (the emulator did): one read of the
+    pod says which it is, instead of a Pending for good."""
+    env.hl.fail_next(1, status=500, body="timeout waiting for portforward to be ready", method="POST",
+                     path="/clusters/prod/portforward")
+    await env.create(PF, "team-a", "typo", {"cluster": "prod", "pod": "echo-0", "namespace": "monitoring",
+                                            "targetPort": 8080, "credentials": CREDS})
+    failed = await env.wait_status(PF, "team-a", "typo", phase="Failed", reason="NotFound")
+    assert "pod monitoring/echo-0 does not exist" in failed["message"]
+    assert env.hl.requests_for(method="GET", path="/clusters/prod/api/v1/namespaces/monitoring/pods/echo-0")
+
+
+async def test_s6_a_revoked_token_is_unauthorized_and_retried_when_its_secret_changes(env: Env) -> None:
+    env.hl.fail_next(1, status=500, body="permission check failed: failed to check permissions: Unauthorized",
+                     method="POST", path="/clusters/prod/portforward")
+    await env.create(PF, "team-a", "revoked", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                               "targetPort": 6379, "credentials": CREDS})
+    failed = await env.wait_status(PF, "team-a", "revoked", phase="Failed", reason="Unauthorized")
+    assert "the token was refused" in failed["message"] and "RBAC" not in failed["message"]
+    logouts = [r for r in env.hl.requests_for(method="POST", path="/clusters/prod/set-token")
+               if r.json == {"token": None}]
+    assert logouts  # logged out, as after a 401 (SPEC 5.5)
+    await env.put_secret("team-a", "viewer", token=TOKEN_A + "-new")
+    await env.wait_status(PF, "team-a", "revoked", phase="Running", within=10)
+
+
+# 7. A patch whose target does not exist yet waits for it (kustomize#4379, kyverno#3504) ----------------
+
+async def test_s7_a_patch_created_before_its_target_is_applied_once_it_exists(env: Env) -> None:
+    """The handed input: the ConfigMap comes 3 s after the patch."""
+    target = {"apiVersion": "v1", "kind": "ConfigMap", "name": "late-cm", "namespace": "shop"}
+    await env.create(RP, "team-a", "early", {"cluster": "prod", "target": target, "patch": {"data": {"a": "1"}},
+                                             "credentials": CREDS})
+    pending = await env.wait_status(RP, "team-a", "early", phase="Pending", reason="NotFound")
+    assert pending["message"].startswith("waiting for v1 ConfigMap late-cm to exist, to patch it: ")
+    assert announced(pending["message"]) > 0
+    await asyncio.sleep(3)  # the GitOps sync creates the target a little later (the input, not a synchronisation)
+    env.hl.clusters["prod"].add_configmap("shop", "late-cm")
+    await env.wait_status(RP, "team-a", "early", phase="Applied", within=10)
+    assert env.hl.clusters["prod"].get("configmaps", "shop", "late-cm")["data"] == {"a": "1"}
+
+
+# 8. The operator's changes carry its name (podman-desktop#6186, helm/helm#9067) ------------------------
+
+async def test_s8_every_patch_names_the_operator_and_every_request_says_who_sends_it(env: Env) -> None:
+    await env.create(RP, "team-a", "named", {"cluster": "prod", "target": TARGET, "patch": LABEL_PATCH,
+                                             "credentials": CREDS})
+    await env.create(PF, "team-a", "named", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                             "targetPort": 6379, "credentials": CREDS})
+    await env.wait_status(RP, "team-a", "named", phase="Applied")
+    await env.wait_status(PF, "team-a", "named", phase="Running")
+    [patch] = env.hl.requests_for(method="PATCH")
+    assert patch.query == {"fieldManager": "headlamp-operator"}
+    agents = {r.headers.get("User-Agent") for r in env.hl.requests}
+    assert agents == {f"headlamp-operator/{headlamp_operator.version()}"}
