@@ -38,7 +38,7 @@ def status(item: workload.Item, answer: Any) -> dict[str, Any]:
     moment = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if item.kind == "PortForward":
         phase, reason = "Running", "Started"
-        message = f"forwarding 127.0.0.1:{answer.get('port', '?')} -> monitoring/grafana-0:3000"
+        message = f"forwarding localhost:{answer.get('port', '?')} -> monitoring/grafana-0:3000"
         fields: dict[str, Any] = {"id": answer.get("id", ""), "port": str(answer.get("port", "")),
                                   "pod": "grafana-0", "lastSyncTime": moment}
     else:

@@ -460,7 +460,7 @@ async def test_status_subresource_patches_only_the_status(hl: HeadlampEmulator, 
 
 @pytest.mark.parametrize(("method", "path", "content_type", "payload", "code", "reason"), [
     ("GET", "clusters/prod/api/v1/namespaces/default/pods/nope", None, None, 404, "NotFound"),
-    ("GET", "clusters/prod/apis/batch/v1/namespaces/default/jobs", None, None, 404, "NotFound"),
+    ("GET", "clusters/prod/apis/apps/v1/namespaces/default/jobs", None, None, 404, "NotFound"),
     ("PATCH", "clusters/prod/apis/apps/v1/namespaces/default/deployments/nope", MERGE, b"{}", 404, "NotFound"),
     ("PATCH", DEPLOY, "application/yaml", b"{}", 415, "UnsupportedMediaType"),
     ("PATCH", DEPLOY, JSON_PATCH, b'[{"op": "test", "path": "/spec/replicas", "value": 3}]', 422, "Invalid"),
@@ -476,6 +476,17 @@ async def test_kubernetes_errors_are_status_json(
     response, body = await call(http, hl, method, path, data=payload, headers=headers)
     assert_status(response, yaml.safe_load(body), code, reason)
     assert prod.objects["deployments", "default", "web"] is before
+
+
+@pytest.mark.parametrize("path", ["clusters/prod/apis/monitoring.coreos.com/v1",
+                                  "clusters/prod/apis/monitoring.coreos.com/v1/namespaces/default/servicemonitors/x"])
+async def test_a_group_version_not_served_is_the_api_servers_plain_404(
+        hl: HeadlampEmulator, http: aiohttp.ClientSession, prod: KubeCluster, path: str) -> None:
+    """A CRD not installed: the API server's mux answers ``404 page not found`` in plain text, not a Status
+    (HEADLAMP_CONTRACT.md, the recorded answers: the same text as Headlamp's router)."""
+    response, body = await call(http, hl, "GET", path)
+    assert (response.status, body, response.headers["Content-Type"]) == (
+        404, b"404 page not found\n", "text/plain; charset=utf-8")
 
 
 async def test_create_replace_delete(hl: HeadlampEmulator, http: aiohttp.ClientSession, prod: KubeCluster) -> None:

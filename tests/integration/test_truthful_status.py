@@ -288,3 +288,23 @@ async def test_s8_every_patch_names_the_operator_and_every_request_says_who_send
     assert patch.query == {"fieldManager": "headlamp-operator"}
     agents = {r.headers.get("User-Agent") for r in env.hl.requests}
     assert agents == {f"headlamp-operator/{headlamp_operator.version()}"}
+
+
+async def test_s5_a_kind_the_cluster_does_not_serve_is_named_and_waited_for(env: Env) -> None:
+    """The API server's plain ``404 page not found`` for a group/version it does not serve (a CRD not installed)
+    is not an unknown cluster; a ResourcePatch waits for it (section 7)."""
+    target = {"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "name": "web", "namespace": "shop"}
+    await env.create(RP, "team-a", "monitor", {"cluster": "prod", "target": target, "patch": LABEL_PATCH,
+                                               "credentials": CREDS})
+    pending = await env.wait_status(RP, "team-a", "monitor", phase="Pending", reason="NotFound")
+    assert "the cluster serves no monitoring.coreos.com/v1 (is its CRD installed?)" in pending["message"]
+    assert "spec.cluster" not in pending["message"]
+
+
+async def test_s5_a_base_path_missing_from_headlamp_url_is_named(env: Env) -> None:
+    env.hl.base_path = "/headlamp"  # Headlamp behind an ingress with -base-url /headlamp; HEADLAMP_URL lacks it
+    await env.create(RP, "team-a", "no-base", {"cluster": "prod", "target": TARGET, "patch": LABEL_PATCH,
+                                               "credentials": CREDS})
+    failed = await env.wait_status(RP, "team-a", "no-base", phase="Failed", reason="NotFound")
+    assert f"Headlamp at {str(env.hl.url).removesuffix('/headlamp')} has no route" in failed["message"]
+    assert "does HEADLAMP_URL miss a base path?" in failed["message"]

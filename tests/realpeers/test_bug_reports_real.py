@@ -113,7 +113,7 @@ async def test_a_running_forward_moved_to_another_pod_and_port_carries_bytes_the
     await ns.patch_spec(PF, "move-me", {"pod": pods[1], "port": wanted})
     moved = (await ns.wait_ready(PF, "move-me"))["status"]
     assert moved["pod"] == pods[1] and moved["port"] == str(wanted)
-    assert moved["message"] == f"forwarding 127.0.0.1:{wanted} -> {ns.name}/{pods[1]}:8080"
+    assert moved["message"] == f"forwarding localhost:{wanted} -> {ns.name}/{pods[1]}:8080"
     assert await echoes(wanted)
     await eventually(lambda: echoes(int(first["port"])), lambda ok: not ok, within=ns.within,
                      what="the old forward's port closed")

@@ -48,7 +48,7 @@ async def test_bytes_written_into_a_forward_to_a_pod_come_back_from_the_echo_ser
     await ns.create(PF, "to-pod", await spec(ns, pod=pod, targetPort=8080))
     obj = await ns.wait_ready(PF, "to-pod")
     port = int(obj["status"]["port"])
-    assert obj["status"]["message"] == f"forwarding 127.0.0.1:{port} -> {ns.name}/{pod}:8080"
+    assert obj["status"]["message"] == f"forwarding localhost:{port} -> {ns.name}/{pod}:8080"
     payload = b"hello from the real-peer suite\n" * 100
     assert await roundtrip(port, payload) == payload
 

@@ -234,7 +234,7 @@ async def _stop(ctx: Context) -> Result:
     """Stop the forward, and say what the backend said it did (a stop never deletes: SPEC 3.1)."""
     answer = await _stop_or_delete(ctx, stop=True)
     if answer is None:
-        message = f"forward {ctx.id} is stopped (the backend knows no forward of that id)"
+        message = f"forward {ctx.id} is not running (the backend knows no forward of that id)"
     elif answer == portforward.DELETED:  # a backend that did not stop it as asked: say so, never "stopped"
         message = f"forward {ctx.id} was deleted, not stopped: the backend answered {answer!r} to a stop"
     else:

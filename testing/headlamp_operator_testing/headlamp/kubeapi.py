@@ -15,8 +15,8 @@ from aiohttp import web
 from . import identity
 from .kube import KubeCluster, ObjectKey, Write
 from .patches import PatchError, apply_patch
-from .records import json_response
-from .resources import Resource, SelectorError, discovery, fields_of, find, matches_selector, status
+from .records import go_error, json_response
+from .resources import RESOURCES, Resource, SelectorError, discovery, fields_of, find, matches_selector, status
 
 REASONS = {400: "BadRequest", 404: "NotFound", 409: "Conflict", 415: "UnsupportedMediaType", 422: "Invalid"}
 VERBS = {("GET", False): "list", ("GET", True): "get", ("POST", False): "create", ("PATCH", True): "patch",
@@ -66,6 +66,16 @@ def parse_target(segments: list[str]) -> Target | None:
     return Target(resource, namespace, name, sub)
 
 
+def _served(segments: list[str]) -> bool:
+    """Whether the path is under a group/version the API server serves (``/api/v1``, ``/apis/{g}/{v}``)."""
+    match segments:
+        case ["api", "v1", *_]:
+            return True
+        case ["apis", group, version, *_]:
+            return any((r.group, r.version) == (group, version) for r in RESOURCES)
+    return False
+
+
 def serve(
     cluster: KubeCluster, *, method: str, segments: list[str], query: Mapping[str, str], body: bytes,
     content_type: str, token: str | None,
@@ -76,6 +86,10 @@ def serve(
     if method == "GET" and (document := discovery(segments)) is not None:
         return document
     target = parse_target(segments)
+    if target is None and not _served(segments):
+        # The API server's mux has no route for a group/version it does not serve (a CRD not installed):
+        # a plain-text 404, the same text as Headlamp's router (HEADLAMP_CONTRACT.md, recorded answers).
+        return go_error(404, "404 page not found")
     if target is None:
         return status(404, "NotFound", "the server could not find the requested resource")
     verb = VERBS.get((method, target.name is not None))
