@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test e2e peers test-real cluster bench bench-real lint deploy undeploy image clean
+.PHONY: help venv run test soak e2e peers test-real cluster bench bench-real lint deploy undeploy image clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,15 @@ run: $(STAMP)  ## the embedded sandbox: in-memory Kubernetes + Headlamp emulator
 
 test: $(STAMP)  ## everything that needs no real cluster
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fault soak: SOAK_SECONDS of random faults, then every resource must converge. An empty SOAK_SEED
+# draws one; the soak prints it, and SOAK_SEED=<it> replays the same faults on the same resources.
+SOAK_SECONDS ?= 180
+SOAK_SEED ?=
+SOAK_ARGS ?=
+
+soak: $(STAMP)  ## random faults for SOAK_SECONDS (180), then every resource must converge; SOAK_SEED replays a run
+	$(BIN)/python -m headlamp_operator_testing.soak --seconds $(SOAK_SECONDS) $(if $(SOAK_SEED),--seed $(SOAK_SEED)) $(SOAK_ARGS)
 
 peers:  ## build kube-apiserver, etcd, kwok, kubectl, kstatus from Go modules into ~/.cache/headlamp-operator/peers
 	$(PYTHON) peers/build.py
