@@ -26,6 +26,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if str(item.path).startswith(here):
                 item.add_marker(skip)
         return
+    world = config.stash[WORLD_KEY]
+    if world.headlamp_server is not None:  # the real backend has no emulator knobs: those tests say so
+        for item in items:
+            marker = item.get_closest_marker("emulator_only")
+            if marker is not None:
+                reason = marker.args[0] if marker.args else "needs the Headlamp emulator"
+                item.add_marker(pytest.mark.skip(reason=f"emulator only ({reason}): HEADLAMP_SERVER is set"))
     # Checks over the whole run (the operator's log) go last, after the e2e scenarios too.
     items.sort(key=lambda item: item.get_closest_marker("realpeers_last") is not None)
 

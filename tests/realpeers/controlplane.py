@@ -8,6 +8,7 @@ endpoint, which sends every pod port to a local TCP echo server.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import base64
 import contextlib
@@ -22,7 +23,6 @@ import re
 import secrets
 import shutil
 import socket
-import socketserver
 import ssl
 import subprocess
 import sys
@@ -99,15 +99,53 @@ def free_ports(count: int) -> list[int]:
         return [int(sock.getsockname()[1]) for sock in sockets]
 
 
-class _Echo(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        while data := self.request.recv(65536):
-            self.request.sendall(data)
+class _EchoServer:
+    """kwok's port-forward target: a TCP echo server on 127.0.0.1, any number of connections on one thread.
 
+    Every connection is a coroutine of one event loop (a thread each once held 7,854 threads behind a
+    real headlamp-server, whose connections stay open); :meth:`stop` closes them all at once, so the
+    world stops in seconds whatever the backend left open.
+    """
 
-class _EchoServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="realpeers-echo", daemon=True)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    def start(self) -> int:
+        """Listen on a free port of 127.0.0.1 and serve from a thread of its own; returns the port."""
+        self._thread.start()
+        self._server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._echo, "127.0.0.1", 0), self._loop).result(timeout=10)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self.port
+
+    async def _echo(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def _close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+
+    def stop(self) -> None:
+        """Close the listener and every connection, and end the thread."""
+        if self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=5)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
 
 
 @dataclasses.dataclass
@@ -207,9 +245,8 @@ class ControlPlane:
         # ports that an outgoing connection's source port may take before the component binds them.
         etcd_port, peer_port, api_port, kwok_port = free_ports(4)
         self.server = f"https://127.0.0.1:{api_port}"
-        self._echo = _EchoServer(("127.0.0.1", 0), _Echo)
-        self.echo_port = int(self._echo.server_address[1])
-        threading.Thread(target=self._echo.serve_forever, name="realpeers-echo", daemon=True).start()
+        self._echo = _EchoServer()
+        self.echo_port = self._echo.start()
 
         users = [(self.admin_token, "admin", "system:masters")]
         users += [(token, name, "") for name, token in self.tokens.items()]
@@ -301,8 +338,7 @@ class ControlPlane:
             if name in self._processes:
                 self._processes[name].stop()
         if self._echo is not None:
-            self._echo.shutdown()
-            self._echo.server_close()
+            self._echo.stop()
             self._echo = None
 
     def stop_apiserver(self) -> None:

@@ -46,15 +46,15 @@ def pytest_configure(config: pytest.Config) -> None:
     # The scenarios' own `kubectl` (kubectl wait) is the one built with the API server, not whatever is installed.
     os.environ["PATH"] = f"{world.cp.binary('kubectl').parent}{os.pathsep}{os.environ.get('PATH', '')}"
     versions = ", ".join(f"{name} {version}" for name, version in sorted(world.cp.versions.items()))
-    print(f"\nreal peers: {versions}; Headlamp: the project's emulator in front of them "
-          f"(headlamp-server is refused by the Go module proxy); work folder {workdir}", flush=True)
+    print(f"\nreal peers: {versions}; {world.headlamp_description}; work folder {workdir}", flush=True)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     world = config.stash.get(WORLD_KEY, None)
     if world is None:
         return None
-    return "real peers: " + ", ".join(f"{name} {version}" for name, version in sorted(world.cp.versions.items()))
+    return ("real peers: " + ", ".join(f"{name} {version}" for name, version in sorted(world.cp.versions.items()))
+            + f"; {world.headlamp_description}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

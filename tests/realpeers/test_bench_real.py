@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import pathlib
 
+import pytest
 from bench.realrun import RealOptions, run_real
 
 from bench import realreport
+
+pytestmark = pytest.mark.emulator_only("the benchmark reads the emulator's -request-log and uses -forwarder websocket")
 
 
 async def test_every_real_api_phase_runs_and_counts_the_api_servers_requests(tmp_path: pathlib.Path) -> None:

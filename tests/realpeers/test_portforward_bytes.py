@@ -17,10 +17,10 @@ from .world import World
 PF = "portforwards"
 
 
-async def roundtrip(port: int, payload: bytes, *, within: float = 10.0) -> bytes:
-    """Write ``payload`` into 127.0.0.1:``port`` and read as many bytes back."""
+async def roundtrip(port: int, payload: bytes, *, within: float = 10.0, host: str = "127.0.0.1") -> bytes:
+    """Write ``payload`` into ``host``:``port`` and read as many bytes back."""
     async with asyncio.timeout(within):
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = await asyncio.open_connection(host, port)
         try:
             writer.write(payload)
             await writer.drain()

@@ -7,28 +7,16 @@ object, where a forward really listens, and a deleted forward that comes back (#
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 
 from headlamp_operator.headlamp.resources import FIELD_MANAGER
 from tests.e2e.cluster import Namespace
 
-from .test_portforward_bytes import spec
+from .test_portforward_bytes import roundtrip, spec
 from .world import World
 
 PF, RP = "portforwards", "resourcepatches"
-
-
-async def roundtrip(host: str, port: int, payload: bytes) -> bytes:
-    async with asyncio.timeout(10):
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            writer.write(payload)
-            await writer.drain()
-            return await reader.readexactly(len(payload))
-        finally:
-            writer.close()
 
 
 async def test_s3_a_port_held_on_127_0_0_1_is_served_on_ipv6_and_the_message_says_localhost(
@@ -44,7 +32,7 @@ async def test_s3_a_port_held_on_127_0_0_1_is_served_on_ipv6_and_the_message_say
         status = (await ns.wait_ready(PF, "echo-any-address"))["status"]
         assert status["message"] == (f"forwarding localhost:{taken} -> {ns.name}/{pod}:8080 "
                                      "(spec.address 0.0.0.0 is ignored: this Headlamp listens on localhost only)")
-        assert await roundtrip("::1", taken, b"over ipv6\n") == b"over ipv6\n"
+        assert await roundtrip(taken, b"over ipv6\n", host="::1") == b"over ipv6\n"
 
 
 async def test_s6_a_pod_that_does_not_exist_is_not_found_at_once(world: World, ns: Namespace) -> None:

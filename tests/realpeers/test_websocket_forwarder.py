@@ -21,6 +21,8 @@ from tests.e2e.cluster import Namespace, eventually
 from .test_portforward_bytes import echoes, roundtrip
 from .world import CLUSTER, World
 
+pytestmark = pytest.mark.emulator_only("-forwarder websocket is the emulator's own forwarder")
+
 
 @pytest.fixture
 async def backend(world: World) -> AsyncIterator[HeadlampEmulator]:

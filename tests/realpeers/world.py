@@ -8,10 +8,11 @@
   plus the managed-webhook RBAC); the in-cluster Deployment is scaled to 0 (kwok would only fake its
   pod), and the operator runs as a local process logged in with a token of the
   ``headlamp-operator`` ServiceAccount, so ``manifests/rbac.yaml`` is what it is allowed to do;
-- the Headlamp backend: ``headlamp-server`` cannot be built here (the Go module proxy answers 403
-  for ``github.com/kubernetes-sigs/headlamp/backend``), so it is the project's emulator in front of
-  the real API server (``python -m headlamp_operator_testing.headlamp``, headlamp-server's flags),
-  twice: one without and one with a backend token.
+- the Headlamp backend, twice (one without and one with a backend token): the project's emulator in
+  front of the real API server (``python -m headlamp_operator_testing.headlamp``, which takes
+  headlamp-server's flags), or, with ``HEADLAMP_SERVER=/path/to/headlamp-server``, the real one
+  (the Go module proxy refuses ``github.com/kubernetes-sigs/headlamp/backend``: a person brings the
+  binary, from Headlamp's release archives or built from its source; docs/development.md).
 
 :meth:`World.e2e_environ` gives the ``E2E_*`` variables that point ``tests/e2e`` at this world.
 """
@@ -37,6 +38,30 @@ OPERATOR_NAMESPACE = "headlamp-operator"
 CLUSTER = "real"  # the cluster's name in Headlamp: the context name of Headlamp's kubeconfig
 BACKEND_TOKEN = "real-peers-backend-token"
 SYNC_INTERVAL = "5"
+HEADLAMP_SERVER = "HEADLAMP_SERVER"  # the variable naming a real headlamp-server binary to run instead of the emulator
+
+
+def headlamp_server() -> pathlib.Path | None:
+    """The real headlamp-server to run (``$HEADLAMP_SERVER``), or None for the emulator.
+
+    Raises:
+        FileNotFoundError: the variable names no executable file (a run that asked for the real
+            backend must not quietly get the emulator).
+    """
+    value = os.environ.get(HEADLAMP_SERVER, "").strip()
+    if not value:
+        return None
+    path = pathlib.Path(value).expanduser()
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise FileNotFoundError(f"{HEADLAMP_SERVER}={value}: not an executable file")
+    return path.resolve()
+
+
+def headlamp_server_version(binary: pathlib.Path) -> str:
+    """What ``headlamp-server -version`` prints: ``Headlamp 0.45.0 (linux/amd64)`` (``unknown`` when hand-built)."""
+    done = subprocess.run([str(binary), "-version"], capture_output=True, text=True, timeout=30, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("Headlamp")]
+    return lines[-1] if lines else "version unknown"
 
 
 def wait_for(predicate: Callable[[], bool], *, within: float, what: str, log: Callable[[], str]) -> None:
@@ -109,6 +134,7 @@ class World:
         self._supervisor: threading.Thread | None = None
         self._stopping = threading.Event()
         self.install_log: list[str] = []
+        self.headlamp_server = headlamp_server()  # None: the emulator
 
     @property
     def headlamp_url(self) -> str:
@@ -148,13 +174,27 @@ class World:
         self.operator_kubeconfig = self.cp.kubeconfig(self.workdir / "operator.kubeconfig", token=token,
                                                       context="operator", user="headlamp-operator")
 
+    @property
+    def headlamp_description(self) -> str:
+        """Which Headlamp backend the world runs, for the suite's banner."""
+        if self.headlamp_server is None:
+            return "headlamp: emulator"
+        return f"headlamp-server: {headlamp_server_version(self.headlamp_server)} ({self.headlamp_server})"
+
     def _headlamp(self, name: str, port: int, kubeconfig: pathlib.Path, *, backend_token: str | None) -> Process:
-        kubectl = str(self.cp.binary("kubectl"))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HEADLAMP_", "KUBECONFIG"))}
         if backend_token:
             env["HEADLAMP_BACKEND_TOKEN"] = backend_token
-        command = [sys.executable, "-m", "headlamp_operator_testing.headlamp", "-kubeconfig", str(kubeconfig),
-                   "-listen-addr", "127.0.0.1", "-port", str(port), "-enable-dynamic-clusters", "-kubectl", kubectl]
+        flags = ["-kubeconfig", str(kubeconfig), "-listen-addr", "127.0.0.1", "-port", str(port),
+                 "-enable-dynamic-clusters"]
+        if self.headlamp_server is not None:
+            home = self.workdir / f"{name}-home"  # its plugin and kubeconfig folders, not the person's
+            home.mkdir(exist_ok=True)
+            env["HOME"] = str(home)
+            command = [str(self.headlamp_server), *flags]
+        else:
+            command = [sys.executable, "-m", "headlamp_operator_testing.headlamp", *flags,
+                       "-kubectl", str(self.cp.binary("kubectl"))]
         return Process(name=name, command=command, env=env, log_path=self.workdir / f"{name}.log")
 
     def start_headlamp(self, process: Process) -> None:
