@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import re
 
+import aiohttp
+
 import headlamp_operator
 from headlamp_operator.reconciling import portforward
 from headlamp_operator_testing.kopf_harness import wait_until
@@ -133,6 +135,57 @@ async def test_s1_a_pending_left_by_the_last_process_is_retried_after_a_restart(
         await env.wait_status(RP, "team-a", "across", phase="Applied", within=10)
         assert web_labels(env).get("pinned") == "yes"
 
+
+
+async def test_s1_an_adopted_forward_gone_across_a_restart_is_watched_not_failed(
+        start_operator: OperatorFactory) -> None:
+    """Found by the soak: a Pending left by the health checks met the adopt path after a restart, whose 404 made
+    it Failed for good; an id this resource adopted before is watched with backoff until it is back."""
+    async with start_operator() as env:
+        await env.put_secret("team-a", "viewer", token=TOKEN_A)
+        await start_in_ui(env, "ui-forward")
+        await env.create(PF, "team-a", "adopted", {"cluster": "prod", "id": "ui-forward", "credentials": CREDS})
+        await env.wait_status(PF, "team-a", "adopted", phase="Running", reason="Adopted")
+        await env.hl.restart()  # forwards forgotten
+        await env.wait_status(PF, "team-a", "adopted", phase="Pending", reason="NotFound")
+    async with start_operator() as env:
+        env.hl.clear_requests()
+        await env.hl.wait_until(lambda: bool(env.hl.requests_for(method="GET", path="/clusters/prod/portforward")),
+                                timeout=10)  # the retry the restart gave it has looked
+        await env.hl.wait_until(lambda: all(r.status is not None for r in env.hl.requests), timeout=10)
+        watched = await env.wait_status(PF, "team-a", "adopted", phase="Pending", reason="NotFound")
+        assert "watching for it" in watched["message"]
+        await start_in_ui(env, "ui-forward")
+        await env.wait_status(PF, "team-a", "adopted", phase="Running", reason="Adopted", within=15)
+        assert env.status(PF, "team-a", "adopted")["phase"] != "Failed"
+
+
+async def test_s1_a_secret_rotated_during_a_slow_refusal_is_noticed(start_operator: OperatorFactory) -> None:
+    """Found by the soak: the Secret versions a failure happened with were read after the request, so a token
+    made good while a refusal was on its way was taken for the refused one, and nothing retried it."""
+    async with start_operator(backend={"request_timeout": 30.0}) as env:
+        prod = env.hl.clusters["prod"]
+        await env.put_secret("team-a", "rotating", token="refused-token-0123")
+        prod.refuse_token("refused-token-0123")
+        env.hl.hold()  # the attempt with the refused token is in flight ...
+        await env.create(RP, "team-a", "rotating", {"cluster": "prod", "target": TARGET, "patch": LABEL_PATCH,
+                                                    "credentials": {"tokenSecretRef": {"name": "rotating"}}})
+        await env.hl.wait_until(lambda: any(env.hl.in_flight.values()), timeout=10)
+        await env.put_secret("team-a", "rotating", token=TOKEN_A)  # ... while the Secret gets a good token
+        await asyncio.sleep(env.runtime.read_secret.ttl + 0.5)  # the fault: a refusal slower than the Secret cache
+        env.hl.release()  # refused (Failed, Unauthorized), then retried: its Secret changed since the attempt began
+        await env.wait_status(RP, "team-a", "rotating", phase="Applied", within=10)
+        await wait_until(lambda: ("Warning", "Unauthorized") in [(e["type"], e["reason"])
+                                                                 for e in env.events("rotating")],
+                         within=5, message="the refusal was reported before the retry")
+
+
+async def start_in_ui(env: Env, forward_id: str) -> None:
+    """Start a forward as Headlamp's UI would, straight at the backend (no credentials: the backend's own)."""
+    async with aiohttp.ClientSession() as session, session.post(
+            f"{env.hl.url}/clusters/prod/portforward",
+            json={"id": forward_id, "namespace": "monitoring", "pod": "grafana-0", "targetPort": "3000"}) as answer:
+        assert answer.status == 200, await answer.text()
 
 # 3. The message says where a forward really listens (kubernetes/kubernetes#57828) ---------------------
 

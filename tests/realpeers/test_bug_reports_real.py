@@ -139,11 +139,13 @@ async def test_an_unknown_cluster_is_named(world: World, ns: Namespace) -> None:
 
 
 async def test_the_retry_annotation_applies_a_failed_patch_at_once(world: World, ns: Namespace) -> None:
-    """issue 12: Flux's 'retry now', on the real API server: kubectl annotate, then Applied."""
+    """issue 12: Flux's 'retry now', on the real API server: kubectl annotate, then Applied. A missing target is
+    waited for (issue 22: Pending/NotFound, with backoff): the annotation applies it before the next retry."""
     await ns.create(RP, "early", {"cluster": ns.config.cluster, "credentials": await ns.viewer_secret(),
                                   "target": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "later"},
                                   "patch": {"metadata": {"labels": {"patched": "yes"}}}})
-    assert (await ns.wait_status(RP, "early", phase="Failed"))["reason"] == "NotFound"
+    await eventually(lambda: ns.status(RP, "early"), lambda status: "retrying in 8s" in status.get("message", ""),
+                     within=ns.within, what="the fourth attempt, 8 s before the next")
     await ns.deployment("later")
     world.cp.kubectl("-n", ns.name, "annotate", "rpatch", "early", "--overwrite",
                      "reconcile.headlamp-operator.dev/requestedAt=now-please")

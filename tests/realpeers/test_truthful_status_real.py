@@ -84,7 +84,7 @@ async def test_s7_a_patch_waits_for_its_crd_and_its_object_and_names_the_operato
     world.cp.kubectl("-n", ns.name, "apply", "-f", "-", input=json.dumps(
         {"apiVersion": "late.example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 1}}))
     await ns.wait_ready(RP, "early")
-    widget = json.loads(world.cp.kubectl("-n", ns.name, "get", "widget", "w", "-o", "json",
+    widget = json.loads(world.cp.kubectl("-n", ns.name, "get", "widgets.late.example.com", "w", "-o", "json",
                                          "--show-managed-fields").stdout)
     assert widget["spec"]["size"] == 3
     managers = {entry["manager"]: entry["operation"] for entry in widget["metadata"]["managedFields"]}

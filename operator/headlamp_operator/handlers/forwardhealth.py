@@ -37,11 +37,12 @@ async def tick(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward) -> hea
     phase = (body.get("status") or {}).get("phase")
     retries = forwards.retries(runtime)
     if phase == "Failed":
-        if not await secretwatch.secrets_changed(runtime, body):
+        versions = await secretwatch.secrets_changed(runtime, body)
+        if versions is None:
             return None
         ctx = await forwards.context(runtime, body, spec)
         result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, fresh=True)
-        await secretwatch.remember(runtime, body, result)
+        secretwatch.remember(runtime, body, result, versions=versions)
         return healing.Verdict(result)
     if retries.get(uid) is not None:
         return None  # its retry is due soon, or under way

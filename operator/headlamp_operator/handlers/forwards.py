@@ -111,6 +111,7 @@ async def retry(runtime: rt.Runtime, uid: str, due: Retry, *, write_status: Stat
     if tracked is None:
         return
     body, spec = tracked.body, tracked.spec
+    versions = await secretwatch.secret_versions(runtime, body)
     ctx = await context(runtime, body, spec)
     if isinstance(ctx, Result):
         verdict: healing.Verdict | None = healing.Verdict(ctx, synced=False)
@@ -121,5 +122,5 @@ async def retry(runtime: rt.Runtime, uid: str, due: Retry, *, write_status: Stat
         verdict = healing.Verdict(await portforward.run(ctx, attempt=due.attempt, fresh=True))
     if verdict is None:
         return
-    await secretwatch.remember(runtime, body, verdict.result)
+    secretwatch.remember(runtime, body, verdict.result, versions=versions)
     await record(runtime, uid, tracked, verdict, write_status=write_status, attempt=due.attempt)

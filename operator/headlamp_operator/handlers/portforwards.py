@@ -72,11 +72,12 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     uid = str(body["metadata"]["uid"])
     forwards.retries(runtime).cancel(uid)
     spec = specs.portforward(body.get("spec") or {})
+    versions = await secretwatch.secret_versions(runtime, body)
     with metrics.RECONCILE_SECONDS.labels("PortForward").time():
         ctx = await forwards.context(runtime, body, spec, moved=forwards.moved(runtime, uid, spec))
         # A retry reads the target anew: what the shared resolution said did not do (Resolutions).
         result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, attempt=retry, fresh=retry > 0)
-    await secretwatch.remember(runtime, body, result)
+    secretwatch.remember(runtime, body, result, versions=versions)
     reporting.write(body, patch, result, events=runtime.events, time_field="lastSyncTime")
     forwards.track(runtime, body, spec, status=patch.get("status") or {})
     forwards.follow_up(runtime, uid, result, attempt=retry)

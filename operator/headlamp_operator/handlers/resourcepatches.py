@@ -91,9 +91,10 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     uid = str(body["metadata"]["uid"])
     retries(runtime).cancel(uid)  # the handler takes the resource over from a retry scheduled before
     spec = _parse(runtime, body)
+    versions = await secretwatch.secret_versions(runtime, body)
     with metrics.RECONCILE_SECONDS.labels("ResourcePatch").time():
         result = await _apply(runtime, body, spec, attempt=retry)
-    await secretwatch.remember(runtime, body, result)
+    secretwatch.remember(runtime, body, result, versions=versions)
     reporting.write(body, patch, result, events=runtime.events,
                     time_field="lastAppliedTime" if result.outcome.ready else None)
     track(runtime, body, spec, patch.get("status") or {})
@@ -125,8 +126,9 @@ async def retry(runtime: rt.Runtime, uid: str, due: Retry, *, write_status: Stat
     tracked = runtime.patches.get(uid)
     if tracked is None:
         return
+    versions = await secretwatch.secret_versions(runtime, tracked.body)
     result = await _apply(runtime, tracked.body, tracked.spec, attempt=due.attempt)
-    await secretwatch.remember(runtime, tracked.body, result)
+    secretwatch.remember(runtime, tracked.body, result, versions=versions)
     await record(runtime, uid, tracked, result, write_status=write_status, attempt=due.attempt)
 
 
@@ -141,11 +143,13 @@ async def due(runtime: rt.Runtime, uid: str, tracked: rt.TrackedPatch) -> Result
     current = body.get("status") or {}
     phase = current.get("phase")
     if phase == "Failed":
-        if specs.credentials(body.get("spec") or {}) and await secretwatch.secrets_changed(runtime, body):
-            result = await _apply(runtime, body, spec, attempt=0)
-            await secretwatch.remember(runtime, body, result)
-            return result
-        return None
+        versions = await secretwatch.secrets_changed(runtime, body) if specs.credentials(body.get("spec") or {}) \
+            else None
+        if versions is None:
+            return None
+        result = await _apply(runtime, body, spec, attempt=0)
+        secretwatch.remember(runtime, body, result, versions=versions)
+        return result
     if retries(runtime).get(uid) is not None:
         return None  # its retry is due soon, or under way
     if phase == "Pending":

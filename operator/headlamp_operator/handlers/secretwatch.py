@@ -33,21 +33,29 @@ async def prepare(runtime: Runtime, spec: specs.PortForwardSpec | specs.Resource
         return outcomes.invalid("InvalidCredentials", str(e))
 
 
-async def remember(runtime: Runtime, body: Mapping[str, Any], result: Result) -> None:
-    """After a permanent failure, note the Secret versions it happened with (SPEC 6: retried when they change)."""
+Versions = Mapping[str, str | None]  # Secret name -> resourceVersion (None: missing)
+
+
+def remember(runtime: Runtime, body: Mapping[str, Any], result: Result, *, versions: Versions) -> None:
+    """After a permanent failure, note the Secret versions it happened with (SPEC 6: retried when they change).
+
+    ``versions`` are those read BEFORE the attempt: a Secret rotated while a slow request was under way
+    is then noticed as a change, not taken for the version the failure happened with.
+    """
     uid = body["metadata"]["uid"]
     if result.transient or result.outcome.ready:
         runtime.blocked.pop(uid, None)
     else:
-        runtime.blocked[uid] = await secret_versions(runtime, body)
+        runtime.blocked[uid] = versions
 
 
-async def secrets_changed(runtime: Runtime, body: Mapping[str, Any]) -> bool:
-    """Whether a Failed resource may try again: one of its Secrets changed since it failed."""
+async def secrets_changed(runtime: Runtime, body: Mapping[str, Any]) -> Versions | None:
+    """The current versions of a Failed resource's Secrets when one changed since it failed (it may try again,
+    and these are what it tries with); None when none did."""
     uid = body["metadata"]["uid"]
     recorded = runtime.blocked.get(uid)
     current = await secret_versions(runtime, body)
     if recorded is None:  # after a restart nothing is recorded: try once, then remember
         runtime.blocked[uid] = current
-        return True
-    return dict(recorded) != current
+        return current
+    return current if dict(recorded) != current else None

@@ -81,8 +81,21 @@ def running(ctx: Context, entry: Mapping[str, Any], *, reason: str) -> Outcome:
 
 
 async def _adopt(ctx: Context, attempt: int) -> Result:
-    entry: Mapping[str, Any] = await portforward.get_port_forward(ctx.backend, ctx.cluster, ctx.id,
-                                                                  credentials=ctx.credentials)
+    """Observe the forward of ``spec.id``: Running as the backend lists it, or why not.
+
+    An id the backend does not know is a mistake of the spec (Failed, NotFound), unless this resource
+    adopted it before (``status.port`` is set): then it went away (a Headlamp restart, a delete in its
+    UI) and may come back, so it is watched with backoff, as the health checks do (SPEC 3.1).
+    """
+    try:
+        entry: Mapping[str, Any] = await portforward.get_port_forward(ctx.backend, ctx.cluster, ctx.id,
+                                                                      credentials=ctx.credentials)
+    except errors.ForwardNotFoundError as e:
+        if not ctx.previous_port:
+            raise
+        return outcomes.retrying(f"adopted forward {ctx.id}: the backend no longer knows it ({e.message}); "
+                                 "watching for it", reason="NotFound", settings=ctx.settings, attempt=attempt,
+                                 fields={"id": ctx.id})
     if not entry.get("port") or not entry.get("targetPort"):  # GET ?id= answers fewer fields than the list
         if ctx.lists is not None:  # the shared list, if it already knows the forward (no extra request)
             listing = await ctx.lists.listing(ctx.backend, ctx.cluster, credentials=ctx.credentials)
