@@ -43,14 +43,14 @@ async def test_unreachable_backend_blocks_deletion_until_it_returns(env: Env) ->
     status = await env.wait_status("portforwards", "team-a", "pf", phase="Running")
     env.hl.fault = Fault(disconnect=True)  # connections dropped without an answer: unreachable
     await env.delete("portforwards", "team-a", "pf")
-    await env.hl.wait_until(lambda: len(env.hl.requests_for(method="DELETE")) >= 2, timeout=10)  # retried
+    await env.hl.wait_until(lambda: len(env.hl.requests_for(path="/clusters/prod/portforward/list")) >= 3,
+                            timeout=10)  # retried: each release looks at the list first (the #7389 ghost)
     obj = env.get("portforwards", "team-a", "pf")
     assert obj is not None and obj["metadata"].get("deletionTimestamp")  # held by the finalizer
     env.hl.fault = None
     await env.wait_gone("portforwards", "team-a", "pf", within=15)
     deletes = [d.json for d in env.hl.requests_for(method="DELETE", path="/clusters/prod/portforward")]
-    assert len(deletes) >= 3
-    assert all(d == {"id": status["id"], "stopOrDelete": False, "action": "delete"} for d in deletes)
+    assert deletes and all(d == {"id": status["id"], "stopOrDelete": False, "action": "delete"} for d in deletes)
 
 
 async def test_finalizer_timeout_releases_the_resource_with_a_warning(start_operator: OperatorFactory) -> None:

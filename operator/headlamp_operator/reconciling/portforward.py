@@ -6,6 +6,7 @@ of the operator (or a 409 for our own id) finds the same forward again instead o
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Mapping
 from typing import Any
@@ -124,30 +125,39 @@ async def _stop_or_delete(ctx: Context, *, stop: bool) -> str | None:
         return None
 
 
-DELETE_ATTEMPTS = 3  # deletes of one forward before its coming back is reported (#7389 needs two)
+GHOST_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)  # seconds between looks for a deleted forward listed again (#7389)
+
+
+async def _listed(ctx: Context) -> Mapping[str, Any] | None:
+    """This forward as the backend lists it now (a request of its own, not the shared list), or None."""
+    listed = await portforward.list_port_forwards(ctx.backend, ctx.cluster, credentials=ctx.credentials)
+    return next((e for e in listed if _ours(ctx, e)), None)
 
 
 async def _delete(ctx: Context) -> bool:
     """Delete the forward of our id for good; False when the backend did not know it.
 
-    v0.45.0 lists a forward deleted while it ran again at once, as Stopped (``Port forward stopped.``,
-    upstream #7389, seen on the real server); a second delete removes it. So the list is asked after
-    each delete, and the forward deleted again while it is still there.
+    v0.45.0 lists a forward deleted while it ran again, as Stopped (``Port forward stopped.``, upstream
+    #7389, seen on the real server): the delete removes the entry and closes the forward, whose
+    goroutine then stores it once more as it ends, a moment later (``forwardPortsAsync`` in
+    ``backend/pkg/portforward/handler.go``). A second delete removes it for good. So a forward that was
+    Running is looked for a few seconds after its delete (:data:`GHOST_WAITS`), and deleted again when
+    it comes back; a Stopped one has no goroutine left to bring it back.
 
     Raises:
-        errors.ApiError: the backend failed a delete or the list, or still listed the forward after
-            :data:`DELETE_ATTEMPTS` deletes.
+        errors.ApiError: the backend failed a delete or a list.
     """
-    known = False
-    for _ in range(DELETE_ATTEMPTS):
-        if await _stop_or_delete(ctx, stop=False) is None:
-            return known
-        known = True
-        listed = await portforward.list_port_forwards(ctx.backend, ctx.cluster, credentials=ctx.credentials)
-        if not any(_ours(ctx, e) for e in listed):
+    before = await _listed(ctx)
+    if await _stop_or_delete(ctx, stop=False) is None:
+        return False
+    if before is None or before.get("status") != "Running":
+        return True
+    for wait in GHOST_WAITS:
+        await asyncio.sleep(wait)
+        if await _listed(ctx) is not None:
+            await _stop_or_delete(ctx, stop=False)
             return True
-    raise errors.ServerError(f"the backend still lists forward {ctx.id} after {DELETE_ATTEMPTS} deletes",
-                             status=500, cluster=ctx.cluster)
+    return True
 
 
 async def _start_once(ctx: Context, target: targets.Target, port: str) -> Mapping[str, Any]:
