@@ -34,6 +34,7 @@ logger = logging.getLogger("headlamp_operator.headlamp")
 CacheKey = tuple[str, str]  # (cluster, credentials.key)
 DiscoveryKey = tuple[str, str, str]  # (cluster, credentials.key, apiVersion)
 Discovery = dict[str, Any]  # kind -> what discovery says of it (resources.ApiResource)
+PROBE_TTL = 60.0  # seconds a look at whether Headlamp knows a cluster is kept (fetch's _probe)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +77,7 @@ class Backend:
         # serve the group a moment later) but shared by the callers waiting on them.
         self._discovery: FlightCache[DiscoveryKey, Discovery] = FlightCache(failure_ttl=0)
         # Whether Headlamp knows a cluster, per (cluster, dynamic user id): who answered a plain 404 (fetch).
-        self._probes: FlightCache[tuple[str, str | None], str] = FlightCache(ttl=60.0, failure_ttl=0)
+        self._probes: FlightCache[tuple[str, str | None], str] = FlightCache(ttl=PROBE_TTL, failure_ttl=0)
         self._sources: dict[str, frozenset[Source]] = {}  # credentials.key -> the Secrets it came from
         self._secrets: dict[str, tuple[str, ...]] = {}  # credentials.key -> what to redact (kubeconfigs parsed)
         self._reload_listeners: list[Callable[[], None]] = []

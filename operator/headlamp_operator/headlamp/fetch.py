@@ -204,7 +204,6 @@ async def cluster_fetch(backend: Backend, path: str, *, cluster: str, method: st
                               headers=sent) from unexplained
 
 
-PROBE_TTL = 60.0  # seconds an answer of :func:`_probe` is kept, per cluster (and dynamic user)
 SERVED, UNKNOWN, NO_ROUTE = "served", "unknown", "no route"  # what :func:`_probe` finds
 
 
@@ -235,7 +234,7 @@ async def _who_answered(backend: Backend, error: errors.PageNotFoundError, *, me
                         cluster: str, headers: Mapping[str, str]) -> errors.ApiError:
     """Who answered a plain ``404 page not found``, as an error that says it and what to do (SPEC 4).
 
-    The cluster is looked at once per :data:`PROBE_TTL` (:func:`_probe`); then the 404 is the API
+    The cluster is looked at once per ``client.PROBE_TTL`` (:func:`_probe`); then the 404 is the API
     server's for a group/version it does not serve (a Kubernetes API path of a known cluster), Headlamp's
     router for a route it lacks, or an unknown cluster.
     """
