@@ -312,6 +312,39 @@ async def test_s6_a_revoked_token_is_unauthorized_and_retried_when_its_secret_ch
     await env.wait_status(PF, "team-a", "revoked", phase="Running", within=10)
 
 
+
+async def test_s6_a_pod_forward_by_port_name_whose_pod_is_gone_is_healed_when_it_returns(env: Env) -> None:
+    """Found by a new user: resolving a port name reads the pod, whose 404 was Failed for good, though a pod
+    the forward ran on comes back under its name (a StatefulSet's); a pod never run on is named, Failed."""
+    prod = env.hl.clusters["prod"]
+    await env.create(PF, "team-a", "named", {"cluster": "prod", "pod": "grafana-1", "namespace": "monitoring",
+                                             "targetPort": "web", "credentials": CREDS})
+    await env.wait_status(PF, "team-a", "named", phase="Running")
+    prod.kill_pod("monitoring", "grafana-1", delete=True)
+    gone = await env.wait_status(PF, "team-a", "named", phase="Pending", reason="NotFound")
+    assert gone["message"].startswith("pod monitoring/grafana-1 no longer exists; the forward is started again")
+    prod.add_pod("monitoring", "grafana-1", labels={"app": "grafana"}, ports=[{"name": "web", "containerPort": 3000}])
+    await env.wait_status(PF, "team-a", "named", phase="Running", within=15)
+    await env.create(PF, "team-a", "typo", {"cluster": "prod", "pod": "grafan-0", "namespace": "monitoring",
+                                            "targetPort": "web", "credentials": CREDS})
+    typo = await env.wait_status(PF, "team-a", "typo", phase="Failed", reason="NotFound")
+    assert typo["message"].startswith("pod monitoring/grafan-0 does not exist: check spec.pod and spec.namespace")
+
+
+async def test_s6_a_service_that_does_not_exist_is_named_where_it_was_looked_for(env: Env) -> None:
+    await env.create(PF, "team-a", "no-ns", {"cluster": "prod", "service": "grafana", "targetPort": "http",
+                                             "credentials": CREDS})  # no namespace: looked for in team-a
+    failed = await env.wait_status(PF, "team-a", "no-ns", phase="Failed", reason="NotFound")
+    assert failed["message"].startswith("service team-a/grafana does not exist: check spec.service and "
+                                        "spec.serviceNamespace (or spec.namespace)")
+
+
+async def test_s6_a_port_name_no_container_of_a_pod_declares_says_so(env: Env) -> None:
+    await env.create(PF, "team-a", "metrics", {"cluster": "prod", "pod": "grafana-0", "namespace": "monitoring",
+                                               "targetPort": "metrics", "credentials": CREDS})
+    failed = await env.wait_status(PF, "team-a", "metrics", phase="Failed", reason="InvalidSpec")
+    assert failed["message"] == "port 'metrics' is declared by no container of the pod"  # there is no service
+
 # 7. A patch whose target does not exist yet waits for it (kustomize#4379, kyverno#3504) ----------------
 
 async def test_s7_a_patch_created_before_its_target_is_applied_once_it_exists(env: Env) -> None:
@@ -320,7 +353,7 @@ async def test_s7_a_patch_created_before_its_target_is_applied_once_it_exists(en
     await env.create(RP, "team-a", "early", {"cluster": "prod", "target": target, "patch": {"data": {"a": "1"}},
                                              "credentials": CREDS})
     pending = await env.wait_status(RP, "team-a", "early", phase="Pending", reason="NotFound")
-    assert pending["message"].startswith("waiting for v1 ConfigMap late-cm to exist, to patch it: ")
+    assert pending["message"].startswith("waiting for v1 ConfigMap shop/late-cm to exist, to patch it: ")
     assert announced(pending["message"]) > 0
     await asyncio.sleep(3)  # the GitOps sync creates the target a little later (the input, not a synchronisation)
     env.hl.clusters["prod"].add_configmap("shop", "late-cm")

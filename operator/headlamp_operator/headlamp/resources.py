@@ -81,7 +81,8 @@ async def discover(backend: Backend, cluster: str, *, api_version: str, kind: st
         lambda: _discover(backend, cluster, group=group, version=version, credentials=credentials))
     resource = resources.get(kind)
     if resource is None:
-        raise errors.NotFoundError(f"Not Found - the cluster serves no kind {kind!r} in {api_version}",
+        raise errors.NotFoundError(f"Not Found - the cluster serves no kind {kind!r} in {api_version} "
+                                   "(is the kind spelled right? is its CRD installed?)",
                                    cluster=cluster)
     return resource
 

@@ -73,7 +73,8 @@ async def check(ctx: portforward.Context, *, status: Mapping[str, Any], attempt:
             return Verdict(Result(outcome=outcome))
         return None
     if ctx.adopting:  # an adopted forward is only observed, never restarted; it may come back
-        return Verdict(outcomes.retrying(f"adopted forward {ctx.id}: {problem}; watching for it",
+        return Verdict(outcomes.retrying(f"adopted forward {ctx.id}: {problem}; watching for it (Headlamp does not "
+                                         "restart it: start it again there, or give this resource a pod or service)",
                                          reason="NotFound" if entry is None else "Stopped", settings=ctx.settings,
                                          attempt=attempt, fields={"id": ctx.id}), check=True)
     result = await portforward.run(ctx, attempt=attempt, fresh=True)  # its pod may be gone: resolve anew

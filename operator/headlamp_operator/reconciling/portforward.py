@@ -106,7 +106,8 @@ async def _adopt(ctx: Context, attempt: int) -> Result:
             entry = next((e for e in listed if _ours(ctx, e)), entry)
     if entry.get("status") == "Stopped":
         detail = entry.get("error") or "stopped at the backend"
-        return outcomes.retrying(f"adopted forward {ctx.id}: {detail}; watching for it", reason="Stopped",
+        return outcomes.retrying(f"adopted forward {ctx.id}: {detail}; watching for it (Headlamp does not restart "
+                                 "it: start it again there, or give this resource a pod or service)", reason="Stopped",
                                  settings=ctx.settings, attempt=attempt, fields={"id": ctx.id})
     return Result(outcome=running(ctx, {**entry, "port": entry.get("port", "")}, reason="Adopted"))
 
@@ -200,14 +201,38 @@ def _no_pod(ctx: Context, target: targets.Target, error: errors.ApiError, *, att
                                         f"[{error.message}]")
 
 
+def _missing_target(ctx: Context, error: errors.NotFoundError, *, attempt: int) -> Result | None:
+    """The outcome of a pod or Service that the API server says does not exist while resolving (None: another 404).
+
+    Read to resolve a named port (a pod) or its pods (a Service); the message names where it was looked
+    for, and a pod the forward ran on is healed with backoff, as after a start that names it (:func:`_no_pod`).
+    """
+    if isinstance(error, errors.UnknownClusterError | errors.PageNotFoundError):
+        return None  # not the object's 404: the cluster, a route, or an API not served
+    spec = ctx.spec
+    namespace = spec.namespace or ctx.namespace
+    if spec.pod:
+        return _no_pod(ctx, targets.Target(namespace=namespace, pod=spec.pod, target_port=spec.target_port), error,
+                       attempt=attempt)
+    where = spec.service_namespace or namespace
+    return outcomes.invalid("NotFound", f"service {where}/{spec.service} does not exist: check spec.service and "
+                                        f"spec.serviceNamespace (or spec.namespace) [{error.message}]")
+
+
 async def _start(ctx: Context, *, fresh: bool, attempt: int) -> Result:
     """Start the forward the spec asks for; a forward of our id that points elsewhere is deleted first.
 
     The local port is stable (SPEC 3.1): without ``spec.port`` the port this forward had before is
     asked for again, and only if it is taken does the backend pick a new one (the message says so).
     """
-    target = await targets.resolve(ctx.backend, ctx.spec, namespace=ctx.namespace, credentials=ctx.credentials,
-                                   resolutions=ctx.resolutions, fresh=fresh)
+    try:
+        target = await targets.resolve(ctx.backend, ctx.spec, namespace=ctx.namespace, credentials=ctx.credentials,
+                                       resolutions=ctx.resolutions, fresh=fresh)
+    except errors.NotFoundError as e:
+        missing = _missing_target(ctx, e, attempt=attempt)
+        if missing is None:
+            raise
+        return missing
     wanted = ctx.spec.port
     port = wanted or ctx.previous_port
     note = ""
@@ -257,7 +282,7 @@ async def _stop(ctx: Context) -> Result:
     """Stop the forward, and say what the backend said it did (a stop never deletes: SPEC 3.1)."""
     answer = await _stop_or_delete(ctx, stop=True)
     if answer is None:
-        message = f"forward {ctx.id} is not running (the backend knows no forward of that id)"
+        message = f"forward {ctx.id} is stopped: Headlamp has none of that id (never started, or forgotten)"
     elif answer == portforward.DELETED:  # a backend that did not stop it as asked: say so, never "stopped"
         message = f"forward {ctx.id} was deleted, not stopped: the backend answered {answer!r} to a stop"
     else:

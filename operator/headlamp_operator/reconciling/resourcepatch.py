@@ -50,10 +50,12 @@ async def apply(ctx: Context, *, attempt: int = 0) -> Result:
     spec = ctx.spec
     cluster, target, subresource = spec.cluster, spec.target, spec.subresource
     api_version, kind, name = target.api_version, target.kind, target.name
+    namespaced: bool | None = None  # unknown until discovery answers
     try:
         resource = await resources.discover(ctx.backend, cluster, api_version=api_version, kind=kind,
                                             credentials=ctx.credentials)
-        namespace = (target.namespace or ctx.namespace) if resource.namespaced else None
+        namespaced = resource.namespaced
+        namespace = (target.namespace or ctx.namespace) if namespaced else None
         if subresource and subresource not in resource.subresources:
             return outcomes.invalid("NotFound", f"{kind} in {api_version} has no {subresource} subresource")
         if not subresource and "status" in resource.subresources \
@@ -70,8 +72,9 @@ async def apply(ctx: Context, *, attempt: int = 0) -> Result:
             raise
     except errors.ApiError as e:
         if target_missing(e):  # SPEC 3.2: a GitOps sync creates the patch and its target in any order
+            where = name if namespaced is False else f"{target.namespace or ctx.namespace}/{name}"
             return outcomes.from_error(e, attempt=attempt, settings=ctx.settings, transient=True,
-                                       action=f"waiting for {api_version} {kind} {name} to exist, to patch it")
+                                       action=f"waiting for {api_version} {kind} {where} to exist, to patch it")
         return outcomes.from_error(e, attempt=attempt, settings=ctx.settings, action=f"patching {kind} {name}")
     metadata = answer.get("metadata") if isinstance(answer, Mapping) else None
     metadata = metadata if isinstance(metadata, Mapping) else {}

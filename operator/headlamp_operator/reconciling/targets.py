@@ -126,7 +126,8 @@ def _resolve_port(port: str, *, service: Mapping[str, Any] | None, pod: Mapping[
         return str(wanted)
     number = _container_port(pod, str(wanted))
     if number is None:
-        raise PortNotFound(f"port {port!r} is declared by neither the service nor the pod's containers")
+        where = "neither the service nor the pod's containers" if service is not None else "no container of the pod"
+        raise PortNotFound(f"port {port!r} is declared by {where}")
     return str(number)
 
 
