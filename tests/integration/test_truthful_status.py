@@ -6,6 +6,7 @@ of the same kind of our own making.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import aiohttp
@@ -394,3 +395,48 @@ async def test_s5_a_base_path_missing_from_headlamp_url_is_named(env: Env) -> No
     failed = await env.wait_status(RP, "team-a", "no-base", phase="Failed", reason="NotFound")
     assert f"Headlamp at {str(env.hl.url).removesuffix('/headlamp')} has no route" in failed["message"]
     assert "does HEADLAMP_URL miss a base path?" in failed["message"]
+
+
+
+# Backends that act on their own (HEADLAMP_CONTRACT.md, "Upstream changes in flight") --------------------
+
+async def test_a_forward_the_backend_reconnects_itself_is_left_to_it(env: Env) -> None:
+    """Upstream #7273: a service forward listed ``Reconnecting`` is being moved to another pod by the backend;
+    the operator says so and does not fight it with a start of its own."""
+    await env.create(PF, "team-a", "svc", ECHO)
+    running = await env.wait_status(PF, "team-a", "svc", phase="Running")
+    entry = {"id": running["id"], "pod": "grafana-0", "service": "grafana", "serviceNamespace": "monitoring",
+             "namespace": "monitoring", "cluster": "prod", "port": running["port"], "targetPort": "3000",
+             "status": "Reconnecting", "error": "pod grafana-0 is gone"}
+    starts = len(env.hl.requests_for(method="POST", path="/clusters/prod/portforward"))
+    env.hl.fail_next(3, status=200, body=json.dumps([entry]), content_type="application/json", method="GET",
+                     path="/clusters/prod/portforward/list")
+    pending = await env.wait_status(PF, "team-a", "svc", phase="Pending")
+    assert pending["message"].startswith(f"Headlamp is reconnecting forward {running['id']} to a pod of its "
+                                         "service itself (pod grafana-0 is gone): left to it")
+    await env.wait_status(PF, "team-a", "svc", phase="Running", within=15)  # listed Running again
+    assert len(env.hl.requests_for(method="POST", path="/clusters/prod/portforward")) == starts
+
+
+async def test_a_forward_the_backend_keeps_stopping_is_reported_not_restarted_in_a_loop(env: Env) -> None:
+    """Upstream #7258 as written would mark every forward Stopped right after its start: after three restarts
+    that did not last a health check, each next one waits the backoff, and the status says why."""
+    await env.create(PF, "team-a", "flaky", {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring",
+                                             "targetPort": 6379, "credentials": CREDS})
+    await env.wait_status(PF, "team-a", "flaky", phase="Running")
+
+    async def stop_every_forward() -> None:  # the backend's side: whatever runs is stopped
+        while True:
+            for forward in env.hl.forwards:
+                if forward.status == "Running":
+                    forward.close(error="Pod monitoring/redis-0 check failed: context canceled")
+            await env.hl.wait_until(lambda: any(f.status == "Running" for f in env.hl.forwards), timeout=60)
+
+    stopper = asyncio.create_task(stop_every_forward())
+    try:
+        reported = await env.wait_status(PF, "team-a", "flaky", phase="Pending", reason="Stopped", within=20)
+        assert "after each of its last 3 starts" in reported["message"], reported
+        assert announced(reported["message"]) > 0
+    finally:
+        stopper.cancel()
+    await env.wait_status(PF, "team-a", "flaky", phase="Running", within=20)

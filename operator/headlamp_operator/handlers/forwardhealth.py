@@ -54,7 +54,7 @@ async def tick(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward) -> hea
     ctx = await forwards.context(runtime, body, spec)
     if isinstance(ctx, Result):
         return healing.Verdict(ctx, synced=False)
-    return await healing.check(ctx, status=body.get("status") or {})
+    return await forwards.check(runtime, uid, ctx, body.get("status") or {})
 
 
 def _steady(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward, by_id: Mapping[str, Any]) -> bool:
@@ -70,6 +70,7 @@ def _steady(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward, by_id: Ma
             or not healing.steady(spec, tracked.body["status"], uid=uid, by_id=by_id):
         return False
     tracked.steady_in = by_id
+    runtime.restarts.pop(uid, None)  # it lasted a health check
     return True
 
 

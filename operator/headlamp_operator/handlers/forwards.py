@@ -105,6 +105,18 @@ async def record(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward, verd
         track(runtime, tracked.body, tracked.spec, status=new)
 
 
+async def check(runtime: rt.Runtime, uid: str, ctx: portforward.Context, status: Mapping[str, Any], *,
+                attempt: int = 0, since: float | None = None) -> healing.Verdict | None:
+    """:func:`healing.check`, counting the forward's restarts in a row that did not last one health check."""
+    verdict = await healing.check(ctx, status=status, attempt=attempt, since=since,
+                                  restarts=runtime.restarts.get(uid, 0))
+    if verdict is None:
+        runtime.restarts.pop(uid, None)  # it lasted a health check
+    elif verdict.restarted:
+        runtime.restarts[uid] = runtime.restarts.get(uid, 0) + 1
+    return verdict
+
+
 async def retry(runtime: rt.Runtime, uid: str, due: Retry, *, write_status: StatusWriter) -> None:
     """One retry of a forward's transient outcome: look at the list first (``due.check``), or bring it to its spec."""
     tracked = runtime.forwards.get(uid)
@@ -116,7 +128,7 @@ async def retry(runtime: rt.Runtime, uid: str, due: Retry, *, write_status: Stat
     if isinstance(ctx, Result):
         verdict: healing.Verdict | None = healing.Verdict(ctx, synced=False)
     elif due.check and ctx.spec.state == "Running":
-        verdict = await healing.check(ctx, status=body.get("status") or {}, attempt=due.attempt, since=due.due)
+        verdict = await check(runtime, uid, ctx, body.get("status") or {}, attempt=due.attempt, since=due.due)
     else:
         # Its pod or its Service's pods may have changed: resolved anew, not from a shared read (Resolutions).
         verdict = healing.Verdict(await portforward.run(ctx, attempt=due.attempt, fresh=True))

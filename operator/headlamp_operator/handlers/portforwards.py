@@ -71,6 +71,7 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     start(runtime)
     uid = str(body["metadata"]["uid"])
     forwards.retries(runtime).cancel(uid)
+    runtime.restarts.pop(uid, None)
     spec = specs.portforward(body.get("spec") or {})
     versions = await secretwatch.secret_versions(runtime, body)
     with metrics.RECONCILE_SECONDS.labels("PortForward").time():

@@ -135,6 +135,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
             uid = str(body["metadata"]["uid"])
             runtime.blocked.pop(uid, None)
             runtime.forwards.pop(uid)
+            runtime.restarts.pop(uid, None)
             runtime.patches.pop(uid, None)
             for retries in (runtime.forward_retries, runtime.patch_retries):
                 if retries is not None:

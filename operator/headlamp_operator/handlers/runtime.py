@@ -124,6 +124,7 @@ class Runtime:
     scheduler: asyncio.Task[None] | None = None  # the ResourcePatch scheduler, started by the first handler
     forwards: TrackedForwards = dataclasses.field(default_factory=TrackedForwards)  # PortForwards as last seen
     forward_scheduler: asyncio.Task[None] | None = None  # the PortForward scheduler, started likewise
+    restarts: dict[str, int] = dataclasses.field(default_factory=dict)  # uid -> heals in a row that did not last
     # Each kind's retries of its transient outcomes (SPEC 6), set up when its handlers are registered:
     forward_retries: Retries | None = None
     patch_retries: Retries | None = None

@@ -19,15 +19,20 @@ from headlamp_operator.reconciling.outcomes import Result
 from headlamp_operator.reconciling.specs import PortForwardSpec
 from headlamp_operator.status import Outcome
 
+RECONNECTING = "Reconnecting"  # upstream #7273: the backend moves a service forward to another pod itself
+RESTARTS_TOLERATED = 3  # restarts in a row that did not last one health check, before they are spaced by backoff
+
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
     """What a health check concluded: the result to record, whether it counts as a sync (``lastSyncTime``),
-    and whether its retry (when transient) looks at the list again before acting (``check``)."""
+    whether its retry (when transient) looks at the list again before acting (``check``), and whether the
+    forward was started again (``restarted``: the caller counts restarts in a row)."""
 
     result: Result
     synced: bool = True
     check: bool = False
+    restarted: bool = False
 
 
 def steady(spec: PortForwardSpec, status: Mapping[str, Any], *, uid: str,
@@ -46,12 +51,18 @@ def steady(spec: PortForwardSpec, status: Mapping[str, Any], *, uid: str,
 
 
 async def check(ctx: portforward.Context, *, status: Mapping[str, Any], attempt: int = 0,
-                since: float | None = None) -> Verdict | None:
+                since: float | None = None, restarts: int = 0) -> Verdict | None:
     """One health check of a forward that should run; None when nothing needs recording.
 
     The backend's list is shared by every forward of the cluster (one request per interval); a list
     asked for before this forward (re)started says nothing about it. ``since`` (monotonic seconds):
     a retry's check wants a list newer than the failure it retries. ``ctx.lists`` must be set.
+
+    A backend that reconnects a forward itself (``Reconnecting``, upstream #7273) is left to do it: the
+    operator does not fight it with a start of its own. ``restarts`` counts this forward's restarts in
+    a row that did not last one health check: past :data:`RESTARTS_TOLERATED` (a backend that stops
+    every forward right after it starts, as upstream #7258 would as written), the next restart waits
+    the backoff, and the status says why, instead of a restart every interval.
     """
     assert ctx.lists is not None, "a health check reads the shared per-cluster list"
     try:
@@ -66,6 +77,11 @@ async def check(ctx: portforward.Context, *, status: Mapping[str, Any], attempt:
     if since is None and problem is not None and synced is not None \
             and synced >= listing.fetched.replace(microsecond=0):
         return None  # the shared list was asked for before this forward (re)started: no verdict from it
+    if entry is not None and entry.get("status") == RECONNECTING:
+        return Verdict(outcomes.retrying(
+            f"Headlamp is reconnecting forward {ctx.id} to a pod of its service itself "
+            f"({entry.get('error') or 'its pod went away'}): left to it, not started again meanwhile",
+            reason="Pending", settings=ctx.settings, attempt=attempt, fields={"id": ctx.id}), check=True)
     if entry is not None and problem is None:  # running: refresh what changed (a port after a restart)
         outcome = portforward.running(ctx, entry, reason="Adopted" if ctx.adopting else "Started")
         if status.get("phase") != "Running" or outcome.fields.get("port") != status.get("port") \
@@ -77,9 +93,15 @@ async def check(ctx: portforward.Context, *, status: Mapping[str, Any], attempt:
                                          "restart it: start it again there, or give this resource a pod or service)",
                                          reason="NotFound" if entry is None else "Stopped", settings=ctx.settings,
                                          attempt=attempt, fields={"id": ctx.id}), check=True)
+    if restarts >= RESTARTS_TOLERATED:
+        return Verdict(outcomes.retrying(
+            f"the backend stopped forward {ctx.id} after each of its last {restarts} starts ({problem}); "
+            "started again after a backoff", reason="Stopped", settings=ctx.settings,
+            attempt=restarts - RESTARTS_TOLERATED, fields={"id": ctx.id}), restarted=True)
     result = await portforward.run(ctx, attempt=attempt, fresh=True)  # its pod may be gone: resolve anew
     if not result.outcome.ready:
         return Verdict(result)
     outcome = result.outcome
     return Verdict(Result(outcome=Outcome(phase=outcome.phase, reason=outcome.reason,
-                                          message=f"restarted ({problem}): {outcome.message}", fields=outcome.fields)))
+                                          message=f"restarted ({problem}): {outcome.message}", fields=outcome.fields)),
+                   restarted=True)
