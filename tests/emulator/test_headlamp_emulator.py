@@ -71,18 +71,19 @@ async def test_null_or_empty_token_clears_every_chunk(hl: HeadlampEmulator, http
     response, body = await call(http, hl, "POST", "clusters/prod/set-token", json={"token": cleared},
                                 cookies=cookies)
     assert (response.status, body) == (200, b"")
-    assert response.headers.getall("Set-Cookie") == [
-        f"headlamp-auth-prod.{i}=; Path=/clusters/prod; Max-Age=-1; HttpOnly; SameSite=Strict" for i in (0, 1)]
+    assert response.headers.getall("Set-Cookie") == [  # Go writes Max-Age=0 for the backend's -1
+        f"headlamp-auth-prod.{i}=; Path=/clusters/prod; Max-Age=0; HttpOnly; SameSite=Strict" for i in (0, 1)]
     assert hl.session_tokens("prod") == set()
 
 
-async def test_shorter_token_expires_the_extra_chunks(hl: HeadlampEmulator, http: aiohttp.ClientSession,
-                                                      prod: KubeCluster) -> None:
+async def test_shorter_token_clears_every_chunk_then_sets_its_own(hl: HeadlampEmulator, http: aiohttp.ClientSession,
+                                                                  prod: KubeCluster) -> None:
     cookies = await login(http, hl, "t" * 5000)
     response, _ = await call(http, hl, "POST", "clusters/prod/set-token", json={"token": "short"}, cookies=cookies)
     assert [h.split(";")[:3] for h in response.headers.getall("Set-Cookie")] == [
-        ["headlamp-auth-prod.0=short", " Path=/clusters/prod", " Max-Age=86400"],
-        ["headlamp-auth-prod.1=", " Path=/clusters/prod", " Max-Age=-1"]]
+        ["headlamp-auth-prod.0=", " Path=/clusters/prod", " Max-Age=0"],
+        ["headlamp-auth-prod.1=", " Path=/clusters/prod", " Max-Age=0"],
+        ["headlamp-auth-prod.0=short", " Path=/clusters/prod", " Max-Age=86400"]]
 
 
 @pytest.mark.parametrize("payload", [b"not json", b"", b'{"token": 5}', b"[]"])
@@ -565,8 +566,9 @@ async def test_restart_forgets_forwards_and_sessions(http: aiohttp.ClientSession
         assert await listing(http, hl) == []
         response, _ = await start(http, hl, json={**FORWARD, "id": "pf-1"}, cookies=cookies)
         assert response.status == 200  # not "already running": the old forward is gone
-        assert [f.token for f in hl.forwards] == [None]  # the old cookies stand for nothing now
-        hl.stale_session_status = 401
+        assert [f.token for f in hl.forwards] == ["t"]  # the cookies ARE the token: v0.45.0 keeps no session
+        assert hl.session_tokens("prod") == set()
+        hl.stale_session_status = 401  # the knob: a backend that refuses cookies no live session set
         response, body = await call(http, hl, "GET", "clusters/prod/api", cookies=cookies)
         assert_go_error(response, body, 401, "unauthorized")
 

@@ -18,9 +18,10 @@ from aiohttp import web
 
 from . import kubeapi
 from .dynamic import KubeconfigError, load_context
-from .forwards import ECHOED, Forward, ForwardError, cache_key_of, parse_start, parse_stop
+from .forwards import ECHOED, Forward, ForwardError, cache_key_of, go_decode, go_struct, parse_start, parse_stop
 from .forwardtable import ForwardTable
 from .kube import KubeCluster
+from .plugins import Plugins
 from .records import RecordedRequest, go_error, json_response
 from .scaffold import HeadlampScaffold
 from .sessions import ContextKey, SessionStore, clear_cookie_headers, set_cookie_headers, token_from_cookies
@@ -72,7 +73,7 @@ class HeadlampEmulator(HeadlampScaffold):
         self.start_delay = start_delay  # seconds a port-forward takes to start (for "already starting")
         self.ready_timeout = ready_timeout  # seconds to wait for the pod to run (the backend's 30 s)
         self.dynamic_clusters = dynamic_clusters  # honour KUBECONFIG headers
-        self.stale_session_status = stale_session_status  # answer cookies of a forgotten session with it
+        self.stale_session_status = stale_session_status  # a fault: answer cookies no live session set with it
         self.monitor_interval = monitor_interval  # seconds between pod checks of a real forward (Headlamp's 5 s)
         # How DELETE /portforward reads its body: v0.45.0's inverted flag ("stopOrDelete"), or the split of
         # upstream PR #6153 ("action": "stop" | "delete"), which refuses a body without an action. Under
@@ -81,6 +82,8 @@ class HeadlampEmulator(HeadlampScaffold):
         self.stop_contract = stop_contract
         self.clusters: dict[str, KubeCluster] = {}
         self.upstreams: dict[str, UpstreamCluster] = {}  # clusters served by a real API server
+        self.bare: dict[str, Context] = {}  # dynamic clusters stored under their bare name (no user id)
+        self.plugins = Plugins()  # GET /plugins, and the X-Reload of a plugin change (.plugins)
         self.sessions = SessionStore()
         self.table = ForwardTable(notify=self.notify)
         self.restarts = 0
@@ -132,6 +135,8 @@ class HeadlampEmulator(HeadlampScaffold):
         self.restarts += 1
         self.table.forget_all()
         self.sessions.clear()
+        self.bare.clear()
+        self.plugins.reset()
         await self.drop_connections()
         await self.notify()
 
@@ -151,6 +156,8 @@ class HeadlampEmulator(HeadlampScaffold):
         """
         raw = self.route_path(record.raw_path) or ""
         segments = [unquote(s) for s in raw.split("/")[1:]]
+        if record.method == "GET" and segments == ["plugins"]:
+            return self.plugins.answer_list()
         if len(segments) < 3 or segments[0] != "clusters" or not segments[1]:
             return go_error(404, "404 page not found")
         name, rest = segments[1], segments[2:]
@@ -180,17 +187,28 @@ class HeadlampEmulator(HeadlampScaffold):
             await self.notify()
         if not context.known:
             return go_error(404, "key not found")
-        token = bearer or cookie_token or context.token
+        # The session cookie's token REPLACES an Authorization header; without a cookie the header goes
+        # through as sent; with neither, the context's own user (HEADLAMP_CONTRACT.md, recorded section).
+        token = cookie_token or bearer or context.token
         if isinstance(context.backing, UpstreamCluster):  # "/clusters/{cluster}/{path}" -> "/{path}", still encoded
-            return await context.backing.proxy(
+            return self.plugins.mark(await context.backing.proxy(
                 method=record.method, raw_path="/" + raw.split("/", 3)[3],
-                query_string=request.rel_url.raw_query_string, body=record.body, headers=record.headers, token=token)
-        return self._proxy(record, context, rest, token)
+                query_string=request.rel_url.raw_query_string, body=record.body, headers=record.headers, token=token))
+        return self.plugins.mark(self._proxy(record, context, rest, token))
 
     def _context(self, record: RecordedRequest, name: str) -> Context | web.Response:
+        """The backend context of a request, as v0.45.0's context store finds it (``backend/cmd/stateless.go``).
+
+        A ``KUBECONFIG`` request stores its context under the cluster name plus NUL and the user id; without a
+        user id, under the bare name, where every later request finds it, ``KUBECONFIG`` or not (recorded:
+        ``dynamic/bare-name-known``). Not emulated: the store's expiry (5 minutes, 20 s after each later use)
+        and its keeping the first context stored under a key.
+        """
         encoded = record.headers.get(KUBECONFIG_HEADER)
+        configured = self.clusters.get(name) or self.upstreams.get(name)
         if not encoded or not self.dynamic_clusters:
-            configured = self.clusters.get(name) or self.upstreams.get(name)
+            if configured is None and name in self.bare:
+                return self.bare[name]
             return Context(name=name, user_id=None, backing=configured, cache_key=name, known=configured is not None)
         user_id = record.headers.get(USER_ID_HEADER, "")
         try:
@@ -202,8 +220,11 @@ class HeadlampEmulator(HeadlampScaffold):
         backing: KubeCluster | UpstreamCluster | None = self.clusters.get(loaded.cluster)
         if backing is None:  # a real API server the backend can reach: one of the configured upstreams' servers
             backing = next((u for u in self.upstreams.values() if u.server == loaded.server.rstrip("/")), None)
-        return Context(name=name, user_id=user_id, dynamic=True, backing=backing, token=loaded.token,
-                       server=loaded.server, cache_key=cache_key_of((name, user_id)), known=True)
+        context = Context(name=name, user_id=user_id, dynamic=True, backing=backing, token=loaded.token,
+                          server=loaded.server, cache_key=cache_key_of((name, user_id)), known=True)
+        if not user_id and configured is None:
+            self.bare.setdefault(name, context)
+        return context
 
     def _session_key(self, record: RecordedRequest, name: str) -> ContextKey:
         if self.dynamic_clusters and KUBECONFIG_HEADER in record.headers:
@@ -211,31 +232,35 @@ class HeadlampEmulator(HeadlampScaffold):
         return (name, None)
 
     def _cookie_token(self, record: RecordedRequest, context: Context) -> tuple[str | None, bool]:
-        """The token of the request's session cookies, and whether they belong to a forgotten session."""
+        """The token of the request's session cookies, and whether no live session of this process set them.
+
+        The cookies ARE the token: v0.45.0 keeps no session, so cookies from before a restart or a logout
+        elsewhere still stand for their token (recorded: ``proxy/cookie-over-bearer``, after
+        ``set-token/null-with-cookie`` of the same token). Only the ``stale_session_status`` knob refuses them.
+        """
         token = token_from_cookies(context.name, record.cookies)
         if token is None:
             return None, False
-        if not self.sessions.valid(context.key, token):
-            return None, True
-        return token, False
+        return token, not self.sessions.valid(context.key, token)
 
     # -- set-token --------------------------------------------------------------------------------
 
     def _set_token(self, record: RecordedRequest, name: str) -> web.Response:
-        try:
-            doc = json.loads(record.body)
+        try:  # Go's decoder: the first JSON value, keys matched case-insensitively; null is no token
+            doc = go_decode(record.body)
+            fields = go_struct(doc, "setTokenRequest", {"token": str}) if doc is not None else {}
         except ValueError:
             return go_error(400, "Invalid JSON")
-        if not isinstance(doc, dict) or not isinstance(doc.get("token"), str | None):
-            return go_error(400, "Invalid JSON")
-        token: str | None = doc.get("token")
+        token: str | None = fields.get("token")
         key = self._session_key(record, name)
         path = f"{self.base_path}/clusters/{name}"
+        secure = record.headers.get("X-Forwarded-Proto") == "https"  # the emulator itself serves no TLS
         if token:
-            headers = set_cookie_headers(name, token, path=path, max_age=self.session_ttl, existing=record.cookies)
+            headers = set_cookie_headers(name, token, path=path, max_age=self.session_ttl, existing=record.cookies,
+                                         secure=secure)
             self.sessions.open(key, token, ttl=self.session_ttl)
         else:
-            headers = clear_cookie_headers(name, path=path, existing=record.cookies)
+            headers = clear_cookie_headers(name, path=path, existing=record.cookies, secure=secure)
             self.sessions.close(key, token_from_cookies(name, record.cookies))
         response = web.Response(status=200)
         for header in headers:

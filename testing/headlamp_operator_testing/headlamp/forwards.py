@@ -96,7 +96,7 @@ def _go_type(value: Any) -> str:
     return "object" if isinstance(value, dict) else "string"
 
 
-def _go_decode(body: bytes) -> Any:
+def go_decode(body: bytes) -> Any:
     """The first JSON value of a body, as Go's ``json.Decoder.Decode`` reads it (what follows is ignored).
 
     Raises:
@@ -114,7 +114,7 @@ def _go_decode(body: bytes) -> Any:
     return value
 
 
-def _go_struct(doc: Any, struct: str, types: dict[str, type]) -> dict[str, Any]:
+def go_struct(doc: Any, struct: str, types: dict[str, type]) -> dict[str, Any]:
     """Decode a JSON value into a Go struct of these JSON fields (keys matched case-insensitively, null skipped).
 
     Raises:
@@ -143,8 +143,8 @@ def parse_start(body: bytes) -> tuple[dict[str, str], str]:
     """Decode a start request as v0.45.0 does: its fields (each a string, "" when absent), and the address
     the client sent (kept for assertions only: the backend's struct has no such field)."""
     try:
-        doc = _go_decode(body)
-        fields = _go_struct(doc, "portForwardRequest", dict.fromkeys(FIELDS, str))
+        doc = go_decode(body)
+        fields = go_struct(doc, "portForwardRequest", dict.fromkeys(FIELDS, str))
     except ValueError as exc:
         raise ForwardError(400, f"failed to marshal port forward payload {exc}") from None
     address = doc.get("address")
@@ -158,13 +158,53 @@ def validate_start(request: dict[str, str]) -> None:
             raise ForwardError(400, f"{what} is required")
 
 
+def _port_number(text: str) -> int:
+    """Go's ``strconv.ParseUint(text, 10, 16)``, with its error's words."""
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": invalid syntax')
+    if int(text) > 0xFFFF:
+        raise ValueError(f'strconv.ParseUint: parsing "{text}": value out of range')
+    return int(text)
+
+
+def parse_ports(port: str, target: str) -> tuple[int, int]:
+    """The local and remote port of ``{port}:{targetPort}``, read as client-go's port-forwarder reads its
+    port specification (``tools/portforward``: numbers only, so a container port's NAME is refused).
+
+    v0.45.0 builds the forwarder after the permission check and before storing the forward, so the refusal
+    is a 500 and leaves nothing in the list (recorded: tests/headlamp/transcripts/headlamp-v0.45.0.json,
+    ``start/named-target-port``).
+
+    Raises:
+        ForwardError: 500 ``failed to initialize port forwarder: failed to create portforwarder: ...``.
+    """
+    parts = f"{port}:{target}".split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError(f"invalid port format '{port}:{target}'")
+        local, remote = parts[0] or "0", parts[1]
+        try:
+            local_port = _port_number(local)
+        except ValueError as exc:
+            raise ValueError(f"error parsing local port '{local}': {exc}") from None
+        try:
+            remote_port = _port_number(remote)
+        except ValueError as exc:
+            raise ValueError(f"error parsing remote port '{remote}': {exc}") from None
+        if remote_port == 0:
+            raise ValueError("remote port must be > 0")
+    except ValueError as exc:
+        raise ForwardError(500, f"failed to initialize port forwarder: failed to create portforwarder: {exc}") from None
+    return local_port, remote_port
+
+
 def parse_stop(body: bytes) -> tuple[str, bool]:
     """Decode a stop or delete as v0.45.0 does (``stopOrDeletePortForwardRequest``): (id, stopOrDelete).
 
     v0.45.0 reads ``id`` and ``stopOrDelete`` only: an ``action`` is ignored, a missing flag is false (a delete).
     """
     try:
-        fields = _go_struct(_go_decode(body), "stopOrDeletePortForwardRequest", {"id": str, "stopOrDelete": bool})
+        fields = go_struct(go_decode(body), "stopOrDeletePortForwardRequest", {"id": str, "stopOrDelete": bool})
     except ValueError as exc:
         raise ForwardError(400, str(exc)) from None
     if not fields.get("id"):

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from . import localhost
-from .forwards import STOPPED_ERROR, Forward, ForwardError, cache_key_of, validate_start
+from .forwards import STOPPED_ERROR, Forward, ForwardError, cache_key_of, parse_ports, validate_start
 from .kube import KubeCluster, ObjectKey
 from .sessions import ContextKey
 from .upstream import RealForward, UpstreamCluster
@@ -92,6 +92,7 @@ class ForwardTable:
             problem = await denial()  # the context lookup, then the permission check
             if problem is not None:
                 raise ForwardError(500, problem)
+            parse_ports(port, request["targetPort"])  # the forwarder is made: a port NAME is refused here
             forward = Forward(id=fid, cluster=key[0], user_id=key[1], context=context,
                               namespace=request["namespace"], pod=request["pod"], service=request["service"],
                               service_namespace=request["serviceNamespace"], target_port=request["targetPort"],

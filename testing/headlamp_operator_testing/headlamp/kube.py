@@ -55,6 +55,7 @@ class KubeCluster:
         self.refused_tokens: set[str | None] = set()  # -> 401 Unauthorized
         self.forbidden_tokens: dict[str | None, frozenset[str] | None] = {}  # -> 403 (verbs, None = all)
         self.portforward_denied: set[str | None] = set()  # -> port-forward permission check fails
+        self.users: dict[str | None, str] = {}  # token -> the user name the API server knows it by
         self.writes: list[Write] = []  # every write through the proxied API, in order
         self.listeners: list[Listener] = []
         self.add_namespace("default")
@@ -236,9 +237,15 @@ class KubeCluster:
         self.forbidden_tokens.pop(token, None)
         self.portforward_denied.discard(token)
 
-    @staticmethod
-    def user_of(token: str | None) -> str:
-        """The user name a token stands for (never the token itself)."""
+    def name_token(self, token: str | None, user: str) -> None:
+        """Say whose token it is: the API server names that user in its refusals
+        (``system:serviceaccount:{namespace}:{name}`` for a ServiceAccount's token)."""
+        self.users[token] = user
+
+    def user_of(self, token: str | None) -> str:
+        """The user name a token stands for (never the token itself): as named, else a made-up one."""
+        if token in self.users:
+            return self.users[token]
         if token is None:
             return "system:serviceaccount:headlamp:headlamp"
         return f"emulated-user-{hashlib.sha256(token.encode()).hexdigest()[:8]}"

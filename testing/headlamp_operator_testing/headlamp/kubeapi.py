@@ -36,9 +36,16 @@ class Target:
 class ApiError(Exception):
     """Raised inside the handlers to answer with a Status document."""
 
-    def __init__(self, code: int, message: str, *, reason: str | None = None) -> None:
+    def __init__(self, code: int, message: str, *, reason: str | None = None,
+                 details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
-        self.response = status(code, reason or REASONS.get(code, "InternalError"), message)
+        self.response = status(code, reason or REASONS.get(code, "InternalError"), message, details=details)
+
+
+def about(r: Resource, name: str) -> dict[str, str]:
+    """A Status' ``details`` naming an object, as apimachinery's NotFound, AlreadyExists and Conflict errors do:
+    its name, its API group (left out for the core group) and its resource (plural) as ``kind``."""
+    return {"name": name, **({"group": r.group} if r.group else {}), "kind": r.plural}
 
 
 def parse_target(segments: list[str]) -> Target | None:
@@ -106,7 +113,9 @@ def serve(
     except ApiError as exc:
         return exc.response
     except PatchError as exc:
-        return status(exc.status, REASONS[exc.status], exc.message)
+        # go-restful refuses a PATCH media type before the API server's own check, whose message never shows:
+        # a 415 with empty details (recorded: tests/headlamp/transcripts/headlamp-v0.45.0.json, proxy/patch-415).
+        return status(exc.status, REASONS[exc.status], exc.message, details={} if exc.status == 415 else None)
     if verb in ("create", "update", "patch"):
         _record_write(cluster, verb, target, response, query)
     return response
@@ -137,7 +146,7 @@ def _dispatch(
     assert name is not None
     current = cluster.get(r.plural, ns, name)
     if current is None:
-        raise ApiError(404, f'{r.qualified} "{name}" not found')
+        raise ApiError(404, f'{r.qualified} "{name}" not found', details=about(r, name))
     if verb == "get":
         return json_response(scale_of(current) if target.sub == "scale" else current)
     if verb == "delete":
@@ -180,7 +189,8 @@ def _create(cluster: KubeCluster, target: Target, obj: dict[str, Any]) -> web.Re
     if meta.get("namespace", target.namespace) != target.namespace:
         raise ApiError(400, "the namespace of the provided object does not match the namespace sent on the request")
     if cluster.get(r.plural, target.namespace, meta["name"]) is not None:
-        raise ApiError(409, f'{r.qualified} "{meta["name"]}" already exists', reason="AlreadyExists")
+        raise ApiError(409, f'{r.qualified} "{meta["name"]}" already exists', reason="AlreadyExists",
+                       details=about(r, meta["name"]))
     obj.update(apiVersion=r.api_version, kind=r.kind)
     meta.pop("resourceVersion", None)
     if target.namespace is not None:
@@ -208,7 +218,8 @@ def _write(cluster: KubeCluster, target: Target, current: dict[str, Any], new: d
     sent_version = (new.get("metadata") or {}).get("resourceVersion")
     if sent_version not in (None, "", meta["resourceVersion"]):
         raise ApiError(409, f'Operation cannot be fulfilled on {r.qualified} "{meta["name"]}": the object has '
-                            "been modified; please apply your changes to the latest version and try again")
+                            "been modified; please apply your changes to the latest version and try again",
+                       details=about(r, meta["name"]))
     if target.sub == "scale":
         replicas = (new.get("spec") or {}).get("replicas")
         _check_replicas(r, meta["name"], replicas)
@@ -239,5 +250,7 @@ def _write(cluster: KubeCluster, target: Target, current: dict[str, Any], new: d
 
 def _check_replicas(r: Resource, name: str, replicas: Any) -> None:
     if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
-        raise ApiError(422, f'{r.kind}.{r.group or "core"} "{name}" is invalid: spec.replicas: Invalid value: '
-                            f"{json.dumps(replicas)}: must be greater than or equal to 0")
+        cause = f"Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0"
+        raise ApiError(422, f'{r.kind}.{r.group or "core"} "{name}" is invalid: spec.replicas: {cause}',
+                       details={"name": name, "group": r.group, "kind": r.kind, "causes": [
+                           {"reason": "FieldValueInvalid", "message": cause, "field": "spec.replicas"}]})

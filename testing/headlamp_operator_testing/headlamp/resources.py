@@ -18,6 +18,14 @@ SUBRESOURCE_VERBS = {
 }
 
 
+# What the in-memory API says it is: the kube-apiserver v1.36.3 the real-peer suite builds from Go modules
+# (peers/build.py), whose /version the real headlamp-server passed on as recorded in
+# tests/headlamp/transcripts/headlamp-v0.45.0.json (a module build has no commit or build date stamp).
+VERSION = {"major": "1", "minor": "36", "emulationMajor": "1", "emulationMinor": "36", "minCompatibilityMajor": "1",
+           "minCompatibilityMinor": "35", "gitVersion": "v1.36.3", "gitCommit": "$Format:%H$", "gitTreeState": "clean",
+           "buildDate": "1970-01-01T00:00:00Z", "goVersion": "go1.26.8", "compiler": "gc", "platform": "linux/amd64"}
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Resource:
     """One resource kind of the in-memory API."""
@@ -71,8 +79,7 @@ def discovery(path: list[str]) -> web.Response | None:
     groups = sorted({r.group for r in RESOURCES if r.group})
     match path:
         case ["version"]:
-            return json_response({"major": "1", "minor": "33", "gitVersion": "v1.33.0-headlamp-emulator",
-                                  "platform": "linux/amd64"})
+            return json_response(VERSION)
         case ["api"]:
             return json_response({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]})
@@ -118,7 +125,7 @@ def status(code: int, reason: str, message: str, *, details: Mapping[str, Any] |
     """A Kubernetes ``Status`` failure, as the API server answers errors."""
     doc: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                            "message": message, "reason": reason, "code": code}
-    if details:
+    if details is not None:  # empty details are sent as {}
         doc["details"] = dict(details)
     return json_response(doc, status=code)
 

@@ -21,42 +21,51 @@ def cookie_name(cluster: str, index: int) -> str:
     return f"{COOKIE_PREFIX}{sanitize(cluster)}.{index}"
 
 
-def chunk_indices(cluster: str, cookies: Mapping[str, str]) -> list[int]:
-    """The chunk indices of this cluster's session cookie present in a request's cookies."""
-    prefix = f"{COOKIE_PREFIX}{sanitize(cluster)}."
-    tails = (name[len(prefix):] for name in cookies if name.startswith(prefix))
-    return sorted(int(tail) for tail in tails if tail.isdigit())
+def carried_chunks(cluster: str, cookies: Mapping[str, str]) -> list[int]:
+    """The chunk indices of this cluster's session cookie a request carried: 0, 1, ... up to the first missing."""
+    indices: list[int] = []
+    while cookie_name(cluster, len(indices)) in cookies:
+        indices.append(len(indices))
+    return indices
 
 
 def token_from_cookies(cluster: str, cookies: Mapping[str, str]) -> str | None:
     """Reassemble the token from chunks ``.0``, ``.1``, ... (up to the first missing one)."""
-    chunks: list[str] = []
-    while (chunk := cookies.get(cookie_name(cluster, len(chunks)))) is not None:
-        chunks.append(chunk)
-    return "".join(chunks) or None
+    return "".join(cookies[cookie_name(cluster, i)] for i in carried_chunks(cluster, cookies)) or None
 
 
-def _header(name: str, value: str, *, path: str, max_age: int) -> str:
+def _header(name: str, value: str, *, path: str, max_age: int, secure: bool) -> str:
+    """A ``Set-Cookie`` value as Go's ``http.SetCookie`` writes it: ``Max-Age=0`` for a negative max age
+    (the backend clears with -1), the path without ``;`` or control characters."""
     path = "".join(c for c in path if c != ";" and 0x20 <= ord(c) < 0x7F)
-    return f"{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict"
+    return (f"{name}={value}; Path={path}; Max-Age={max(max_age, 0)}; HttpOnly"
+            + ("; Secure" if secure else "") + "; SameSite=Strict")
+
+
+def clear_cookie_headers(cluster: str, *, path: str, existing: Mapping[str, str], secure: bool = False) -> list[str]:
+    """``Set-Cookie`` values expiring the chunks the request carried, and only those (none: nothing at all).
+
+    v0.45.0's ``ClearTokenCookie`` (``backend/pkg/auth/cookies.go``); recorded in
+    ``tests/headlamp/transcripts/headlamp-v0.45.0.json`` (``set-token/null-*``).
+    """
+    if not sanitize(cluster):
+        return []
+    return [_header(cookie_name(cluster, i), "", path=path, max_age=-1, secure=secure)
+            for i in carried_chunks(cluster, existing)]
 
 
 def set_cookie_headers(
-    cluster: str, token: str, *, path: str, max_age: int, existing: Mapping[str, str]
+    cluster: str, token: str, *, path: str, max_age: int, existing: Mapping[str, str], secure: bool = False
 ) -> list[str]:
-    """``Set-Cookie`` values storing a token in 3800-character chunks, expiring stale extra chunks."""
+    """``Set-Cookie`` values storing a token in 3800-character chunks, after clearing every chunk the request
+    carried: a cookie already held is cleared, then set again (two ``Set-Cookie`` of one name), as
+    v0.45.0's ``SetTokenCookie`` does. ``secure`` over TLS or behind ``X-Forwarded-Proto: https``."""
+    if not sanitize(cluster) or not token:
+        return []
     chunks = [token[i:i + CHUNK_SIZE] for i in range(0, len(token), CHUNK_SIZE)]
-    headers = [_header(cookie_name(cluster, i), chunk, path=path, max_age=max_age)
-               for i, chunk in enumerate(chunks)]
-    stale = [i for i in chunk_indices(cluster, existing) if i >= len(chunks)]
-    headers += [_header(cookie_name(cluster, i), "", path=path, max_age=-1) for i in stale]
-    return headers
-
-
-def clear_cookie_headers(cluster: str, *, path: str, existing: Mapping[str, str]) -> list[str]:
-    """``Set-Cookie`` values expiring every chunk the client has (chunk 0 at least)."""
-    indices = sorted({0, *chunk_indices(cluster, existing)})
-    return [_header(cookie_name(cluster, i), "", path=path, max_age=-1) for i in indices]
+    return clear_cookie_headers(cluster, path=path, existing=existing, secure=secure) + [
+        _header(cookie_name(cluster, i), chunk, path=path, max_age=max_age, secure=secure)
+        for i, chunk in enumerate(chunks)]
 
 
 class SessionStore:
