@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test soak e2e peers test-real cluster bench bench-real lint deploy undeploy image clean
+.PHONY: help venv run test soak e2e peers test-real record-headlamp cluster bench bench-real lint deploy undeploy image clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,11 @@ peers:  ## build kube-apiserver, etcd, kwok, kubectl, kstatus from Go modules in
 
 test-real: $(STAMP) peers  ## the real-peer suite: real kube-apiserver + etcd + kwok, the product installed, tests/e2e too
 	REAL_PEERS=1 $(BIN)/python -m pytest -p tests.realpeers.plugin tests/realpeers tests/e2e $(PYTEST_ARGS)
+
+# A real headlamp-server's answers to a fixed script, written to tests/headlamp/transcripts/ (make test replays
+# them against the emulator). The binary is the person's: HEADLAMP_SERVER=/path/to/headlamp-server.
+record-headlamp: $(STAMP) peers  ## record a real headlamp-server (HEADLAMP_SERVER=path) into tests/headlamp/transcripts/
+	$(BIN)/python -m tests.realpeers.record $(if $(HEADLAMP_SERVER),--headlamp-server $(HEADLAMP_SERVER)) $(RECORD_ARGS)
 
 cluster: $(STAMP) peers  ## a real control plane on loopback for a person (CLUSTER_ARGS=--product: with the operator)
 	$(BIN)/python -m tests.realpeers $(CLUSTER_ARGS)
