@@ -159,6 +159,8 @@ class Recorder:
                 self.warnings.append(f"{name}: the condition did not hold within {within:g} s")
                 break
             await asyncio.sleep(0.2)
+        if unordered and isinstance(answer.get("json"), list):  # a Go map's order: sorted, so recordings diff well
+            answer["json"] = sorted(answer["json"], key=lambda e: (str(e.get("cluster")), str(e.get("id"))))
         step: dict[str, Any] = {"name": name, "server": server}
         if note:
             step["note"] = note
