@@ -1,10 +1,11 @@
 """The emulator's in-process forwarder (``-forwarder websocket``, the benchmark's) against the real API server.
 
 The same promises as ``kubectl port-forward`` makes for the suite's Headlamp: bytes written into the
-forward's local port come back from kwok's echo server, a named container port is resolved in the pod,
-a token without the right to forward is refused by the real API server, and a forward whose pod is
-deleted is Stopped by the pod monitor. The emulator runs in the test's loop, in front of the world's
-API server.
+forward's local port come back from kwok's echo server, a container port's name is refused before any
+forwarder runs (as the real v0.45.0 refuses it: tests/headlamp/transcripts/headlamp-v0.45.0.json,
+``start/named-target-port``), a token without the right to forward is refused by the real API server, and
+a forward whose pod is deleted is Stopped by the pod monitor. The emulator runs in the test's loop, in front
+of the world's API server.
 """
 from __future__ import annotations
 
@@ -57,9 +58,14 @@ async def test_bytes_come_back_through_the_in_process_forward(backend: HeadlampE
     assert await roundtrip(port, b"a second connection\n") == b"a second connection\n"
 
 
-async def test_a_named_container_port_is_resolved_in_the_pod(backend: HeadlampEmulator, ns: Namespace) -> None:
+async def test_a_named_container_port_is_refused_as_the_real_backend_refuses_it(backend: HeadlampEmulator,
+                                                                                 ns: Namespace) -> None:
     pod = await ns.echo()
-    status, body = await start(backend, ns, pod, "web")
+    status, body = await start(backend, ns, pod, "web")  # the pod's container port "web" exists
+    assert (status, body) == (500, "failed to initialize port forwarder: failed to create portforwarder: error "
+                                   "parsing remote port 'web': strconv.ParseUint: parsing \"web\": invalid syntax\n")
+    assert not backend.forwards
+    status, body = await start(backend, ns, pod, "8080")  # its number is what a client sends
     assert status == 200, body
     assert await echoes(int(json.loads(body)["port"]))
 

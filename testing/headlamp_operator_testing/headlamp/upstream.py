@@ -215,27 +215,14 @@ class UpstreamCluster:
             message is client-go's error, as Headlamp passes it on), or ``TimeoutError`` after
             ``ready_timeout`` seconds.
         """
-        if self.forwarder == "websocket":
+        if self.forwarder == "websocket":  # the port is a number: the backend refused anything else before
             async with asyncio.timeout(ready_timeout):
-                number = await self._port_number(token, namespace, pod, target_port)
+                number = int(target_port)
                 dial = wsforward.dialer(self.streams(), self.server, namespace=namespace, pod=pod, port=number,
                                         headers=self._authorization(token))
                 return await wsforward.start(dial, port=port, target=number)
         return await self._start_kubectl(token=token, namespace=namespace, pod=pod, target_port=target_port,
                                          port=port, ready_timeout=ready_timeout)
-
-    async def _port_number(self, token: str | None, namespace: str, pod: str, target_port: str) -> int:
-        """The target port as a number: a container port's name is looked up in the pod, as kubectl does."""
-        if target_port.isdigit():
-            return int(target_port)
-        code, answer = await self._api("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}", token=token)
-        if code != 200:
-            raise RuntimeError(str(answer.get("message", f"status {code}")))
-        for container in (answer.get("spec") or {}).get("containers") or []:
-            for entry in container.get("ports") or []:
-                if entry.get("name") == target_port:
-                    return int(entry["containerPort"])
-        raise RuntimeError(f"Pod '{pod}' does not have a named port '{target_port}'")
 
     async def _start_kubectl(self, *, token: str | None, namespace: str, pod: str, target_port: str, port: str,
                              ready_timeout: float) -> KubectlForward:
