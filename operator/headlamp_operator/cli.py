@@ -1,4 +1,5 @@
-"""The command line: ``headlamp-operator run`` (SPEC 2); the sandbox is ``headlamp-operator-sandbox``, of the test kit.
+"""The command line: ``headlamp-operator run`` (docs/install.md#configuration); the sandbox is
+``headlamp-operator-sandbox``, of the test kit.
 
 Help texts are written for the person at the terminal. A bad value names where it came from: the
 flag when it was given on the command line (argparse's own shape, exit code 2), else the environment

@@ -9,7 +9,8 @@ What client-go's ``leaderelection`` does for Flux and cert-manager, with the sam
 - a leader that could not renew within two thirds of the duration gives up (the operator stops, and
   the Deployment restarts the process as a standby), before anyone else may take the Lease.
 
-kopf's own peering is eventually consistent: replicas that start together could both act (SPEC 8).
+kopf's own peering is eventually consistent: replicas that start together could both act
+(docs/operations.md#high-availability).
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The operator's Kubernetes Events (SPEC 6): recorded without waiting, posted by a few tasks of its own.
+"""The operator's Kubernetes Events (docs/operations.md#metrics-probes-events-and-logs): recorded without waiting,
+posted by a few tasks of its own.
 
 A handler or a scheduler calls :meth:`EventRecorder.record` and goes on: it never waits for an Event
 and never fails for one (as with client-go's ``EventRecorder`` and kopf's ``kopf.event``). The Event
@@ -9,9 +10,8 @@ burst's Events at a hundred or more a second::
 
     record() -> queue (at most `capacity`; beyond: dropped, a warning) -> `workers` tasks -> POST core/v1 events
 
-Not kopf's poster: it starts a task per object and posts through kopf's API client, about 0.2 ms of
-CPU per Event, a tenth of an operator's whole work per resource in a burst (py-spy, ``make bench``,
-issue 14); the same Event over this session costs half as much.
+Not kopf's poster: it starts a task per object and posts through kopf's API client, which costs
+about twice what an Event over this session does.
 
 A refused Event (403 without RBAC for events, a namespace being deleted) is logged and dropped; an
 unanswered one, or a 429 or 5xx, is tried again after 1 and 2 seconds, then logged and dropped.

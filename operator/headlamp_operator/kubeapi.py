@@ -1,12 +1,11 @@
 """The few Kubernetes API calls the operator makes itself, over aiohttp, with kopf's credentials.
 
 kopf talks to the API server for everything it watches and patches. Besides, the operator reads
-Secrets (SPEC 5), writes the status of resources between kopf's handler calls (its schedulers) and
+Secrets (docs/credentials.md), writes the status of resources between kopf's handler calls (its schedulers) and
 holds a Lease (leader election): a handful of plain REST calls, made here with aiohttp and the
 :class:`kopf.ConnectionInfo` of kopf's own login functions (``as_ssl_context``, ``as_http_headers``).
 Not with the official ``kubernetes`` package: importing it (kopf imports it too whenever it is
-installed) put an idle operator at 94 MB of RSS, against 55 MB without it, more than the operator
-needs for thousands of resources (make bench, 2 cores).
+installed) costs an idle operator more memory than it needs for thousands of resources.
 
 Credentials (:func:`connect`): the pod's service account, else ``$KUBECONFIG`` / ``~/.kube/config``.
 kopf's plain kubeconfig login reads tokens, client certificates and basic auth; a kubeconfig whose

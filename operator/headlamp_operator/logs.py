@@ -67,8 +67,8 @@ class RetriedIsAWarning(logging.Filter):
     """kopf's "Request attempt N failed; will retry" to the Kubernetes API as a WARNING, not an ERROR.
 
     kopf logs every failed attempt of its API requests at ERROR, also the ones it retries: under load,
-    the API server's priority and fairness answers 429 and kopf's retry succeeds (``make bench-real``
-    at 4N: 8 ERROR lines for resources that all got Ready). An error line is for what failed; the
+    the API server's priority and fairness answers 429 and kopf's retry succeeds (ERROR lines for
+    resources that all got Ready). An error line is for what failed; the
     last attempt's ("...; escalating") stays an ERROR.
     """
 

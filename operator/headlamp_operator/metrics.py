@@ -1,4 +1,5 @@
-"""Prometheus metrics (SPEC 8): what users alert on, in the style of cert-manager's and Flux's.
+"""Prometheus metrics (docs/operations.md#metrics-probes-events-and-logs): what users alert on, in the style of
+cert-manager's and Flux's.
 
 ==============================================  =========  ============================================
 metric                                          type       labels
@@ -17,7 +18,7 @@ headlamp_operator_build_info                    gauge (1)  version, python_versi
 ==============================================  =========  ============================================
 
 The two resource gauges are read at scrape time from what the operator sees in the API (each
-resource's ``status.phase`` and Ready condition, kept current by a kopf index), so they are right after
+resource's ``status.phase`` and Ready condition, noted on every event of the kind), so they are right after
 a restart and forget a deleted resource by themselves. Labels carry kinds, namespaces, names, cluster
 names, methods, statuses and phases: never a token, a Secret's name, or anything else a user could
 make secret.
@@ -120,7 +121,8 @@ prometheus_client.REGISTRY.register(RESOURCE_COLLECTOR)
 
 
 def watch(kind: str, source: Source) -> None:
-    """Report the resources of ``kind`` that ``source`` gives (a kopf index, read at scrape time)."""
+    """Report the resources of ``kind`` that ``source`` gives (what the handlers note of each event, read at scrape
+    time)."""
     RESOURCE_COLLECTOR.sources[kind] = source
 
 
@@ -138,7 +140,7 @@ def reconciled(kind: str, result: str) -> None:
 async def serve(port: int, *, address: str = "0.0.0.0") -> web.AppRunner:  # noqa: S104 (metrics of a pod)
     """Serve ``/metrics`` on ``port`` from the running event loop; clean up the returned runner to stop.
 
-    In the loop (not a thread) so that the scrape reads kopf's indexes where kopf writes them.
+    In the loop (not a thread) so that the scrape reads what the handlers note where they write it.
 
     Raises:
         OSError: the port cannot be bound (taken, or not allowed).

@@ -154,9 +154,8 @@ async def _operate(registry: kopf.OperatorRegistry, settings: Settings, options:
 
 
 # The cyclic collector's young-generation threshold (CPython's default: 700 allocations). The operator
-# keeps thousands of objects per watched resource; with the default, a burst of 4,000 resources spent
-# 3.6 of its 16 CPU-s in the collector (14 full collections). At 7,000 it spent 1.2 s (one full
-# collection), for 17 MB more peak RSS (make bench, 2 cores).
+# keeps thousands of objects per watched resource; with the default, a burst spends a good part of its
+# CPU in full collections, for little memory saved (bench/README.md has the figures).
 GC_YOUNG_THRESHOLD = 7000
 
 

@@ -1,6 +1,6 @@
 """The operator's configuration: groups of dataclasses, read from the environment and flags.
 
-Each field has a matching environment variable (SPEC section 2). A bad value raises
+Each field has a matching environment variable (docs/install.md#configuration). A bad value raises
 :class:`ConfigError` naming the variable, which the CLI turns into one line and exit code 2.
 """
 from __future__ import annotations

@@ -4,8 +4,8 @@ kopf's ``WebhookServer`` (``kopf/_kits/webhooks.py``, kopf 1.45) builds a plain
 ``aiohttp.web.Application()``, which reads a request body up to aiohttp's default ``client_max_size``
 of 1 MiB and answers 413 above it. An AdmissionReview carries the whole object, so a ResourcePatch of
 about 1 MiB was never judged: the API server met the 413, ``failurePolicy: Ignore`` let the object in,
-and its size error appeared only later in its status (issue 22, section 9; docs/operations.md promises
-the webhook's verdict at admission).
+and its size error appeared only later in its status (docs/operations.md#validation-and-the-admission-webhook
+promises the webhook's verdict at admission).
 
 How large a review can be:
 

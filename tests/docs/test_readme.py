@@ -48,7 +48,8 @@ STATUS = "docs/status.md"  # phases, reasons, conditions
 GITOPS = "docs/gitops.md"  # Argo CD, Flux
 OPERATIONS = "docs/operations.md"  # HA, sharding, metrics, the webhook
 DEVELOPMENT = "docs/development.md"  # make targets, real peers, performance
-PAGES: dict[str, str] = {README: (ROOT / README).read_text()} | {
+BENCH = "bench/README.md"  # the benchmark's targets and results
+PAGES: dict[str, str] = {README: (ROOT / README).read_text(), BENCH: (ROOT / BENCH).read_text()} | {
     path.relative_to(ROOT).as_posix(): path.read_text() for path in sorted((ROOT / "docs").glob("*.md"))}
 ALL = list(PAGES)
 

@@ -1,11 +1,11 @@
 """The PortForward health pass: every ``HEADLAMP_SYNC_INTERVAL`` seconds, one look at every known forward.
 
-SPEC 3.1: one ``portforward/list`` request per cluster and interval refreshes every Running forward;
-a forward the backend reports Stopped or no longer lists is started again; a Failed one is retried
-when one of its Secrets changed. Pending forwards are not the pass's business: each has a retry
-scheduled (:mod:`~headlamp_operator.reconciling.retries`), and the pass gives one to a Pending
-forward that has none (right after a restart). What a look finds goes through
-:func:`~headlamp_operator.handlers.forwards.record`, as every retry's outcome does.
+docs/portforward.md#health-and-self-healing: one ``portforward/list`` request per cluster and interval refreshes
+every Running forward; a forward the backend reports Stopped or no longer lists is started again; a Failed one is
+retried when one of its Secrets changed. Pending forwards are not the pass's business: each has a retry scheduled
+(:mod:`~headlamp_operator.reconciling.retries`), and the pass gives one to a Pending forward that has none (right
+after a restart). What a look finds goes through :func:`~headlamp_operator.handlers.forwards.record`, as every
+retry's outcome does.
 """
 from __future__ import annotations
 
@@ -121,8 +121,8 @@ def _note_failures(last: Pass, answers: Mapping[str, Mapping[str, Any] | errors.
     """Count each configured cluster's failed lists in a row; the clusters whose forwards wait for the next pass.
 
     A list the backend failed says nothing about the forwards in it: taken as each forward's failure,
-    one 503 flipped thousands of Running forwards to Pending and back, two status writes and two
-    Events each (``make bench``'s idle phase, issue 14). The forwards keep their status, and are
+    one 503 would flip every Running forward to Pending and back, two status writes and two Events
+    each. The forwards keep their status, and are
     checked one by one (and report the failure) once the list failed more than
     :data:`LIST_FAILURES_TOLERATED` passes in a row, as a probe's ``failureThreshold`` does.
     """
@@ -143,7 +143,8 @@ def _note_failures(last: Pass, answers: Mapping[str, Mapping[str, Any] | errors.
 
 
 async def check_all(runtime: rt.Runtime, write_status: StatusWriter, last: Pass) -> None:
-    """One health-check pass over every known PortForward (SPEC 3.1), the clusters side by side; updates ``last``.
+    """One health-check pass over every known PortForward (docs/portforward.md#health-and-self-healing), the clusters
+    side by side; updates ``last``.
 
     A configured cluster's list is asked for once (a dynamic cluster's is per user: the full check of
     each of its forwards loads its credentials). A forward found steady in the very list it was found

@@ -2,7 +2,7 @@
 
 The health pass (:mod:`.forwardhealth`) and the retries (:mod:`~headlamp_operator.reconciling.retries`)
 act between kopf's events; what they find is written here (:func:`record`), the status merge-patched
-and, for a transient outcome, the next retry scheduled with the delay its message announces (SPEC 6).
+and, for a transient outcome, the next retry scheduled with the delay its message announces (docs/status.md#retries).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ TARGET_FIELDS = ("pod", "service", "namespace", "service_namespace", "target_por
 
 
 def moved(runtime: rt.Runtime, uid: str, spec: specs.PortForwardSpec | list[str]) -> bool:
-    """Whether ``spec`` changes what the forward last reconciled points at (SPEC 3.1: it is restarted).
+    """Whether ``spec`` changes what the forward last reconciled points at (docs/portforward.md#start: it is restarted).
 
     Known from the spec the operator last acted on; ``address`` is among the fields, though v0.45.0
     ignores it and never reports it, so only this comparison can tell that it changed.

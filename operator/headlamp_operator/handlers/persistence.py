@@ -1,7 +1,7 @@
 """kopf's bookkeeping in ``status.kopf`` as this operator keeps it: a digest of the spec, lean purges.
 
 kopf reads and writes both on every event of every resource, so what they cost is paid thousands
-of times in a burst (``make bench``, issue 14).
+of times in a burst.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
 
     kopf compares this stored essence with the current one to tell a spec change; a digest changes
     exactly when the spec does (our handlers read the body, never kopf's diff). A full copy would
-    double a large patch in the stored object, past etcd's request limit (SPEC 3.2), and fill
+    double a large patch in the stored object, past etcd's request limit (docs/resourcepatch.md#its-size), and fill
     ``kubectl describe`` with a JSON copy of the spec. ``spec.patch`` is digested first, so what
     earlier versions stored (the full spec, or the spec with only its patch digested) compares equal
     to the digest of the same spec: an upgrade sees no spurious change.
@@ -66,8 +66,8 @@ class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
 
     def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> Any:
         # kopf's essence (DiffBaseStorage.build) made without its deep copy of the whole body, which
-        # kopf does on every event only to drop metadata and status and digest the spec here
-        # (py-spy, make bench: ~5 % of a burst's CPU). The same essence (tests/unit/test_diffbase.py):
+        # kopf does on every event only to drop metadata and status and digest the spec here. The same
+        # essence (tests/unit/test_diffbase.py):
         # everything but apiVersion, kind, metadata and status; labels; annotations but kopf's own
         # (of any kopf operator) and kubectl's last-applied-configuration; then the handlers' fields
         # (``field=``: the spec, the requestedAt annotation) put back; empty stanzas dropped.

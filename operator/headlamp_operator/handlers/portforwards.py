@@ -1,10 +1,11 @@
 """PortForward handlers: thin kopf registrations around :mod:`headlamp_operator.reconciling.portforward`.
 
-Reconciled on create, on spec changes and on a retry request. Health checks (SPEC 3.1: heal a lost or
-stopped forward, retry a Failed one when its Secret changes) are done by ONE pass for all PortForwards
-(:mod:`.forwardhealth`), not by a kopf timer per resource: the idle work is a pass over what the
-operator knows, one list request per cluster and interval, and a write only where something changed.
-A transient outcome, a handler's too, is retried by the PortForwards' :class:`Retries` (:mod:`.forwards`).
+Reconciled on create, on spec changes and on a retry request. Health checks
+(docs/portforward.md#health-and-self-healing: heal a lost or stopped forward, retry a Failed one when its Secret
+changes) are done by ONE pass for all PortForwards (:mod:`.forwardhealth`), not by a kopf timer per resource: the
+idle work is a pass over what the operator knows, one list request per cluster and interval, and a write only where
+something changed. A transient outcome, a handler's too, is retried by the PortForwards' :class:`Retries`
+(:mod:`.forwards`).
 """
 from __future__ import annotations
 

@@ -25,9 +25,9 @@ def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime, *,
     settings.persistence.finalizer = portforwards.FINALIZER  # put on by the first reconcile, removed by kopf
     # Events are ours (runtime.events): one per phase change, never a log line, none from kopf.
     settings.posting.enabled = False
-    # kopf keeps one worker task per resource alive this long after its last event. Over a burst of
-    # 4,000 resources, 5 s (kopf's default) kept them all alive at once: peak RSS 149 MB; 1 s: 128 MB.
-    # The echo of a resource's own status write arrives within milliseconds, still to the same worker.
+    # kopf keeps one worker task per resource alive this long after its last event: in a burst, its
+    # default (5 s) keeps thousands alive at once (bench/README.md has the memory this saves). The echo
+    # of a resource's own status write arrives within milliseconds, still to the same worker.
     settings.queueing.idle_timeout = 1.0
     settings.watching.server_timeout = 300
     settings.execution.max_workers = 8
@@ -115,7 +115,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     # What the API shows of each resource (phase, Ready), for the metrics read at scrape time: current
     # from the first listing on (right after a restart), a deleted resource dropped. It is noted by
     # the filter of the forget-* handler, which kopf calls on every event of the kind anyway; a kopf
-    # index did the same as a handler execution per event: ~10 % of a burst's CPU (py-spy, make bench).
+    # index would do the same as a handler execution per event, far dearer.
     shown: dict[str, Shown] = {kind: {} for kind in KINDS}
 
     for kind, plural in KINDS.items():

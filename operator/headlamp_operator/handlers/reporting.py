@@ -1,8 +1,8 @@
 """How a result reaches the user: the status it renders, the Event of a phase change, and kopf's verdict.
 
-Also the two conventions of the operators users already run (SPEC 8): Flux's "retry now" annotation,
-recorded as ``status.lastHandledReconcileAt``, and a resume that reconciles only resources whose outcome
-was never recorded.
+Also the two conventions of the operators users already run (docs/operations.md#metrics-probes-events-and-logs):
+Flux's "retry now" annotation, recorded as ``status.lastHandledReconcileAt``, and a resume that reconciles only
+resources whose outcome was never recorded.
 """
 from __future__ import annotations
 

@@ -1,13 +1,12 @@
 """ResourcePatch handlers: thin kopf registrations around :mod:`headlamp_operator.reconciling.resourcepatch`.
 
-Applied on create and on every spec change (kopf's last-handled configuration also catches a
-change made while the operator was down); never on a mere restart. Re-applying on
-``reapplyInterval`` and retrying a resource blocked on its credentials when a Secret changes are
-done by ONE scheduler for all ResourcePatches (:func:`schedule`), and every transient outcome, a
-handler's too, is retried by the ResourcePatches' :class:`Retries` with the delay its message says
-(SPEC 6); not by kopf timers per resource: kopf puts a finalizer on every resource with a timer, and
-a ResourcePatch never carries one (SPEC 3.2), so that deleting it is never blocked, even while the
-operator is down.
+Applied on create and on every spec change (kopf's last-handled configuration also catches a change made while the
+operator was down); never on a mere restart. Re-applying on ``reapplyInterval`` and retrying a resource blocked on
+its credentials when a Secret changes are done by ONE scheduler for all ResourcePatches (:func:`schedule`), and
+every transient outcome, a handler's too, is retried by the ResourcePatches' :class:`Retries` with the delay its
+message says (docs/status.md#retries); not by kopf timers per resource: kopf puts a finalizer on every resource with
+a timer, and a ResourcePatch never carries one (docs/resourcepatch.md#when-it-is-applied), so that deleting it is
+never blocked, even while the operator is down.
 """
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ def snapshot(body: Mapping[str, Any], status: Mapping[str, Any] | None = None) -
     Its identity (for the status write and its Event), the generation, ``spec.credentials`` (a Failed
     resource is retried when one of its Secrets changes) and the status, whose conditions keep only
     what the next status is rendered from (type, status, lastTransitionTime). Thousands of resources
-    are kept: every field left out is memory (issue 14).
+    are kept: every field left out is memory.
     """
     metadata = body.get("metadata") or {}
     current = {**(body.get("status") or {}), **(status or {})}
@@ -125,7 +125,7 @@ class Runtime:
     forwards: TrackedForwards = dataclasses.field(default_factory=TrackedForwards)  # PortForwards as last seen
     forward_scheduler: asyncio.Task[None] | None = None  # the PortForward scheduler, started likewise
     restarts: dict[str, int] = dataclasses.field(default_factory=dict)  # uid -> heals in a row that did not last
-    # Each kind's retries of its transient outcomes (SPEC 6), set up when its handlers are registered:
+    # Each kind's retries of its transient outcomes (docs/status.md#retries), set up when its handlers are registered:
     forward_retries: Retries | None = None
     patch_retries: Retries | None = None
 

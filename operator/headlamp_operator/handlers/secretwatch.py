@@ -1,4 +1,5 @@
-"""Credentials before any request, and a Failed resource retried when one of its Secrets changes (SPEC 5, 6)."""
+"""Credentials before any request, and a Failed resource retried when one of its Secrets changes
+(docs/credentials.md#rotation-without-restart)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -37,7 +38,8 @@ Versions = Mapping[str, str | None]  # Secret name -> resourceVersion (None: mis
 
 
 def remember(runtime: Runtime, body: Mapping[str, Any], result: Result, *, versions: Versions) -> None:
-    """After a permanent failure, note the Secret versions it happened with (SPEC 6: retried when they change).
+    """After a permanent failure, note the Secret versions it happened with (docs/status.md#retries: retried when they
+    change).
 
     ``versions`` are those read BEFORE the attempt: a Secret rotated while a slow request was under way
     is then noticed as a change, not taken for the version the failure happened with.

@@ -50,7 +50,7 @@ async def add_finalizer(api: KubeApi, path: str, body: Mapping[str, Any], finali
 
     kopf adds its finalizer in an event cycle of its own and calls the handlers on the next event,
     one write and one watch round trip later; a forward's first reconcile adds it itself, then starts
-    the forward in the same cycle (issue 14: a PortForward Ready sooner, a kopf cycle less). The
+    the forward in the same cycle (a PortForward Ready sooner, by a kopf cycle). The
     patch is kopf's own (``finalizers.block_deletion``): the list as read, ours appended, as a merge
     patch. The API server refuses a new finalizer on an object being deleted (422, "no new finalizers
     can be added if the object is being deleted", ``ValidateObjectMetaUpdate``), and a deleted one is

@@ -1,4 +1,5 @@
-"""Sessions at the backend: the seed's ``setToken``/``setCookieToken`` and ``logout``, one jar per credential.
+"""Sessions at the backend: Headlamp frontend's ``setToken``/``setCookieToken`` and ``logout``
+(docs/headlamp-backend.md#sessions-and-cookies), one jar per credential.
 
 The backend starts a port-forward as the user of the session cookies set by ``set-token`` (never
 from an ``Authorization`` header), so a token credential logs in once per (cluster, token) and keeps

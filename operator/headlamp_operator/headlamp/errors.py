@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 MAX_DETAIL = 512
 REDACTED = "***"
 
-# Statuses worth retrying with backoff (SPEC 6); anything else is permanent until the spec changes.
+# Statuses worth retrying with backoff (docs/status.md#retries); anything else is permanent until the spec changes.
 TRANSIENT_STATUSES = frozenset({408, 429, 502, 503, 504})
 
 
@@ -120,7 +120,7 @@ class ServerError(StatusError):
 
 class UnknownClusterError(NotFoundError):
     """Headlamp knows no cluster of that name: v0.45.0 answers a proxied request 404 ``key not found``, a
-    port-forward start 500 ``key not found`` (HEADLAMP_CONTRACT.md, "What the real v0.45.0 server answered")."""
+    port-forward start 500 ``key not found`` (docs/headlamp-backend.md#errors)."""
 
 
 class PageNotFoundError(NotFoundError):
@@ -140,7 +140,7 @@ class NoRouteError(PageNotFoundError):
     """Headlamp has no route for the request: another release's routes, or ``HEADLAMP_URL`` lacks a base path."""
 
 
-# Port-forward start errors (HEADLAMP_CONTRACT.md, "Errors"), told apart once, from the backend's texts.
+# Port-forward start errors (docs/headlamp-backend.md#errors), told apart once, from the backend's texts.
 
 class ForwardAlreadyRunningError(ConflictError):
     """409 ``portforward with this ID is already running``: a forward with this id exists and runs."""
@@ -184,7 +184,7 @@ class SessionUnauthorizedError(UnauthorizedError):
 
 class PodNotFoundError(ServerError):
     """The start names a pod that does not exist: 500 ``error upgrading connection: unable to upgrade connection:
-    pods "NAME" not found`` (the real v0.45.0 answers at once; HEADLAMP_CONTRACT.md)."""
+    pods "NAME" not found`` (the real v0.45.0 answers at once; docs/headlamp-backend.md#errors)."""
 
 
 NOT_READY_TEXTS = ("timeout waiting for portforward to be ready", "portforward stopped before becoming ready",

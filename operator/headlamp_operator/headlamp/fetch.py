@@ -33,7 +33,8 @@ logger = logging.getLogger("headlamp_operator.headlamp")
 
 JSON_HEADERS: Mapping[str, str] = {"Accept": "application/json", "Content-Type": "application/json"}
 # Named in Headlamp's own logs; the real backend replaces it toward the API server with its own, so the
-# operator's changes are named by a PATCH's ``fieldManager`` instead (SPEC 4, :mod:`.resources`).
+# operator's changes are named by a PATCH's ``fieldManager`` instead
+# (docs/headlamp-backend.md#what-the-operator-sends, :mod:`.resources`).
 USER_AGENT = f"headlamp-operator/{headlamp_operator.version()}"
 ERROR_BODY_LIMIT = 64 * 1024
 _SECRET_HEADERS = ("Authorization", "Cookie", "KUBECONFIG", "X-HEADLAMP_BACKEND-TOKEN", "X-BACKSTAGE-TOKEN")
@@ -66,7 +67,8 @@ class Response:
 def transport_detail(error: BaseException) -> str:
     """Why no answer came, in a few words: refused, a name that does not resolve, TLS, a cut connection.
 
-    The reason stays ``Unreachable`` (SPEC 6); the words tell a person where to look.
+    The reason stays ``Unreachable`` (docs/status.md#reasons-and-troubleshooting); the words tell a person where to
+    look.
     """
     where = ""
     if isinstance(error, aiohttp.ClientConnectorError):
@@ -232,7 +234,8 @@ async def _probe(backend: Backend, cluster: str, headers: Mapping[str, str]) -> 
 
 async def _who_answered(backend: Backend, error: errors.PageNotFoundError, *, method: str, path: str,
                         cluster: str, headers: Mapping[str, str]) -> errors.ApiError:
-    """Who answered a plain ``404 page not found``, as an error that says it and what to do (SPEC 4).
+    """Who answered a plain ``404 page not found``, as an error that says it and what to do
+    (docs/headlamp-backend.md#errors).
 
     The cluster is looked at once per ``client.PROBE_TTL`` (:func:`_probe`); then the 404 is the API
     server's for a group/version it does not serve (a Kubernetes API path of a known cluster), Headlamp's

@@ -2,7 +2,8 @@
 
 Every call carries the credential's session cookies: the backend reads the token for port-forwards
 only from them. Mind the backend's inverted flag: ``stopOrDelete: true`` STOPS (the entry stays,
-``Stopped``), ``false`` DELETES; here it is the keyword-only ``stop=True`` of the seed's default.
+``Stopped``), ``false`` DELETES; here it is the keyword-only ``stop=True`` of the frontend's default
+(docs/headlamp-backend.md#stop-and-delete).
 """
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ async def start_port_forward(backend: Backend, cluster: str, *, namespace: str, 
     except errors.StatusError as e:
         error = errors.classify_start_error(e)
         if isinstance(error, errors.UnauthorizedError) and not credentials.anonymous:
-            # The session's token was refused: logged out as after a proxied 401 (SPEC 5.5).
+            # The session's token was refused: logged out as after a proxied 401 (docs/credentials.md#logout-on-401).
             await auth.logout(backend, cluster, credentials=credentials)
         raise error from e
     answer = response.json()
@@ -93,7 +94,7 @@ async def stop_or_delete_port_forward(backend: Backend, cluster: str, id: str, *
                                       stop: bool = True, credentials: Credentials = ANONYMOUS) -> str:
     """Stop (``stop=True``: kept as Stopped) or delete (``stop=False``) a forward; returns the answer's text.
 
-    The body is one that both contracts of HEADLAMP_CONTRACT.md read the same way: v0.45.0 decodes
+    The body is one that both contracts (docs/headlamp-backend.md#stop-and-delete) read the same way: v0.45.0 decodes
     ``stopOrDelete`` (true stops, false deletes) and ignores ``action``; upstream #6153 reads ``action``
     and ignores the flag. Learning the contract from one answer instead (a 400 naming ``action``) once
     deleted a forward that was to be stopped, after Headlamp was rolled back and restarted
@@ -132,7 +133,7 @@ async def read_port_forward_list(backend: Backend, cluster: str, *, credentials:
     """:func:`list_port_forwards` with the answer's bytes; ``previous`` is returned as is if they are the same.
 
     The health checks ask for the list every interval, and an idle backend sends the same bytes each
-    time: comparing them costs far less than parsing thousands of entries again (issue 14).
+    time: comparing them costs far less than parsing thousands of entries again.
     """
     response = await _fetch(backend, "/portforward/list", cluster=cluster, method="GET", body=None,
                             credentials=credentials)

@@ -1,4 +1,5 @@
-"""``cluster_request``: the seed's ``clusterRequest``, for requests proxied to a cluster's Kubernetes API.
+"""``cluster_request``: Headlamp frontend's ``clusterRequest`` (docs/headlamp-backend.md#headlamps-frontend), for
+requests proxied to a cluster's Kubernetes API.
 
 It adds the bearer token, returns the JSON result, and on a 401 that carried a credential runs the
 seed's logout (``set-token`` with ``null``, that credential's cookies and discovery dropped) before
@@ -26,7 +27,7 @@ async def cluster_request(backend: Backend, path: str, *, cluster: str, method: 
                           auto_logout_on_auth_error: bool = True) -> Any:
     """A proxied Kubernetes API request: the JSON result (or the raw :class:`Response` if not ``is_json``).
 
-    A 401 on a request that carried a credential logs that credential out as the seed does
+    A 401 on a request that carried a credential logs that credential out as Headlamp's frontend does
     (``set-token`` with ``null``, its cookies and cached discovery dropped), then raises.
     """
     sent = dict(headers or {})

@@ -1,4 +1,5 @@
-"""Kubernetes objects through the backend's proxy: the seed's ``patch``, API discovery, reads.
+"""Kubernetes objects through the backend's proxy: Headlamp frontend's ``patch``
+(docs/headlamp-backend.md#headlamps-frontend), API discovery, reads.
 
 Discovery finds a kind's plural name and scope (``GET /api/v1`` or ``/apis/{group}/{version}``),
 cached per (cluster, credential) in the :class:`Backend` and dropped on ``X-Reload``, on logout,
@@ -20,7 +21,9 @@ from headlamp_operator.structs import ANONYMOUS, Credentials
 
 PatchType = Literal["merge", "json", "strategic"]
 
-FIELD_MANAGER = "headlamp-operator"  # managedFields name the operator (SPEC 4): the backend replaces the User-Agent
+# managedFields name the operator (docs/headlamp-backend.md#what-the-operator-sends): the backend replaces the
+# User-Agent
+FIELD_MANAGER = "headlamp-operator"
 
 CONTENT_TYPES: Mapping[str, str] = {
     "merge": "application/merge-patch+json",

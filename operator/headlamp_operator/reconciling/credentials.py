@@ -1,4 +1,4 @@
-"""Credentials from Secrets in the resource's own namespace (SPEC 5).
+"""Credentials from Secrets in the resource's own namespace (docs/credentials.md).
 
 A reference names a Secret and a key, never a namespace. The resourceVersions of the Secrets read
 are kept with the credentials, so a resource failed as Unauthorized can be retried exactly when
@@ -98,7 +98,7 @@ async def load(spec: CredentialsSpec | None, *, cluster: str, namespace: str, re
         if key not in secret.data:
             raise CredentialsError(f"Secret {namespace}/{name} has no key {key!r}")
         # A token is trimmed (a trailing newline from `--from-file` is not part of it); a kubeconfig goes to
-        # the KUBECONFIG header byte for byte, as the frontend sends its stored copy (SPEC 4).
+        # the KUBECONFIG header byte for byte, as the frontend sends its stored copy (docs/credentials.md#a-kubeconfig).
         values[what] = _text(secret.data[key], f"{what} in Secret {namespace}/{name} (key {key!r})",
                              strip=what != "kubeconfig")
         versions[name] = secret.resource_version

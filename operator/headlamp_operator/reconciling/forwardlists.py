@@ -9,7 +9,7 @@ the number of clusters.
 While the backend's answer is the same, each new :class:`Listing` holds the same ``by_id`` object
 (the same bytes are not even parsed again; Headlamp lists from a Go map, so the same entries may come
 in another order, and compare equal): the scheduler passes over a forward it found steady in that
-very object with one identity test (issue 14: idle work that barely grows with resources).
+very object with one identity test: idle work that barely grows with resources.
 """
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
-"""Healing a PortForward from the backend's shared list (SPEC 3.1): what one health check concludes.
+"""Healing a PortForward from the backend's shared list (docs/portforward.md#health-and-self-healing): what one health
+check concludes.
 
 Plain functions over :mod:`~headlamp_operator.reconciling.portforward`: the health pass calls
 :func:`check` for every Running forward the shared list does not show as recorded, and a retry
 calls it (``check``) or :func:`~headlamp_operator.reconciling.portforward.run` again. A forward the
 backend no longer lists, or lists as Stopped, is started again; an adopted forward is only watched.
-Whatever is transient here comes back with ``retry_in``, which the caller schedules (SPEC 6).
+Whatever is transient here comes back with ``retry_in``, which the caller schedules (docs/status.md#retries).
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def steady(spec: PortForwardSpec, status: Mapping[str, Any], *, uid: str,
            by_id: Mapping[str, Mapping[str, Any]]) -> bool:
     """Whether the shared list shows the forward as it was last recorded (Running, the same local port).
 
-    The fast path of a health check (issue 14): nothing to heal and nothing to write, so no credentials
+    The fast path of a health check: nothing to heal and nothing to write, so no credentials
     are loaded; an idle operator's work per forward and interval is this lookup. A forward with a
     retry scheduled is never steady: the caller leaves it to its retry.
     """

@@ -1,4 +1,4 @@
-"""From request errors to status outcomes, and the backoff of transient ones (SPEC 6).
+"""From request errors to status outcomes, and the backoff of transient ones (docs/status.md#retries).
 
 Transient (408, 429, 502, 503, 504, no answer): phase Pending, retried with exponential backoff
 from 1 s to 5 minutes, honouring ``Retry-After``. Anything else: phase Failed, retried only when
@@ -57,11 +57,12 @@ def retrying(message: str, *, reason: str, settings: ReconcileSettings, attempt:
 def reason_for(error: errors.ApiError) -> str:
     """The status reason for a request error."""
     if isinstance(error, errors.UnauthorizedError):
-        return "Unauthorized"  # also Headlamp's "permission check failed: ...: Unauthorized", answered 500 (SPEC 6)
+        # also Headlamp's "permission check failed: ...: Unauthorized", answered 500 (docs/headlamp-backend.md#errors)
+        return "Unauthorized"
     if isinstance(error, errors.PermissionCheckError):
         return "Forbidden"  # the backend's RBAC check for pods/portforward answers 500
     if isinstance(error, errors.ForwardNotReadyError | errors.ForwardStartingError):
-        return "Pending"  # the pod or the stream is not ready yet (SPEC 3.1)
+        return "Pending"  # the pod or the stream is not ready yet (docs/headlamp-backend.md#errors)
     if isinstance(error, errors.LocalPortInUseError):
         return "Conflict"
     if isinstance(error, errors.UnknownClusterError | errors.PodNotFoundError):

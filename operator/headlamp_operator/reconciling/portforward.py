@@ -36,7 +36,8 @@ class Context:
     lists: ForwardLists | None = None  # the shared per-cluster forward lists (None: ask the backend)
     previous_port: str = ""  # status.port: the local port to ask for again when spec.port is unset
     previous_pod: str = ""  # status.pod: the pod it last ran on (a pod that goes missing there was lost, not mistyped)
-    moved: bool = False  # the spec changed what the forward points at (SPEC 3.1): a forward of our id is replaced
+    # the spec changed what the forward points at (docs/portforward.md#start): a forward of our id is replaced
+    moved: bool = False
 
     @property
     def cluster(self) -> str:
@@ -54,7 +55,8 @@ class Context:
         return self.spec.adopting
 
 
-LISTENER = "localhost"  # where v0.45.0 listens: client-go's listener, on 127.0.0.1 and ::1 (HEADLAMP_CONTRACT.md)
+# where v0.45.0 listens: client-go's listener, on 127.0.0.1 and ::1 (docs/headlamp-backend.md#routes)
+LISTENER = "localhost"
 
 
 def host_port(host: str, port: object) -> str:
@@ -86,7 +88,7 @@ async def _adopt(ctx: Context, attempt: int) -> Result:
 
     An id the backend does not know is a mistake of the spec (Failed, NotFound), unless this resource
     adopted it before (``status.port`` is set): then it went away (a Headlamp restart, a delete in its
-    UI) and may come back, so it is watched with backoff, as the health checks do (SPEC 3.1).
+    UI) and may come back, so it is watched with backoff, as the health checks do (docs/portforward.md#adopting).
     """
     try:
         entry: Mapping[str, Any] = await portforward.get_port_forward(ctx.backend, ctx.cluster, ctx.id,
@@ -175,7 +177,8 @@ def _points_at(entry: Mapping[str, Any], target: targets.Target, port: str) -> b
 
 
 async def _pod_missing(ctx: Context, target: targets.Target) -> bool:
-    """After a "not ready yet" answer for a pod forward, one read of the pod: whether it does not exist (SPEC 3.1)."""
+    """After a "not ready yet" answer for a pod forward, one read of the pod: whether it does not exist
+    (docs/portforward.md#start)."""
     path = paths.object_path(group_name="", version_name="v1", plural_name="pods", namespace_name=target.namespace,
                              object_name=target.pod)
     try:
@@ -191,7 +194,8 @@ def _no_pod(ctx: Context, target: targets.Target, error: errors.ApiError, *, att
     """A pod forward whose pod does not exist: a mistake of the spec (Failed), or a pod it ran on that is gone.
 
     A pod the forward last ran on may come back under its name (a StatefulSet recreates it): that is
-    healed with backoff (SPEC 3.1); any other missing pod is NotFound until the spec changes.
+    healed with backoff (docs/portforward.md#health-and-self-healing); any other missing pod is NotFound until the
+    spec changes.
     """
     shown = f"{target.namespace}/{target.pod}"
     if target.pod == ctx.previous_pod:
@@ -222,7 +226,7 @@ def _missing_target(ctx: Context, error: errors.NotFoundError, *, attempt: int) 
 async def _start(ctx: Context, *, fresh: bool, attempt: int) -> Result:
     """Start the forward the spec asks for; a forward of our id that points elsewhere is deleted first.
 
-    The local port is stable (SPEC 3.1): without ``spec.port`` the port this forward had before is
+    The local port is stable (docs/portforward.md#start): without ``spec.port`` the port this forward had before is
     asked for again, and only if it is taken does the backend pick a new one (the message says so).
     """
     try:
@@ -279,7 +283,7 @@ async def run(ctx: Context, *, attempt: int = 0, fresh: bool = False) -> Result:
 
 
 async def _stop(ctx: Context) -> Result:
-    """Stop the forward, and say what the backend said it did (a stop never deletes: SPEC 3.1)."""
+    """Stop the forward, and say what the backend said it did (a stop never deletes: docs/portforward.md#stop)."""
     answer = await _stop_or_delete(ctx, stop=True)
     if answer is None:
         message = f"forward {ctx.id} is stopped: Headlamp has none of that id (never started, or forgotten)"
@@ -287,7 +291,7 @@ async def _stop(ctx: Context) -> Result:
         message = f"forward {ctx.id} was deleted, not stopped: the backend answered {answer!r} to a stop"
     else:
         message = f"forward {ctx.id} is stopped"
-    # status.port is kept: starting again asks for the same local port (SPEC 3.1)
+    # status.port is kept: starting again asks for the same local port (docs/portforward.md#start)
     return Result(outcome=Outcome(phase="Stopped", reason="Stopped", message=message, fields={"id": ctx.id}))
 
 

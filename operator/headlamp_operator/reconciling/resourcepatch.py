@@ -71,7 +71,9 @@ async def apply(ctx: Context, *, attempt: int = 0) -> Result:
             resources.forget_discovery(ctx.backend, cluster, api_version=api_version, credentials=ctx.credentials)
             raise
     except errors.ApiError as e:
-        if target_missing(e):  # SPEC 3.2: a GitOps sync creates the patch and its target in any order
+        # docs/resourcepatch.md#a-target-that-does-not-exist-yet: a GitOps sync creates the patch and its target in
+        # any order
+        if target_missing(e):
             where = name if namespaced is False else f"{target.namespace or ctx.namespace}/{name}"
             return outcomes.from_error(e, attempt=attempt, settings=ctx.settings, transient=True,
                                        action=f"waiting for {api_version} {kind} {where} to exist, to patch it")
@@ -83,6 +85,7 @@ async def apply(ctx: Context, *, attempt: int = 0) -> Result:
     uid, version = str(metadata.get("uid") or ""), str(metadata.get("resourceVersion") or "")
     before = ctx.previous_target
     if uid and version and before.get("uid") == uid and before.get("resourceVersion") == version:
-        message += f": nothing changed (resourceVersion {version} as before)"  # SPEC 3.2
+        # docs/resourcepatch.md#what-the-answer-says
+        message += f": nothing changed (resourceVersion {version} as before)"
     fields = {"target": {"uid": uid, "resourceVersion": version}}
     return Result(outcome=Outcome(phase="Applied", reason="Applied", message=message, fields=fields))

@@ -1,4 +1,4 @@
-"""When each resource's next retry is due, and the one task that makes it (SPEC 6).
+"""When each resource's next retry is due, and the one task that makes it (docs/status.md#retries).
 
 Every transient outcome has a retry scheduled, whoever produced it: a kopf handler (create, spec
 change, the ``requestedAt`` annotation), the health pass, the re-apply pass, a Secret change, or an

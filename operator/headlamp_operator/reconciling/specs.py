@@ -1,4 +1,5 @@
-"""The two resources' specs, typed and parsed once: every default of the CRDs (SPEC 3) in one place.
+"""The two resources' specs, typed and parsed once: every default of the CRDs (docs/portforward.md,
+docs/resourcepatch.md) in one place.
 
 :func:`portforward` and :func:`resourcepatch` turn a resource's ``spec`` (as the API server stores it)
 into a frozen :class:`PortForwardSpec` / :class:`ResourcePatchSpec`, or return the list of problems in
@@ -30,7 +31,7 @@ class SecretRef:
 
 @dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
 class CredentialsSpec:
-    """``spec.credentials``: a bearer token, a kubeconfig, or both (SPEC 5)."""
+    """``spec.credentials``: a bearer token, a kubeconfig, or both (docs/credentials.md)."""
 
     token: SecretRef | None = None
     kubeconfig: SecretRef | None = None

@@ -41,14 +41,13 @@ ResolutionKey = tuple[str, str, str, str]  # (cluster, credentials.key, namespac
 class Resolutions:
     """Resolved services (the Service and its pods), shared by every forward to it for ``ttl`` seconds.
 
-    A burst of forwards to one service reads it once (a single-flight :class:`FlightCache`); 10 s
-    covers a burst of a few thousand resources (``make bench``: 1,000 in 4 s), so the two reads per
-    Service are not repeated within it. Only a first attempt is answered from a shared read: every
-    path that acts on a failure reads anew (``fresh``): a kopf retry (a Pending forward whose Service
-    had no Ready pod, a start the backend refused) and healing a forward whose pod died. So an old
-    resolution costs at most one failed start, never a forward stuck on a stale pod list. A failed
-    read is not kept: the forwards waiting on it share its error, the next one reads again. Dropped
-    on ``X-Reload``, on a logout and when the credential is retired.
+    A burst of forwards to one service reads it once (a single-flight :class:`FlightCache`); 10 s covers a burst
+    of a few thousand resources, so the two reads per Service are not repeated within it. Only a first attempt
+    is answered from a shared read: every path that acts on a failure reads anew (``fresh``): a retry (of a
+    Pending forward whose Service had no Ready pod, of a start the backend refused) and healing a forward whose
+    pod died. So an old resolution costs at most one failed start, never a forward stuck on a stale pod list. A
+    failed read is not kept: the forwards waiting on it share its error, the next one reads again. Dropped on
+    ``X-Reload``, on a logout and when the credential is retired.
     """
 
     def __init__(self, *, ttl: float = 10.0, max_size: int = 4096) -> None:
@@ -109,7 +108,7 @@ def _container_port(pod: Mapping[str, Any], name: str) -> int | None:
 
 
 def _resolve_port(port: str, *, service: Mapping[str, Any] | None, pod: Mapping[str, Any]) -> str:
-    """The container port ``port`` means, by kubectl's rules for ``port-forward`` (SPEC 3.1).
+    """The container port ``port`` means, by kubectl's rules for ``port-forward`` (docs/portforward.md#start).
 
     For a service: a name is a service port name (its ``targetPort``, which may itself be a container
     port name) or else a container port name; a number equal to a service ``port`` maps to that

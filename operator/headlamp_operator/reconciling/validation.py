@@ -15,7 +15,8 @@ from headlamp_operator.headlamp import errors, paths
 ETCD_REQUEST_LIMIT = 1_572_864  # bytes: etcd's default --max-request-bytes; a larger stored object is refused
 STORED_OVERHEAD = 262_144  # bytes kept for everything but the patch: metadata (annotations alone may take
 # 256 KiB), managedFields, the status and kopf's state (kopf keeps only a digest of the patch)
-# The stored ResourcePatch, with everything the operator and kopf write into it, fits one etcd write (SPEC 3.2).
+# The stored ResourcePatch, with everything the operator and kopf write into it, fits one etcd write
+# (docs/resourcepatch.md#its-size).
 MAX_PATCH_BYTES = ETCD_REQUEST_LIMIT - STORED_OVERHEAD
 MAX_PATCH_DEPTH = 64
 MIN_REAPPLY_SECONDS = 30.0
