@@ -9,29 +9,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import headlamp_operator
-from headlamp_operator import logs
 from headlamp_operator import settings as settings_module
 
 DESCRIPTION = "Drive Headlamp's backend from Kubernetes custom resources: PortForward and ResourcePatch."
-RUN_EPILOG = """\
-Every Headlamp setting can also come from an environment variable (HEADLAMP_URL,
-HEADLAMP_BACKEND_TOKEN, HEADLAMP_BACKSTAGE_TOKEN, HEADLAMP_USER_ID, HEADLAMP_REQUEST_TIMEOUT,
-HEADLAMP_MAX_CONCURRENCY, HEADLAMP_ALLOW_ANONYMOUS, HEADLAMP_SYNC_INTERVAL); a flag wins over its
-variable. Give tokens as variables: flags show in process lists.
-The cluster is the one of the in-cluster service account, else of $KUBECONFIG.
-"""
 
-# The environment variable each flag overrides, so that an error names what the user actually wrote.
-FLAG_OF_VARIABLE = {
-    "HEADLAMP_URL": "--headlamp-url", "HEADLAMP_BACKEND_TOKEN": "--backend-token",
-    "HEADLAMP_BACKSTAGE_TOKEN": "--backstage-token", "HEADLAMP_USER_ID": "--user-id",
-    "HEADLAMP_REQUEST_TIMEOUT": "--request-timeout", "HEADLAMP_MAX_CONCURRENCY": "--max-concurrency",
-    "HEADLAMP_ALLOW_ANONYMOUS": "--allow-anonymous", "HEADLAMP_SYNC_INTERVAL": "--sync-interval",
-    "backoff": "--backoff-min/--backoff-max",  # one rule over the pair: 0 < minimum <= maximum
-}
+
+def _epilog() -> str:
+    """What ``run --help`` ends with: every variable, from the settings (a flag wins over its variable)."""
+    variables = [d.option.env for d in settings_module.described() if d.option.env and d.option.flag]
+    said = ("Every Headlamp setting can also come from an environment variable (" + ", ".join(variables)
+            + "); a flag wins over its variable. Give tokens as variables: flags show in process lists.")
+    cluster = "The cluster is the one of the in-cluster service account, else of $KUBECONFIG."
+    return f"{textwrap.fill(said, width=79)}\n{cluster}\n"
 
 
 def _port(text: str) -> int:
@@ -44,60 +38,41 @@ def _port(text: str) -> int:
     return value
 
 
+def _add_option(group: argparse._ActionsContainer, setting: settings_module.Described) -> None:
+    """One ``run`` flag, as the setting's :class:`~headlamp_operator.settings.Option` describes it."""
+    option = setting.option
+    assert option.flag is not None
+    names = [option.flag, *([option.short] if option.short else [])]
+    text, dest = option.help.format(default=setting.shown_default()), setting.dest
+    if setting.type.startswith("bool"):
+        group.add_argument(*names, action="store_true", default=None, dest=dest, help=text)
+    elif option.kind == "append":
+        group.add_argument(*names, action="append", default=None, metavar=option.metavar, dest=dest, help=text)
+    elif option.choices:
+        group.add_argument(*names, choices=option.choices, default=None, dest=dest, help=text)
+    else:
+        kind: Callable[[str], object] = _port if option.kind == "port" else float \
+            if setting.type.startswith("float") else int if setting.type.startswith("int") else str
+        group.add_argument(*names, type=kind, metavar=option.metavar, default=None, dest=dest, help=text)
+
+
 def _add_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     run = commands.add_parser(
         "run", help="run the operator against the current cluster",
         description="Run the operator: watch PortForwards and ResourcePatches and act on them through Headlamp.",
-        epilog=RUN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    headlamp = run.add_argument_group("the Headlamp backend")
-    headlamp.add_argument("--headlamp-url", metavar="URL",
-                          help="where Headlamp's backend listens, path prefix included (default http://localhost:4466)")
-    headlamp.add_argument("--backend-token", metavar="TOKEN",
-                          help="the token headlamp-server was started with (its -backend-token), if any")
-    headlamp.add_argument("--backstage-token", metavar="TOKEN", help="a Backstage token sent with every request")
-    headlamp.add_argument("--user-id", metavar="ID", help="the Headlamp user id for clusters added from kubeconfigs")
-    headlamp.add_argument("--request-timeout", type=float, metavar="SECONDS",
-                          help="give up on one request after this long (default 120, as Headlamp's frontend)")
-    headlamp.add_argument("--max-concurrency", type=int, metavar="N",
-                          help="requests in flight per cluster at most (default 32)")
-    behaviour = run.add_argument_group("behaviour")
-    behaviour.add_argument("--allow-anonymous", action="store_true", default=None,
-                           help="let resources without spec.credentials act as Headlamp itself (off by default)")
-    behaviour.add_argument("--sync-interval", type=float, metavar="SECONDS",
-                           help="how often the forwards' health is checked, one request per cluster (default 30)")
-    behaviour.add_argument("--backoff-min", type=float, metavar="SECONDS",
-                           help="the first retry delay after a transient error, doubled at each retry (default 1)")
-    behaviour.add_argument("--backoff-max", type=float, metavar="SECONDS",
-                           help="the longest retry delay after transient errors (default 300)")
-    behaviour.add_argument("--finalizer-timeout", type=float, metavar="SECONDS",
-                           help="how long a deletion waits for an unreachable Headlamp before letting go (default 600)")
-    scope = behaviour.add_mutually_exclusive_group()
-    scope.add_argument("--namespace", "-n", action="append", default=[], metavar="NAMESPACE",
-                       help="watch only this namespace (repeat for more)")
-    scope.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace (the default)")
-    replicas = run.add_argument_group("replicas, probes and metrics")
-    replicas.add_argument("--standalone", action="store_true",
-                          help="skip leader election: only for a single replica you run yourself")
-    replicas.add_argument("--lease-duration", dest="peering_lifetime", type=float, metavar="SECONDS",
-                          help="how long a silent leader keeps its Lease before a standby takes over (default 60)")
-    replicas.add_argument("--liveness", metavar="URL", help="serve the liveness probe here, e.g. http://0.0.0.0:8080/healthz")
-    replicas.add_argument("--metrics-port", type=_port, metavar="PORT",
-                          help="serve Prometheus metrics on /metrics here")
-    output = run.add_argument_group("logging")
-    output.add_argument("--log-format", choices=logs.FORMATS, default="full",
-                        help="full: time, logger, level and message; plain: the message; json: one object a line")
-    output.add_argument("--log-level", choices=logs.LEVELS, default="info", help="the least severe lines shown")
-    webhook = run.add_argument_group("the admission webhook (off unless --webhook-port is given)")
-    webhook.add_argument("--webhook-port", type=_port, metavar="PORT",
-                         help="serve the validating webhook over HTTPS here")
-    webhook.add_argument("--webhook-addr", metavar="ADDR", help="the address it listens on (default 0.0.0.0)")
-    webhook.add_argument("--webhook-host", metavar="NAME",
-                         help="the name the API server reaches it by, e.g. its Service's DNS name")
-    webhook.add_argument("--webhook-cert", metavar="FILE", help="its certificate, e.g. mounted from cert-manager")
-    webhook.add_argument("--webhook-key", metavar="FILE", help="the private key of --webhook-cert")
-    webhook.add_argument("--webhook-ca", metavar="FILE", help="the CA bundle that signed --webhook-cert")
-    webhook.add_argument("--webhook-managed", action="store_true",
-                         help="create and keep the ValidatingWebhookConfiguration, with a CA of the operator's own")
+        epilog=_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    groups = {key: run.add_argument_group(title) for key, title in settings_module.GROUPS.items()}
+    exclusive: dict[str, argparse._MutuallyExclusiveGroup] = {}
+    for setting in settings_module.described():
+        option = setting.option
+        if option.flag is None:
+            continue
+        group: argparse._ActionsContainer = groups[option.group]
+        if option.exclusive:
+            if option.exclusive not in exclusive:
+                exclusive[option.exclusive] = groups[option.group].add_mutually_exclusive_group()
+            group = exclusive[option.exclusive]
+        _add_option(group, setting)
     return run
 
 
@@ -112,28 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_of(args: argparse.Namespace) -> settings_module.Settings:
     """The settings of ``run``'s parsed arguments over the environment; raises ``ConfigError`` for a bad value."""
-    overrides = {
-        "backend__url": getattr(args, "headlamp_url", None),
-        "backend__backend_token": getattr(args, "backend_token", None),
-        "backend__backstage_token": getattr(args, "backstage_token", None),
-        "backend__user_id": getattr(args, "user_id", None),
-        "backend__request_timeout": getattr(args, "request_timeout", None),
-        "backend__max_concurrency": getattr(args, "max_concurrency", None),
-        "reconcile__allow_anonymous": getattr(args, "allow_anonymous", None),
-        "reconcile__sync_interval": getattr(args, "sync_interval", None),
-        "reconcile__finalizer_timeout": getattr(args, "finalizer_timeout", None),
-        "reconcile__backoff_min": getattr(args, "backoff_min", None),
-        "reconcile__backoff_max": getattr(args, "backoff_max", None),
-        "webhook__port": getattr(args, "webhook_port", None),
-        "webhook__addr": getattr(args, "webhook_addr", None),
-        "webhook__host": getattr(args, "webhook_host", None),
-        "webhook__certfile": getattr(args, "webhook_cert", None),
-        "webhook__pkeyfile": getattr(args, "webhook_key", None),
-        "webhook__cafile": getattr(args, "webhook_ca", None),
-        "webhook__managed": getattr(args, "webhook_managed", None) or None,
-        "peering__lifetime": getattr(args, "peering_lifetime", None),
-    }
-    return settings_module.from_env(**overrides)
+    flags: dict[str, Any] = {d.dest: getattr(args, d.dest, None) for d in settings_module.described() if d.option.flag}
+    if flags.get("run__namespaces") is not None:
+        flags["run__namespaces"] = tuple(flags["run__namespaces"])
+    return settings_module.from_env(flags=flags)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,17 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = settings_of(args)
     except settings_module.ConfigError as e:
-        flag = FLAG_OF_VARIABLE.get(e.variable)
-        given = flag is not None and any(getattr(args, name.lstrip("-").replace("-", "_"), None) is not None
-                                         for name in flag.split("/"))
+        names = [settings_module.named(part) for part in e.variable.split("/")]
+        given = any(d is not None and d.option.flag and getattr(args, d.dest, None) is not None for d in names)
+        flag = "/".join(d.option.flag for d in names if d is not None and d.option.flag)
         if given:
             print(f"headlamp-operator run: error: argument {flag}: {e.message}", file=sys.stderr)
         else:
             print(f"headlamp-operator: configuration error: {e}", file=sys.stderr)
         return 2
     from headlamp_operator import runner
-    runner.run(settings, runner.RunOptions(
-        namespaces=args.namespace, clusterwide=args.all_namespaces or not args.namespace,
-        standalone=args.standalone, liveness=args.liveness, metrics_port=args.metrics_port,
-        log_format=args.log_format, log_level=args.log_level))
+    runner.run(settings)
     return 0

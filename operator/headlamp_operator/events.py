@@ -23,7 +23,6 @@ import contextlib
 import dataclasses
 import datetime
 import logging
-import os
 import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -41,7 +40,7 @@ class EventSource:
     """Who reports the Events: ``kubectl describe``'s "From" column, and the Events' names."""
 
     component: str = "headlamp-operator"
-    instance: str = dataclasses.field(default_factory=lambda: os.environ.get("POD_ID") or socket.gethostname())
+    instance: str = dataclasses.field(default_factory=socket.gethostname)  # the replica: its POD_ID when it has one
     name_prefix: str = "headlamp-operator-"  # metadata.generateName
 
 

@@ -15,8 +15,9 @@ import copy
 import logging
 from collections.abc import Collection
 
-FORMATS = ("full", "plain", "json")
-LEVELS = ("debug", "info", "warning", "error")
+from headlamp_operator.settings import LOG_FORMATS, LOG_LEVELS
+
+FORMATS, LEVELS = LOG_FORMATS, LOG_LEVELS  # the choices of --log-format and --log-level
 
 
 class ResourceFormatter(logging.Formatter):
@@ -85,7 +86,7 @@ def configure(*, log_format: str = "full", level: str = "info") -> None:
     Raises:
         ValueError: an unknown format or level (the CLI offers only the known ones).
     """
-    import kopf  # here, not at the top: the CLI reads FORMATS and LEVELS without loading kopf
+    import kopf  # here, not at the top: importing this module must not load kopf
 
     if log_format not in FORMATS or level not in LEVELS:
         raise ValueError(f"log format must be one of {FORMATS} and level one of {LEVELS}")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import gc
 import hashlib
 import http.server
@@ -13,7 +12,7 @@ import secrets as token_source
 import socket
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 
 import kopf
 
@@ -28,19 +27,6 @@ logger = logging.getLogger("headlamp_operator")
 LEASE_NAME = "headlamp-operator"  # the coordination.k8s.io Lease the replicas elect a leader on
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RunOptions:
-    """How kopf runs: which namespaces, leader election, probes."""
-
-    namespaces: Sequence[str] = ()
-    clusterwide: bool = False
-    standalone: bool = False  # no leader election: this process is the only replica
-    liveness: str | None = None
-    metrics_port: int | None = None
-    log_format: str = "full"  # plain | full | json
-    log_level: str = "info"  # debug | info | warning | error
-
-
 def build_registry(
         settings: Settings, *, with_login: bool = True,
         connect: Callable[[], kopf.ConnectionInfo] = kubeapi.connect) -> tuple[kopf.OperatorRegistry, Runtime]:
@@ -51,28 +37,30 @@ def build_registry(
     """
     registry = kopf.OperatorRegistry()
     kube = KubeApi(connect)
-    runtime = Runtime(settings=settings, kube=kube, read_secret=secrets.SecretReader(kube))
+    runtime = Runtime(settings=settings, kube=kube,
+                      read_secret=secrets.SecretReader(kube, max_size=settings.backend.max_cached))
     if with_login:
         login.register(registry)
     registration.register(registry, runtime)
     return registry, runtime
 
 
-def lease_for(options: RunOptions) -> tuple[str, str]:
+def lease_for(settings: Settings) -> tuple[str, str]:
     """The Lease (namespace, name) the replicas of this Deployment elect their leader on.
 
-    Its namespace is the pod's (``POD_NAMESPACE``, else ``headlamp-operator``); a sharded operator
-    (``--namespace``) gets a Lease of its own per set of namespaces, so shards never wait for each other.
+    Its namespace is the pod's (``POD_NAMESPACE``); a sharded operator (``--namespace``) gets a Lease
+    of its own per set of namespaces, so shards never wait for each other.
     """
-    namespace = os.environ.get("POD_NAMESPACE") or "headlamp-operator"
-    if options.clusterwide or not options.namespaces:
+    namespace, run = settings.peering.namespace, settings.run
+    if run.clusterwide:
         return namespace, LEASE_NAME
-    digest = hashlib.sha256(",".join(sorted(options.namespaces)).encode()).hexdigest()[:10]
+    digest = hashlib.sha256(",".join(sorted(run.namespaces)).encode()).hexdigest()[:10]
     return namespace, f"{LEASE_NAME}-{digest}"
 
 
-def _identity() -> str:
-    return os.environ.get("POD_ID") or f"{socket.gethostname()}-{os.getpid()}-{token_source.token_hex(3)}"
+def identity(settings: Settings) -> str:
+    """This replica's name in the Lease and its Events: ``POD_ID``, else host, process and a random part."""
+    return settings.peering.identity or f"{socket.gethostname()}-{os.getpid()}-{token_source.token_hex(3)}"
 
 
 class _StandbyProbe(http.server.BaseHTTPRequestHandler):
@@ -104,7 +92,7 @@ def _standby_liveness(url: str | None) -> Iterator[None]:
         server.server_close()
 
 
-async def operate(settings: Settings, options: RunOptions, *, stop_flag: asyncio.Event | None = None,
+async def operate(settings: Settings, *, stop_flag: asyncio.Event | None = None,
                   ready_flag: asyncio.Event | None = None) -> None:
     """Run the operator until cancelled or ``stop_flag`` is set; as the leader only, unless standalone.
 
@@ -112,30 +100,32 @@ async def operate(settings: Settings, options: RunOptions, *, stop_flag: asyncio
         election.LeadershipLost: the Lease could not be renewed; the process should exit (and restart).
     """
     registry, _ = build_registry(settings)
-    metrics_server = await metrics.serve(options.metrics_port) if options.metrics_port is not None else None
+    port = settings.run.metrics_port
+    metrics_server = await metrics.serve(port) if port is not None else None
     try:
-        await _operate(registry, settings, options, stop_flag=stop_flag, ready_flag=ready_flag)
+        await _operate(registry, settings, stop_flag=stop_flag, ready_flag=ready_flag)
     finally:
         if metrics_server is not None:
             await metrics_server.cleanup()
 
 
-async def _operate(registry: kopf.OperatorRegistry, settings: Settings, options: RunOptions, *,
+async def _operate(registry: kopf.OperatorRegistry, settings: Settings, *,
                    stop_flag: asyncio.Event | None, ready_flag: asyncio.Event | None) -> None:
     stop = stop_flag or asyncio.Event()
+    run = settings.run
 
     async def run_kopf() -> None:
-        await kopf.operator(registry=registry, clusterwide=options.clusterwide, namespaces=list(options.namespaces),
-                            standalone=True, liveness_endpoint=options.liveness, stop_flag=stop,
+        await kopf.operator(registry=registry, clusterwide=run.clusterwide, namespaces=list(run.namespaces),
+                            standalone=True, liveness_endpoint=run.liveness, stop_flag=stop,
                             ready_flag=ready_flag)
 
-    if options.standalone:
+    if settings.peering.standalone:
         await run_kopf()
         return
-    namespace, name = lease_for(options)
-    elector = election.LeaderElector(name=name, namespace=namespace, identity=_identity(),
+    namespace, name = lease_for(settings)
+    elector = election.LeaderElector(name=name, namespace=namespace, identity=identity(settings),
                                      duration=settings.peering.lifetime)
-    with _standby_liveness(options.liveness):
+    with _standby_liveness(run.liveness):
         await elector.acquire()
     operator = asyncio.create_task(run_kopf())
     holder = asyncio.create_task(elector.hold())
@@ -169,11 +159,11 @@ def prepare_process() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
-def run(settings: Settings, options: RunOptions) -> None:
+def run(settings: Settings) -> None:
     """The blocking entry point of ``headlamp-operator run``."""
     prepare_process()
-    logs.configure(log_format=options.log_format, level=options.log_level)
+    logs.configure(log_format=settings.run.log_format, level=settings.run.log_level)
     try:
-        asyncio.run(operate(settings, options))
+        asyncio.run(operate(settings))
     except election.LeadershipLost as e:
         raise SystemExit(f"headlamp-operator: stopped: {e}; restarting as a standby is safe") from None

@@ -6,10 +6,11 @@ from headlamp_operator.settings import ReconcileSettings
 
 
 def test_backoff_doubles_from_one_second_to_five_minutes() -> None:
-    assert [outcomes.backoff(n) for n in range(4)] == [1, 2, 4, 8]
-    assert outcomes.backoff(50) == 300
-    assert outcomes.backoff(0, retry_after=30) == 30
-    assert outcomes.backoff(0, retry_after=10_000) == 300
+    defaults = ReconcileSettings()
+    assert [outcomes.delay(defaults, n) for n in range(4)] == [1, 2, 4, 8]
+    assert outcomes.delay(defaults, 50) == 300
+    assert outcomes.delay(defaults, 0, retry_after=30) == 30
+    assert outcomes.delay(defaults, 0, retry_after=10_000) == 300
 
 
 @pytest.mark.parametrize(("error", "phase", "reason"), [

@@ -46,3 +46,31 @@ def test_bad_values_name_their_variable(variable: str, value: str) -> None:
         settings.from_env({variable: value})
     assert err.value.variable == variable
     assert variable in str(err.value)
+
+
+def test_the_crds_shortest_reapply_interval_is_the_settings() -> None:
+    """The 30 s minimum is said twice, by the CRD's CEL rule (at admission) and by the operator: one value."""
+    import pathlib
+    import re
+
+    crd = (pathlib.Path(__file__).parents[2] / "manifests" / "crds" / "resourcepatches.yaml").read_text()
+    rules = re.findall(r"duration\(self\) >= duration\('(\d+)s'\)", crd)
+    assert rules and all(float(seconds) == settings.MIN_REAPPLY_SECONDS for seconds in rules)
+    assert settings.ReconcileSettings().min_reapply_interval == settings.MIN_REAPPLY_SECONDS
+
+
+def test_every_flag_and_variable_is_declared_once_with_its_setting() -> None:
+    """The CLI builds its flags from the settings' options: each flag and variable names one setting."""
+    flags = [d.option.flag for d in settings.described() if d.option.flag]
+    variables = [d.option.env for d in settings.described() if d.option.env]
+    assert len(flags) == len(set(flags)) and len(variables) == len(set(variables))
+    assert settings.named("HEADLAMP_URL") is not None and settings.named("--headlamp-url") is not None
+    assert {d.option.group for d in settings.described()} <= set(settings.GROUPS)
+
+
+def test_flags_win_over_variables() -> None:
+    s = settings.from_env({"HEADLAMP_SYNC_INTERVAL": "10", "POD_NAMESPACE": "ops", "POD_ID": "pod-1"},
+                          flags={"reconcile__sync_interval": 3.0, "run__namespaces": ("a", "b")})
+    assert s.reconcile.sync_interval == 3.0
+    assert (s.peering.namespace, s.peering.identity) == ("ops", "pod-1")
+    assert s.run.namespaces == ("a", "b") and not s.run.clusterwide

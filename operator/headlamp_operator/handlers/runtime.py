@@ -13,7 +13,7 @@ from typing import Any
 import kopf
 
 from headlamp_operator import crds
-from headlamp_operator.events import EventRecorder
+from headlamp_operator.events import EventRecorder, EventSource
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.kubeapi import KubeApi
 from headlamp_operator.reconciling import credentials, specs, targets
@@ -118,7 +118,7 @@ class Runtime:
     events: EventRecorder = dataclasses.field(init=False)  # posts over ``kube``; closed with it
     backend: Backend | None = None
     lists: ForwardLists = dataclasses.field(init=False)
-    resolutions: targets.Resolutions = dataclasses.field(default_factory=targets.Resolutions)
+    resolutions: targets.Resolutions = dataclasses.field(init=False)
     blocked: dict[str, Mapping[str, str | None]] = dataclasses.field(default_factory=dict)  # uid -> secret rvs
     patches: dict[str, TrackedPatch] = dataclasses.field(default_factory=dict)  # uid -> ResourcePatch as last seen
     scheduler: asyncio.Task[None] | None = None  # the ResourcePatch scheduler, started by the first handler
@@ -130,8 +130,11 @@ class Runtime:
     patch_retries: Retries | None = None
 
     def __post_init__(self) -> None:
-        self.lists = ForwardLists(ttl=self.settings.reconcile.sync_interval)
-        self.events = EventRecorder(self.kube)
+        bound = self.settings.backend.max_cached
+        self.lists = ForwardLists(ttl=self.settings.reconcile.sync_interval, max_size=bound)
+        self.resolutions = targets.Resolutions(max_size=bound)
+        identity = self.settings.peering.identity
+        self.events = EventRecorder(self.kube, source=EventSource(instance=identity) if identity else EventSource())
 
     @property
     def open_backend(self) -> Backend:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from headlamp_operator.headlamp.cache import FlightCache
 from headlamp_operator.kubeapi import KubeApi
 from headlamp_operator.reconciling.credentials import SecretValue, decode_secret_data
+from headlamp_operator.settings import MAX_CACHED
 
 Key = tuple[str, str]  # (namespace, name)
 Fingerprint = tuple[str, str] | None  # (uid, digest of the data), None for a missing Secret
@@ -40,7 +41,7 @@ def _fingerprint(value: SecretValue | None) -> Fingerprint:
 class SecretReader:
     """A :data:`credentials.SecretReader`: single-flight, cached for ``ttl`` seconds, failures not cached."""
 
-    def __init__(self, api: KubeApi, *, ttl: float = 2.0, max_size: int = 4096) -> None:
+    def __init__(self, api: KubeApi, *, ttl: float = 2.0, max_size: int = MAX_CACHED) -> None:
         self._api = api
         self._cache: FlightCache[Key, SecretValue | None] = FlightCache(ttl=ttl, failure_ttl=0, max_size=max_size)
         self.max_size = max_size

@@ -30,6 +30,8 @@ import time
 from collections.abc import Awaitable, Callable, Hashable, Iterator
 from typing import Generic, TypeVar
 
+from headlamp_operator.settings import MAX_CACHED
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -43,7 +45,7 @@ class _Entry(Generic[V]):
 class FlightCache(Generic[K, V]):
     """Answers by key, loaded once however many callers ask at once, kept ``ttl`` seconds (see the module)."""
 
-    def __init__(self, *, ttl: float = math.inf, failure_ttl: float = 0.0, max_size: int = 4096,
+    def __init__(self, *, ttl: float = math.inf, failure_ttl: float = 0.0, max_size: int = MAX_CACHED,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if max_size < 1:
             raise ValueError("a cache needs room for at least one entry")

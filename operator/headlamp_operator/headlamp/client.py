@@ -66,9 +66,9 @@ class Backend:
     """The Headlamp backend as the operator sees it: settings, the shared session, and what it remembers."""
 
     def __init__(self, settings: BackendSettings, *, session: aiohttp.ClientSession | None = None,
-                 max_logins: int = 4096) -> None:
+                 max_logins: int | None = None) -> None:
         self.settings = settings
-        self.max_logins = max_logins
+        self.max_logins = max_logins if max_logins is not None else settings.max_cached
         self._session = session
         self._own_session = session is None
         self._limits: dict[str, asyncio.Semaphore] = {}

@@ -19,6 +19,7 @@ import datetime
 from headlamp_operator.headlamp import portforward
 from headlamp_operator.headlamp.cache import FlightCache
 from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.settings import MAX_CACHED
 from headlamp_operator.structs import Credentials
 
 Key = tuple[str, str | None]  # (cluster, dynamic-cluster user id)
@@ -36,7 +37,7 @@ class Listing:
 class ForwardLists:
     """A single-flight cache of the backend's forward lists, valid for ``ttl`` seconds, failures included."""
 
-    def __init__(self, *, ttl: float, max_size: int = 4096) -> None:
+    def __init__(self, *, ttl: float, max_size: int = MAX_CACHED) -> None:
         self._cache: FlightCache[Key, Listing] = FlightCache(ttl=ttl, failure_ttl=ttl, max_size=max_size)
         self._answers: dict[Key, tuple[portforward.PortForwardList, ById]] = {}  # the last answer per key
         self._max_size = max_size

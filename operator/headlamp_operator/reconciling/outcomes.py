@@ -31,7 +31,7 @@ class Result:
         return self.retry_in is not None
 
 
-def backoff(attempt: int, *, minimum: float = 1.0, maximum: float = 300.0, retry_after: float | None = None) -> float:
+def backoff(attempt: int, *, minimum: float, maximum: float, retry_after: float | None = None) -> float:
     """Seconds before attempt ``attempt + 1`` (0-based): doubling from ``minimum``, capped, never under Retry-After."""
     delay: float = min(maximum, minimum * 2.0 ** min(max(0, attempt), 40))
     if retry_after is not None:

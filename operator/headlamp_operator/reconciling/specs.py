@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from headlamp_operator.reconciling import validation
+from headlamp_operator.settings import MIN_REAPPLY_SECONDS
 
 State = Literal["Running", "Stopped"]
 DeletionPolicy = Literal["Delete", "Stop", "Orphan"]
@@ -127,7 +128,7 @@ def portforward(spec: Mapping[str, Any]) -> PortForwardSpec | list[str]:
 
 
 def resourcepatch(spec: Mapping[str, Any], *,
-                  min_reapply: float = validation.MIN_REAPPLY_SECONDS) -> ResourcePatchSpec | list[str]:
+                  min_reapply: float = MIN_REAPPLY_SECONDS) -> ResourcePatchSpec | list[str]:
     """The typed spec of a ResourcePatch, or what is wrong with it (``min_reapply``: the shortest interval)."""
     problems = validation.resourcepatch_problems(spec, min_reapply=min_reapply)
     if problems:

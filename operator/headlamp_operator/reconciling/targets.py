@@ -13,6 +13,7 @@ from headlamp_operator.headlamp import errors, paths, resources
 from headlamp_operator.headlamp.cache import FlightCache
 from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.reconciling.specs import PortForwardSpec
+from headlamp_operator.settings import MAX_CACHED
 from headlamp_operator.structs import Credentials
 
 
@@ -50,7 +51,7 @@ class Resolutions:
     ``X-Reload``, on a logout and when the credential is retired.
     """
 
-    def __init__(self, *, ttl: float = 10.0, max_size: int = 4096) -> None:
+    def __init__(self, *, ttl: float = 10.0, max_size: int = MAX_CACHED) -> None:
         self._cache: FlightCache[ResolutionKey, tuple[Any, Any]] = FlightCache(
             ttl=ttl, failure_ttl=0, max_size=max_size)
 

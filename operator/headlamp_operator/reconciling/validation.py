@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from headlamp_operator.headlamp import errors, paths
+from headlamp_operator.settings import MIN_REAPPLY_SECONDS
 
 ETCD_REQUEST_LIMIT = 1_572_864  # bytes: etcd's default --max-request-bytes; a larger stored object is refused
 STORED_OVERHEAD = 262_144  # bytes kept for everything but the patch: metadata (annotations alone may take
@@ -19,7 +20,6 @@ STORED_OVERHEAD = 262_144  # bytes kept for everything but the patch: metadata (
 # (docs/resourcepatch.md#its-size).
 MAX_PATCH_BYTES = ETCD_REQUEST_LIMIT - STORED_OVERHEAD
 MAX_PATCH_DEPTH = 64
-MIN_REAPPLY_SECONDS = 30.0
 _PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$")
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
