@@ -126,20 +126,6 @@ async def test_a_stop_body_v045_cannot_read(hl: HeadlampEmulator, http: aiohttp.
     assert entries(await listing(http, hl)) == [("pf-1", "Running", "")]
 
 
-async def test_under_pr_6153_action_is_read_and_a_delete_stays_deleted(http: aiohttp.ClientSession) -> None:
-    async with HeadlampEmulator(stop_contract="action") as hl:
-        hl.add_cluster("prod").add_pod("default", "web-0")
-        for fid in ("pf-1", "pf-2"):
-            await start(http, hl, json={**FORWARD, "id": fid})
-        response, body = await call(http, hl, "DELETE", PF, json={"id": "pf-1", "stopOrDelete": True})
-        assert_go_error(response, body, 400, 'invalid request, action must be "stop" or "delete"')
-        response, body = await call(http, hl, "DELETE", PF, json={"id": "pf-1", "action": "stop"})
-        assert (response.status, body) == (200, b"stopped")
-        response, body = await call(http, hl, "DELETE", PF, json={"id": "pf-2", "action": "delete"})
-        assert (response.status, body) == (200, b"deleted")
-        assert entries(await listing(http, hl)) == [("pf-1", "Stopped", STOPPED)]
-
-
 # -- GET ?id= and the list ---------------------------------------------------------------------------------
 
 async def test_get_by_id_answers_200_for_stopped_entries(hl: HeadlampEmulator, http: aiohttp.ClientSession,

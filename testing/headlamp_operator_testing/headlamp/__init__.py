@@ -2,8 +2,10 @@
 
 The class ladder: :class:`HeadlampScaffold` (server, request log, faults, backend token) ->
 :class:`HeadlampEmulator` (set-token cookies, port-forwards, clusters, dynamic clusters), with
-:class:`KubeCluster` as the in-memory Kubernetes API behind each cluster.
+:class:`KubeCluster` as the in-memory Kubernetes API behind each cluster. Which backend it is, v0.45.0 or v0.45.0
+with open upstream pull requests applied, is its :class:`Contract` (:mod:`.contracts`).
 """
+from .contracts import VARIANTS, Contract, ContractError
 from .emulator import Context, HeadlampEmulator
 from .forwards import Forward, ForwardError
 from .kube import KubeCluster, ObjectKey
@@ -14,7 +16,10 @@ from .sessions import CHUNK_SIZE, cookie_name, sanitize
 __all__ = [
     "BACKEND_TOKEN_HEADER",
     "CHUNK_SIZE",
+    "VARIANTS",
     "Context",
+    "Contract",
+    "ContractError",
     "Fault",
     "Forward",
     "ForwardError",

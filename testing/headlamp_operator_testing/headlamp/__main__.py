@@ -4,14 +4,17 @@ It takes ``headlamp-server``'s own flags, so a test or a person swaps one for th
 command alone::
 
     python -m headlamp_operator_testing.headlamp -kubeconfig FILE -listen-addr 127.0.0.1 -port 4466 \\
-        [-enable-dynamic-clusters] [-kubectl PATH] [-forwarder kubectl|websocket] [-request-log FILE]
+        [-enable-dynamic-clusters] [-kubectl PATH] [-forwarder kubectl|websocket] [-request-log FILE] \\
+        [--contract v0.45.0|pr6153|pr7273|pr7389|pr7020|pr7352|pr6801|pr7258 ...]
 
 Each context of the kubeconfig becomes a cluster of that name, served by its real API server (see
 :mod:`.upstream`); ``HEADLAMP_BACKEND_TOKEN`` in the environment turns on the backend-token check.
 It prints ``listening on http://HOST:PORT`` once it serves, and runs until SIGTERM or Ctrl-C.
-The last two flags are the emulator's own, for the benchmark: forwards made in-process instead of by
-``kubectl`` processes, and one JSON line per answered request (method, path, status, arrival time
-on the machine's monotonic clock), written as it is answered, so another process can count them.
+The last three flags are the emulator's own. Two are for the benchmark: forwards made in-process instead of
+by ``kubectl`` processes, and one JSON line per answered request (method, path, status, arrival time on the
+machine's monotonic clock), written as it is answered, so another process can count them. ``--contract``
+makes it v0.45.0 with open upstream pull requests applied (:mod:`.contracts`; repeated or comma-separated,
+default ``v0.45.0``); it prints ``contract: ...`` before it serves.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ import signal
 from collections.abc import Callable
 from typing import IO
 
+from .contracts import VARIANTS, Contract, ContractError
 from .emulator import HeadlampEmulator
 from .records import RecordedRequest
 from .upstream import clusters_from_kubeconfig
@@ -46,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="kubectl: a `kubectl port-forward` process per forward (default); websocket: in-process")
     parser.add_argument("-request-log", "--request-log", type=pathlib.Path, default=None,
                         help="append one JSON line per answered request to this file")
+    parser.add_argument("-contract", "--contract", action="append", default=[], metavar="VARIANT[,VARIANT...]",
+                        help="the backend's contract: v0.45.0 (default) and/or upstream pull requests, repeated or "
+                             f"comma-separated: {', '.join(VARIANTS)}")
     return parser
 
 
@@ -58,10 +65,10 @@ def _logger(file: IO[str]) -> Callable[[RecordedRequest], None]:
     return log
 
 
-async def _serve(args: argparse.Namespace) -> None:
+async def _serve(args: argparse.Namespace, contract: Contract) -> None:
     emulator = HeadlampEmulator(backend_token=os.environ.get("HEADLAMP_BACKEND_TOKEN") or None,
                                 dynamic_clusters=args.enable_dynamic_clusters, host=args.listen_addr, port=args.port,
-                                ready_timeout=30.0)
+                                ready_timeout=30.0, contract=contract)
     for upstream in clusters_from_kubeconfig(args.kubeconfig, kubectl=args.kubectl, forwarder=args.forwarder):
         emulator.add_upstream_cluster(upstream)
     stop = asyncio.Event()
@@ -72,13 +79,20 @@ async def _serve(args: argparse.Namespace) -> None:
         if args.request_log is not None:
             emulator.on_answered.append(_logger(files.enter_context(args.request_log.open("a"))))
         async with emulator:
+            print(f"contract: {emulator.contract}", flush=True)
             print(f"listening on {emulator.url}", flush=True)
             await stop.wait()
 
 
 def main() -> None:
     """Run the emulated backend until SIGTERM or Ctrl-C."""
-    asyncio.run(_serve(_parser().parse_args()))
+    parser = _parser()
+    args = parser.parse_args()
+    try:
+        contract = Contract.parse(args.contract)
+    except ContractError as exc:
+        parser.error(f"--contract: {exc}")  # exit status 2, usage and the reason on stderr
+    asyncio.run(_serve(args, contract))
 
 
 if __name__ == "__main__":

@@ -10,15 +10,25 @@ Built from ``HEADLAMP_CONTRACT.md`` only. Usage::
 from __future__ import annotations
 
 import dataclasses
-import json
-from typing import Any
+from collections.abc import Iterable, Sequence
 from urllib.parse import unquote
 
 from aiohttp import web
 
-from . import kubeapi
+from . import kubeapi, monitor, ratelimit
+from .contracts import STOPPED_BY_REQUEST, Contract
 from .dynamic import KubeconfigError, load_context
-from .forwards import ECHOED, Forward, ForwardError, cache_key_of, go_decode, go_struct, parse_start, parse_stop
+from .forwards import (
+    ECHOED,
+    Forward,
+    ForwardError,
+    cache_key_of,
+    go_decode,
+    go_struct,
+    parse_start,
+    parse_stop,
+    parse_stop_action,
+)
 from .forwardtable import ForwardTable
 from .kube import KubeCluster
 from .plugins import Plugins
@@ -66,7 +76,11 @@ class HeadlampEmulator(HeadlampScaffold):
         port: int = 0,
         base_path: str = "",
         monitor_interval: float = 5.0,
-        stop_contract: str = "stopOrDelete",
+        contract: str | Iterable[str] | Contract | None = None,
+        stop_contract: str | None = None,
+        reconnect_delays: Sequence[float] = monitor.RECONNECT_DELAYS,
+        set_token_rate: float = 5.0,
+        set_token_burst: int = 10,
     ) -> None:
         super().__init__(backend_token=backend_token, host=host, port=port, base_path=base_path)
         self.session_ttl = session_ttl  # Max-Age of the session cookies
@@ -75,18 +89,41 @@ class HeadlampEmulator(HeadlampScaffold):
         self.dynamic_clusters = dynamic_clusters  # honour KUBECONFIG headers
         self.stale_session_status = stale_session_status  # a fault: answer cookies no live session set with it
         self.monitor_interval = monitor_interval  # seconds between pod checks of a real forward (Headlamp's 5 s)
-        # How DELETE /portforward reads its body: v0.45.0's inverted flag ("stopOrDelete"), or the split of
-        # upstream PR #6153 ("action": "stop" | "delete"), which refuses a body without an action. Under
-        # v0.45.0 a deleted Running forward comes back Stopped (#7389, see .forwardtable); under #6153's
-        # split, a code path of its own, the emulator lets a delete remove it for good.
-        self.stop_contract = stop_contract
+        self.table = ForwardTable(notify=self.notify, reconnect_delays=reconnect_delays)
+        # Which backend this is: v0.45.0, or v0.45.0 with upstream pull requests applied (.contracts). The
+        # settable `contract` (and `stop_contract`, the knob of #6153 alone from before) keep the table in step.
+        self.contract = Contract.parse(contract)
+        if stop_contract is not None:
+            self.stop_contract = stop_contract
+        # #7020's set-token limit (the rate and burst are knobs: 5 a second, burst 10 upstream)
+        self.set_token_limiter = ratelimit.SetTokenLimiter(rate=set_token_rate, burst=set_token_burst)
         self.clusters: dict[str, KubeCluster] = {}
         self.upstreams: dict[str, UpstreamCluster] = {}  # clusters served by a real API server
         self.bare: dict[str, Context] = {}  # dynamic clusters stored under their bare name (no user id)
         self.plugins = Plugins()  # GET /plugins, and the X-Reload of a plugin change (.plugins)
         self.sessions = SessionStore()
-        self.table = ForwardTable(notify=self.notify)
         self.restarts = 0
+
+    @property
+    def contract(self) -> Contract:
+        """The upstream pull requests this backend has (empty: v0.45.0); settable at runtime."""
+        return self.table.contract
+
+    @contract.setter
+    def contract(self, value: str | Iterable[str] | Contract | None) -> None:
+        self.table.contract = Contract.parse(value)
+
+    @property
+    def stop_contract(self) -> str:
+        """How DELETE /portforward reads its body: ``stopOrDelete`` (v0.45.0's inverted flag) or ``action``
+        (upstream #6153, which refuses a body without it); setting it adds or removes ``pr6153``."""
+        return "action" if self.contract.stop_by_action else "stopOrDelete"
+
+    @stop_contract.setter
+    def stop_contract(self, value: str) -> None:
+        if value not in ("action", "stopOrDelete"):
+            raise ValueError(f"stop_contract is 'action' or 'stopOrDelete', not {value!r}")
+        self.contract = self.contract.with_pr("pr6153", value == "action")
 
     # -- clusters and state -----------------------------------------------------------------------
 
@@ -137,6 +174,7 @@ class HeadlampEmulator(HeadlampScaffold):
         self.sessions.clear()
         self.bare.clear()
         self.plugins.reset()
+        self.set_token_limiter.reset()
         await self.drop_connections()
         await self.notify()
 
@@ -163,6 +201,8 @@ class HeadlampEmulator(HeadlampScaffold):
         name, rest = segments[1], segments[2:]
         match record.method, rest:
             case "POST", ["set-token"]:
+                if self.contract.limits_set_token and not self.set_token_limiter.allow(request.remote or ""):
+                    return go_error(429, ratelimit.TOO_MANY)  # #7020, before the body is read
                 return self._set_token(record, name)
         context = self._context(record, name)
         if isinstance(context, web.Response):
@@ -238,7 +278,7 @@ class HeadlampEmulator(HeadlampScaffold):
         elsewhere still stand for their token (recorded: ``proxy/cookie-over-bearer``, after
         ``set-token/null-with-cookie`` of the same token). Only the ``stale_session_status`` knob refuses them.
         """
-        token = token_from_cookies(context.name, record.cookies)
+        token = token_from_cookies(context.name, record.cookies, self.contract.cookie_scheme)
         if token is None:
             return None, False
         return token, not self.sessions.valid(context.key, token)
@@ -255,13 +295,15 @@ class HeadlampEmulator(HeadlampScaffold):
         key = self._session_key(record, name)
         path = f"{self.base_path}/clusters/{name}"
         secure = record.headers.get("X-Forwarded-Proto") == "https"  # the emulator itself serves no TLS
+        scheme, every = self.contract.cookie_scheme, self.contract.clears_every_chunk  # #7352, #6801
         if token:
             headers = set_cookie_headers(name, token, path=path, max_age=self.session_ttl, existing=record.cookies,
-                                         secure=secure)
+                                         secure=secure, scheme=scheme, every_chunk=every)
             self.sessions.open(key, token, ttl=self.session_ttl)
         else:
-            headers = clear_cookie_headers(name, path=path, existing=record.cookies, secure=secure)
-            self.sessions.close(key, token_from_cookies(name, record.cookies))
+            headers = clear_cookie_headers(name, path=path, existing=record.cookies, secure=secure, scheme=scheme,
+                                           every_chunk=every)
+            self.sessions.close(key, token_from_cookies(name, record.cookies, scheme))
         response = web.Response(status=200)
         for header in headers:
             response.headers.add("Set-Cookie", header)
@@ -271,7 +313,10 @@ class HeadlampEmulator(HeadlampScaffold):
 
     async def _start(self, record: RecordedRequest, context: Context, cookie_token: str | None) -> web.Response:
         request, address = parse_start(record.body)
-        token = cookie_token if cookie_token is not None else context.token  # never the Authorization header
+        token = cookie_token if cookie_token is not None else context.token  # v0.45.0: never the Authorization
+        bearer = self._bearer(record)
+        if self.contract.start_reads_bearer and bearer is not None:  # #7273: the header first, then the cookies
+            token = bearer
         if isinstance(context.backing, UpstreamCluster):
             forward = await self.table.start_upstream(
                 context.key, request, upstream=context.backing, token=token, context=context.cache_key,
@@ -287,19 +332,15 @@ class HeadlampEmulator(HeadlampScaffold):
                                              context=context.cache_key, refusal=refusal, address=address,
                                              start_delay=self.start_delay, ready_timeout=self.ready_timeout)
         echo = {**{name: request[name] for name in ECHOED}, "id": forward.id, "port": forward.port}
+        if self.contract.monitor_tied_to_request:  # #7258: the request's context ends with its answer
+            forward.close(error=STOPPED_BY_REQUEST)
         return json_response(echo)
 
     def _stop(self, record: RecordedRequest, context: Context) -> web.Response:
-        if self.stop_contract == "action":  # HEADLAMP_CONTRACT.md, "Upstream changes in flight", #6153
+        if self.contract.stop_by_action:  # HEADLAMP_CONTRACT.md, "Upstream changes in flight", #6153
+            fid, action = parse_stop_action(record.body)
             try:
-                doc: Any = json.loads(record.body)
-            except ValueError as exc:
-                raise ForwardError(400, f"failed to marshal port forward payload {exc}") from exc
-            action = doc.get("action") if isinstance(doc, dict) else None
-            if action not in ("stop", "delete"):
-                raise ForwardError(400, 'invalid request, action must be "stop" or "delete"')
-            try:
-                self.table.stop(context.cache_key, str(doc.get("id") or ""), stop=action == "stop", ghost=False)
+                self.table.stop(context.cache_key, fid, stop=action == "stop")
             except ForwardError as e:
                 raise ForwardError(e.status, f"failed to {action} port forward: "
                                              + e.message.removeprefix("failed to delete port forward ")) from e

@@ -55,6 +55,7 @@ class Forward:
     error: str = ""
     # ForwardPorts still runs for it: when its listener is closed, that goroutine stores it again, Stopped.
     forwarding: bool = False
+    reconnects: int = 0  # times the backend began to move it to another pod itself (#7273)
     backing: KubeCluster | UpstreamCluster | None = dataclasses.field(default=None, repr=False, compare=False)
     server: Listeners | RealForward | None = dataclasses.field(default=None, repr=False, compare=False)
     monitor: asyncio.Task[None] | None = dataclasses.field(default=None, repr=False, compare=False)
@@ -210,3 +211,20 @@ def parse_stop(body: bytes) -> tuple[str, bool]:
     if not fields.get("id"):
         raise ForwardError(400, "invalid request, id is required")
     return str(fields["id"]), bool(fields.get("stopOrDelete", False))
+
+
+def parse_stop_action(body: bytes) -> tuple[str, str]:
+    """Decode a stop or delete as upstream #6153 does: (id, action), the action ``stop`` or ``delete``.
+
+    Its ``stopOrDeletePortForwardRequest`` has ``id`` and ``action`` (no flag): a decoding error is Go's text,
+    then ``Validate`` wants the id, then one of the two actions (``refs/pull/6153``, ``handler.go``).
+    """
+    try:
+        fields = go_struct(go_decode(body), "stopOrDeletePortForwardRequest", {"id": str, "action": str})
+    except ValueError as exc:
+        raise ForwardError(400, str(exc)) from None
+    if not fields.get("id"):
+        raise ForwardError(400, "invalid request, id is required")
+    if fields.get("action") not in ("stop", "delete"):
+        raise ForwardError(400, 'invalid request, action must be "stop" or "delete"')
+    return str(fields["id"]), str(fields["action"])

@@ -11,18 +11,23 @@ Modelled on v0.45.0's ``backend/pkg/portforward`` (HEADLAMP_CONTRACT.md, recorde
   leaves the forward in the list, ``Stopped``, with that error.
 - A Running forward has a goroutine in ``ForwardPorts``; closing the forward (stop OR delete) ends it, and it
   stores the forward again, ``Stopped`` with error ``Port forward stopped.``: so a deleted Running forward is
-  listed again at once (upstream issue #7389) and only a second delete removes it. Under the
-  ``action`` contract of upstream PR #6153 (``ghost=False``) a delete removes it at once.
+  listed again at once (upstream issue #7389) and only a second delete removes it.
+
+What the contract (:mod:`.contracts`) changes here: #7389 and #7273 take the ghost away (#7273 the goroutine's
+store altogether: a stop leaves no ``Port forward stopped.``); #7273 reconnects a service-backed forward whose pod
+stops (:mod:`.monitor`), and a start of an id being reconnected is not refused (v0.45.0's 409 is for ``Running``
+only): the emulator then ends the reconnect and counts the start in ``starts_while_reconnecting``.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from . import localhost
+from . import localhost, monitor
+from .contracts import Contract
 from .forwards import STOPPED_ERROR, Forward, ForwardError, cache_key_of, parse_ports, validate_start
 from .kube import KubeCluster, ObjectKey
 from .sessions import ContextKey
@@ -44,11 +49,15 @@ def missing_pod(message: str) -> str:
 class ForwardTable:
     """The backend's port-forward cache, keyed by context key + id."""
 
-    def __init__(self, *, notify: Callable[[], Awaitable[None]] | None = None) -> None:
+    def __init__(self, *, notify: Callable[[], Awaitable[None]] | None = None, contract: Contract | None = None,
+                 reconnect_delays: Sequence[float] = monitor.RECONNECT_DELAYS) -> None:
         self.notify = notify  # called when a start begins, so that waiters see "starting"
+        self.contract = contract or Contract()  # the emulator keeps it in step with its own
+        self.reconnect_delays = tuple(reconnect_delays)  # #7273's 5, 10, 20 s (a knob: tests shrink them)
         self.entries: dict[str, Forward] = {}  # context key + id -> forward
         self.starting: set[str] = set()  # context key + NUL + id of the starts under way
         self.generation = 0  # bumped by forget_all(), so that starts under way end up nowhere
+        self.starts_while_reconnecting: list[str] = []  # ids a client started while the backend reconnected them
 
     def all(self) -> list[Forward]:
         """Every forward of every context."""
@@ -79,6 +88,9 @@ class ForwardTable:
         existing = self.get(context, fid)
         if existing is not None and existing.status == "Running":
             raise ForwardError(409, "portforward with this ID is already running")
+        if existing is not None and existing.status == monitor.RECONNECTING:  # #7273: not refused
+            self.starts_while_reconnecting.append(fid)
+            existing.close()
         flight = f"{context}\x00{fid}"
         if flight in self.starting:
             raise ForwardError(409, "portforward with this ID is already starting")
@@ -172,22 +184,14 @@ class ForwardTable:
         context = cache_key_of(key) if context is None else context
         forward = await self._open(key, context, request, address, token=token, backing=upstream, denial=denial,
                                    listen=listen)
-        forward.monitor = asyncio.ensure_future(self._watch_upstream(forward, upstream, monitor_interval))
+        forward.monitor = asyncio.ensure_future(monitor.watch_upstream(
+            forward, upstream, interval=monitor_interval, reconnects=self.contract.reconnects,
+            delays=self.reconnect_delays, notify=self._notify, ready_timeout=ready_timeout))
         return forward
 
-    @staticmethod
-    async def _watch_upstream(forward: Forward, upstream: UpstreamCluster, interval: float) -> None:
-        """Headlamp's pod monitor for a real forward: Stopped, with the error, once the pod or the stream ends."""
-        while forward.status == "Running":
-            await asyncio.sleep(interval)
-            process = forward.server
-            if process is not None and not isinstance(process, localhost.Listeners) and not process.running:
-                forward.close(error=process.error())
-                return
-            problem = await upstream.pod_problem(forward.token, forward.namespace, forward.pod)
-            if problem is not None:
-                forward.close(error=f"Pod {forward.namespace}/{forward.pod} check failed: {problem.message}")
-                return
+    async def _notify(self) -> None:
+        if self.notify is not None:
+            await self.notify()
 
     @staticmethod
     async def _wait_for_pod(backing: KubeCluster, namespace: str, pod: str, *, patience: float) -> None:
@@ -207,11 +211,12 @@ class ForwardTable:
         finally:
             backing.listeners.remove(_wake)
 
-    def stop(self, context: str, fid: str, *, stop: bool, ghost: bool = True) -> None:
+    def stop(self, context: str, fid: str, *, stop: bool) -> None:
         """``stop=True`` stops (the entry stays, Stopped); False deletes the entry.
 
         A forward still forwarding comes back Stopped with ``Port forward stopped.`` after either (its
-        ``ForwardPorts`` goroutine stores it once more as it ends), unless ``ghost`` is False (PR #6153's delete).
+        ``ForwardPorts`` goroutine stores it once more as it ends), unless the contract says otherwise:
+        #7389 stores it only when still there (a stop), #7273 not at all (:mod:`.contracts`).
         """
         forward = self.get(context, fid)
         if forward is None:
@@ -220,20 +225,36 @@ class ForwardTable:
         forward.close()
         if not stop:
             del self.entries[context + fid]
-        if forwarding and (stop or ghost):
+        if forwarding and self.contract.stores_closed_forwards and (stop or self.contract.ghost_after_delete):
             forward.error = forward.error or STOPPED_ERROR
             self._store(forward)
 
     def on_change(self, cluster: KubeCluster, key: ObjectKey, obj: dict[str, Any] | None) -> None:
-        """The backend's pod monitor, run at once on every write: forwards to a dead pod stop."""
+        """The backend's pod monitor, run at once on every write: forwards to a dead pod stop (or, under
+        #7273, a service-backed one is reconnected: :mod:`.monitor`)."""
         if key.resource != "pods":
             return
         for forward in self.all():
             if (forward.backing is cluster and forward.status == "Running"
                     and (forward.namespace, forward.pod) == (key.namespace, key.name)):
                 problem = cluster.pod_problem(forward.namespace, forward.pod)
-                if problem is not None:
-                    forward.close(error=f"Pod {forward.namespace}/{forward.pod} check failed: {problem}")
+                if problem is None:
+                    continue
+                if self.contract.reconnects and forward.service:
+                    self._reconnect(cluster, forward, problem)
+                else:
+                    forward.close(error=monitor.stopped_pod_error(forward, problem))
+
+    def _reconnect(self, cluster: KubeCluster, forward: Forward, problem: str) -> None:
+        """#7273 for an in-memory forward: its Service's ready pods stand for its EndpointSlices' (``ready_pod``)."""
+        async def find() -> tuple[str, str] | None:
+            return monitor.ready_pod(cluster, forward.service_namespace or forward.namespace, forward.service)
+
+        async def listen(namespace: str, pod: str) -> localhost.Listeners:
+            return await localhost.listen(_refuse_connection, int(forward.port))
+
+        monitor.begin_reconnect(forward, problem, delays=self.reconnect_delays, notify=self._notify, find=find,
+                                listen=listen)
 
     def forget_all(self) -> None:
         """A backend restart: every forward closed and forgotten."""

@@ -191,6 +191,23 @@ class UpstreamCluster:
         phase = (answer.get("status") or {}).get("phase")
         return None if phase == "Running" else PodProblem(False, "pod is not running")  # v0.45.0's words
 
+    async def ready_endpoint(self, token: str | None, namespace: str, service: str) -> tuple[str, str] | None:
+        """The first ready pod of a Service's EndpointSlices, (namespace, name), as upstream #7273 resolves a
+        Service to reconnect to (``resolveServicePod``: ``conditions.ready`` not false, a ``Pod`` target);
+        None when there is none or the list fails."""
+        path = (f"/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices"
+                f"?labelSelector=kubernetes.io%2Fservice-name%3D{service}")
+        try:
+            code, answer = await self._api("GET", path, token=token)
+        except aiohttp.ClientError:
+            return None
+        for item in (answer.get("items") or []) if code == 200 else []:
+            for endpoint in item.get("endpoints") or []:
+                target = endpoint.get("targetRef") or {}
+                if (endpoint.get("conditions") or {}).get("ready") is not False and target.get("kind") == "Pod":
+                    return str(target.get("namespace") or namespace), str(target.get("name"))
+        return None
+
     # -- port-forwards --------------------------------------------------------------------------------
 
     def _kubeconfig(self, token: str | None) -> pathlib.Path:
