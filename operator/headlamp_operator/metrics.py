@@ -39,7 +39,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 import headlamp_operator
-from headlamp_operator.headlamp.client import Exchange
+from headlamp_operator.headlamp.wire import Exchange
 
 REQUESTS = prometheus_client.Counter(
     "headlamp_operator_backend_requests_total", "Requests sent to the Headlamp backend.",

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.settings import BackendSettings
 from headlamp_operator.structs import Credentials, Secret
 from headlamp_operator_testing.headlamp import HeadlampEmulator

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from headlamp_operator.headlamp import errors, portforward, proxy, resources
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.structs import ANONYMOUS, Credentials
 from headlamp_operator_testing.headlamp import HeadlampEmulator
 from headlamp_operator_testing.headlamp.sessions import token_from_cookies

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from headlamp_operator.headlamp import errors, portforward, proxy, resources
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.reconciling import targets
 from headlamp_operator.reconciling.specs import PortForwardSpec
 from headlamp_operator.structs import Credentials, Secret

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from headlamp_operator import certificates
 from headlamp_operator.headlamp import errors, portforward, proxy, resources
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.structs import Credentials
 from headlamp_operator_testing.headlamp import Fault, HeadlampEmulator
 
@@ -194,3 +194,27 @@ def test_a_404_is_read_by_who_answered_it() -> None:
     assert type(page) is errors.PageNotFoundError
     assert type(unknown) is errors.UnknownClusterError
     assert type(kube) is errors.NotFoundError
+
+
+def test_the_error_tree_drawn_in_the_module_docstring_is_the_tree_of_the_classes() -> None:
+    """Every error class is drawn once, under its base class (httpx draws its tree so in _exceptions.py)."""
+    import inspect
+    import re
+
+    drawn: dict[str, str] = {}  # class -> the class it is drawn under
+    stack: list[tuple[int, str]] = []
+    for line in (errors.__doc__ or "").splitlines():
+        match = re.match(r"^(\s*(?:[│ ]\s*)*(?:[├└]── )?)([A-Z]\w+Error|HeadlampError|InvalidArgument)\b", line)
+        if not match:
+            continue
+        depth, name = len(match.group(1)), match.group(2)
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        drawn[name] = stack[-1][1] if stack else ""
+        stack.append((depth, name))
+    classes = {name: cls for name, cls in inspect.getmembers(errors, inspect.isclass)
+               if issubclass(cls, errors.HeadlampError)}
+    assert set(drawn) == set(classes)
+    for name, cls in classes.items():
+        bases = [base.__name__ for base in cls.__bases__ if issubclass(base, errors.HeadlampError)]
+        assert drawn[name] == (bases[0] if bases else ""), name

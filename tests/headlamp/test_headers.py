@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 
 from headlamp_operator.headlamp import portforward, proxy, resources
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.structs import ANONYMOUS, Credentials, Secret
 from headlamp_operator_testing.headlamp import HeadlampEmulator
 

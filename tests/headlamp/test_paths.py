@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from headlamp_operator.headlamp import errors, paths, portforward, proxy, resources
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.structs import Credentials, Secret
 from headlamp_operator_testing.headlamp import HeadlampEmulator
 

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from headlamp_operator.headlamp import errors, portforward
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator_testing.headlamp import HeadlampEmulator
 
 FORWARD = {"namespace": "monitoring", "pod": "grafana-0", "target_port": "3000"}

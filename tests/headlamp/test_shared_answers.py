@@ -11,7 +11,7 @@ import asyncio
 import pytest
 
 from headlamp_operator.headlamp import errors, portforward
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.reconciling import targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.reconciling.specs import PortForwardSpec

@@ -12,7 +12,7 @@ import kopf
 from headlamp_operator import certificates, crds, logs, metrics, webhookserver
 from headlamp_operator.handlers import admission, persistence, portforwards, resourcepatches, secrets
 from headlamp_operator.handlers import runtime as rt
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 
 
 def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime, *,

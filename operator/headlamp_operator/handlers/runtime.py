@@ -14,7 +14,7 @@ import kopf
 
 from headlamp_operator import crds
 from headlamp_operator.events import EventRecorder, EventSource
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.kubeapi import KubeApi
 from headlamp_operator.reconciling import credentials, specs, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists

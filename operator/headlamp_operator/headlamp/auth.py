@@ -16,8 +16,8 @@ import logging
 import aiohttp
 import yarl
 
-from headlamp_operator.headlamp import errors, fetch, paths
-from headlamp_operator.headlamp.client import Backend, Login
+from headlamp_operator.headlamp import errors, paths
+from headlamp_operator.headlamp.backend import Backend, Login
 from headlamp_operator.structs import Credentials
 
 logger = logging.getLogger("headlamp_operator.headlamp")
@@ -42,8 +42,8 @@ async def _set_token(backend: Backend, cluster: str, token: str | None, *, login
     if login is not None and (cookie := _cookie_header(backend, login.jar, cluster)):
         headers["Cookie"] = cookie
     try:
-        response = await fetch.cluster_fetch(
-            backend, "/set-token", cluster=cluster, method="POST", headers=headers,
+        response = await backend.cluster_fetch(
+            "/set-token", cluster=cluster, method="POST", headers=headers,
             body=json.dumps({"token": token}).encode(), credentials=credentials)
     finally:
         if token is None and login is not None:

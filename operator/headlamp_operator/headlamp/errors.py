@@ -1,9 +1,42 @@
 """The request layer's one error tree.
 
 As in httpx, errors without an answer (the backend never answered, or not in time) are kept apart
-from errors with one (a non-2xx status). aiohttp's exceptions are translated once, in
-:mod:`headlamp_operator.headlamp.fetch`; nothing above this layer sees them.
-Every message is redacted before it is stored: no credential value ever reaches ``str(error)``.
+from errors with one (a non-2xx status); aiohttp's exceptions are translated once, in
+:meth:`.backend.Backend.fetch`, the cause kept, and nothing above this layer sees them. Every message
+is redacted before it is stored: no credential value ever reaches ``str(error)``. The tree::
+
+    HeadlampError
+    ├── InvalidArgument             a value refused before any request (also a ValueError)
+    └── ApiError                    a request that did not succeed: status, cluster, message, retry_after
+        ├── TransportError          no usable answer at all
+        │   ├── UnreachableError    502: refused, reset, DNS, TLS, a malformed answer
+        │   └── RequestTimeoutError 408: no answer within HEADLAMP_REQUEST_TIMEOUT
+        ├── InvalidResponseError    an answer that cannot be used (too large, not the JSON it should be)
+        └── StatusError             a non-2xx answer
+            ├── ClientError         4xx
+            │   ├── BadRequestError 400
+            │   ├── UnauthorizedError 401
+            │   │   └── SessionUnauthorizedError  500 "permission check failed: ...: Unauthorized"
+            │   ├── ForbiddenError  403
+            │   ├── NotFoundError   404 (a Kubernetes Status: the object)
+            │   │   ├── UnknownClusterError       Headlamp knows no such cluster ("key not found")
+            │   │   ├── PageNotFoundError         a plain "404 page not found", not yet attributed
+            │   │   │   ├── ApiNotServedError     the API server serves no such group/version
+            │   │   │   └── NoRouteError          Headlamp has no such route (or a base path is missing)
+            │   │   └── ForwardNotFoundError      no forward of that id (404 on a GET, 500 on a stop)
+            │   ├── ConflictError   409
+            │   │   ├── ForwardAlreadyRunningError
+            │   │   └── ForwardStartingError      transient
+            │   ├── UnprocessableEntityError 422
+            │   └── TooManyRequestsError 429      transient
+            └── ServerError         5xx (Headlamp answers most of its own failures with 500)
+                ├── ForwardNotReadyError          transient: the pod or its stream not ready yet
+                ├── LocalPortInUseError           the local port is taken on the Headlamp host
+                ├── PermissionCheckError          Headlamp's RBAC check for pods/portforward refused
+                └── PodNotFoundError              the start names a pod that does not exist
+
+Which answer is which is written in docs/headlamp-backend.md#errors; the statuses retried with backoff
+are :data:`TRANSIENT_STATUSES` (and the classes that say so).
 """
 from __future__ import annotations
 
@@ -275,7 +308,7 @@ def from_status(status: int, reason: str, body: bytes, *, headers: Mapping[str, 
     message = f"{reason} - {detail}" if detail else reason
     cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else ClientError if status >= 400 else StatusError)
     if status == 404 and detail == "404 page not found":
-        cls = PageNotFoundError  # who answered it is found out by the caller (fetch.cluster_fetch)
+        cls = PageNotFoundError  # who answered it is found out by the caller (Backend.cluster_fetch)
     elif status == 404 and cluster is not None and detail == "key not found":
         cls = UnknownClusterError  # v0.45.0's answer to a proxied request for a cluster it does not know
     return cls(message, status=status, cluster=cluster, retry_after=parse_retry_after(headers.get("Retry-After")))

@@ -11,8 +11,8 @@ import dataclasses
 import json
 from typing import Any, TypedDict, cast
 
-from headlamp_operator.headlamp import auth, errors, fetch, paths
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp import auth, errors, paths, wire
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.structs import ANONYMOUS, Credentials
 
 
@@ -45,13 +45,13 @@ class PortForwardEntry(TypedDict, total=False):
 
 
 async def _fetch(backend: Backend, path: str, *, cluster: str, method: str, body: Any,
-                 credentials: Credentials, query: dict[str, str] | None = None) -> fetch.Response:
+                 credentials: Credentials, query: dict[str, str] | None = None) -> wire.Response:
     headers: dict[str, str] = {}
     cookie = await auth.session_cookies(backend, cluster, credentials=credentials)
     if cookie:
         headers["Cookie"] = cookie
     data = None if body is None else json.dumps(body).encode()
-    return await fetch.cluster_fetch(backend, path, cluster=cluster, method=method, headers=headers,
+    return await backend.cluster_fetch(path, cluster=cluster, method=method, headers=headers,
                                      body=data, query=query, credentials=credentials)
 
 

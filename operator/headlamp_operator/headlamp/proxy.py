@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from headlamp_operator.headlamp import auth, errors
-from headlamp_operator.headlamp.client import Backend
-from headlamp_operator.headlamp.fetch import cluster_fetch
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.structs import ANONYMOUS, Credentials
 
 logger = logging.getLogger("headlamp_operator.headlamp")
@@ -35,7 +34,7 @@ async def cluster_request(backend: Backend, path: str, *, cluster: str, method: 
         sent["Authorization"] = f"Bearer {credentials.token}"
     data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
     try:
-        response = await cluster_fetch(backend, path, cluster=cluster, method=method, headers=sent,
+        response = await backend.cluster_fetch(path, cluster=cluster, method=method, headers=sent,
                                        body=data, query=query, credentials=credentials)
     except errors.UnauthorizedError:
         if auto_logout_on_auth_error and not credentials.anonymous:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from headlamp_operator.headlamp import errors, paths
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.headlamp.proxy import cluster_request
 from headlamp_operator.structs import ANONYMOUS, Credentials
 

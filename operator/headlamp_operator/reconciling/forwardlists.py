@@ -17,8 +17,8 @@ import dataclasses
 import datetime
 
 from headlamp_operator.headlamp import portforward
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.headlamp.cache import FlightCache
-from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.settings import MAX_CACHED
 from headlamp_operator.structs import Credentials
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from headlamp_operator.headlamp import errors, paths, portforward, resources
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.reconciling import outcomes, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.reconciling.outcomes import Result

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from headlamp_operator.headlamp import errors, resources
-from headlamp_operator.headlamp.client import Backend
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.reconciling import outcomes
 from headlamp_operator.reconciling.outcomes import Result
 from headlamp_operator.reconciling.specs import ResourcePatchSpec

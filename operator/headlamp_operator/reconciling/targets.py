@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from headlamp_operator.headlamp import errors, paths, resources
+from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.headlamp.cache import FlightCache
-from headlamp_operator.headlamp.client import Backend
 from headlamp_operator.reconciling.specs import PortForwardSpec
 from headlamp_operator.settings import MAX_CACHED
 from headlamp_operator.structs import Credentials

@@ -1,50 +1,50 @@
-"""The request layer's shared state: one aiohttp session, per-cluster limits, what it remembers of answers.
+"""The Headlamp backend as the operator talks to it: one object that owns the session, what it remembers, and send.
 
-One :class:`Backend` lives as long as the operator: opened once (:meth:`Backend.open`, or ``async
-with``) and closed once. What it remembers of the backend's answers (a credential's login at a
-cluster, with its cookie jar; API discovery) is keyed by cluster and credential, so one tenant's
-session is never used for another's request. That state is reached through methods only, and
-dropped on ``X-Reload``, on logout, or by its owner; the layers above register listeners
-(:meth:`Backend.on_reload`, :meth:`Backend.on_forget`, :meth:`Backend.on_exchange`) to drop what
-they derived themselves, or to observe requests.
+As httpx's ``Client`` owns its state and its ``send()``, one :class:`Backend` lives as long as the
+operator (opened once, :meth:`Backend.open` or ``async with``, closed once) and every request goes
+through it: :meth:`Backend.fetch` (Headlamp frontend's ``backendFetch``: the base URL joined, the
+common headers, aiohttp's exceptions translated once into :mod:`.errors` with the cause kept,
+``X-Reload`` honoured) and :meth:`Backend.cluster_fetch` (``clusterFetch``: ``/clusters/{cluster}``,
+the backend-token and dynamic-cluster headers, the per-cluster bound, a plain 404 read by who answered
+it). The per-action modules (:mod:`.auth`, :mod:`.portforward`, :mod:`.proxy`, :mod:`.resources`) are
+built on these two (docs/headlamp-backend.md#what-the-operator-sends).
 
-Nothing of a credential outlives it: a logout drops what it had at that cluster, and when a
-credential is gone for good (:meth:`Backend.retire`: one of the Secrets it came from changed, so a
-rotated token is never used again) everything kept for it goes, on every cluster. Logins are also
-bounded in number (the least recently used go first), a last guard against what nobody retires.
+What it remembers of the backend's answers (a credential's login at a cluster, with its cookie jar; API
+discovery; whether a cluster is known) is keyed by cluster and credential, so one tenant's session is
+never used for another's request; it is reached through methods only, and dropped on ``X-Reload``, on
+logout, or by its owner. The layers above register listeners (:meth:`Backend.on_reload`,
+:meth:`Backend.on_forget`, :meth:`Backend.on_exchange`) to drop what they derived themselves, or to
+observe requests. Nothing of a credential outlives it: a logout drops what it had at that cluster, and
+when a credential is gone for good (:meth:`Backend.retire`: one of the Secrets it came from changed)
+everything kept for it goes, on every cluster; logins are also bounded in number.
 """
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 import yarl
+from multidict import CIMultiDict
 
+from headlamp_operator.headlamp import errors, paths, wire
 from headlamp_operator.headlamp.cache import FlightCache
+from headlamp_operator.headlamp.wire import Exchange
 from headlamp_operator.settings import BackendSettings
-from headlamp_operator.structs import Credentials, Source
+from headlamp_operator.structs import ANONYMOUS, Credentials, Source
 
 logger = logging.getLogger("headlamp_operator.headlamp")
 
 CacheKey = tuple[str, str]  # (cluster, credentials.key)
 DiscoveryKey = tuple[str, str, str]  # (cluster, credentials.key, apiVersion)
 Discovery = dict[str, Any]  # kind -> what discovery says of it (resources.ApiResource)
-PROBE_TTL = 60.0  # seconds a look at whether Headlamp knows a cluster is kept (fetch's _probe)
-
-
-@dataclasses.dataclass(frozen=True)
-class Exchange:
-    """What one request did, for observers such as metrics (never headers or bodies)."""
-
-    cluster: str | None
-    method: str
-    status: int  # 408/502 when no answer came, as the frontend reports them
-    seconds: float
+SERVED, UNKNOWN, NO_ROUTE = "served", "unknown", "no route"  # what :func:`_probe` finds
+PROBE_TTL = 60.0  # seconds a look at whether Headlamp knows a cluster is kept (Backend._probe)
 
 
 def _jar() -> aiohttp.CookieJar:
@@ -76,7 +76,7 @@ class Backend:
         # Discovery answers per group/version, kept until dropped; failures are not kept (a cluster may
         # serve the group a moment later) but shared by the callers waiting on them.
         self._discovery: FlightCache[DiscoveryKey, Discovery] = FlightCache(failure_ttl=0)
-        # Whether Headlamp knows a cluster, per (cluster, dynamic user id): who answered a plain 404 (fetch).
+        # Whether Headlamp knows a cluster, per (cluster, dynamic user id): who answered a plain 404 (_who_answered).
         self._probes: FlightCache[tuple[str, str | None], str] = FlightCache(ttl=PROBE_TTL, failure_ttl=0)
         self._sources: dict[str, frozenset[Source]] = {}  # credentials.key -> the Secrets it came from
         self._secrets: dict[str, tuple[str, ...]] = {}  # credentials.key -> what to redact (kubeconfigs parsed)
@@ -121,7 +121,7 @@ class Backend:
         return str(yarl.URL(self.settings.url).with_user(None))
 
     async def probed(self, key: tuple[str, str | None], load: Callable[[], Awaitable[str]]) -> str:
-        """What a look at a cluster found (kept a minute, one look in flight per cluster): see ``fetch._probe``."""
+        """What a look at a cluster found (kept a minute, one look in flight per cluster): see :meth:`_probe`."""
         return await self._probes.get(key, load)
 
     def limit(self, cluster: str) -> asyncio.Semaphore:
@@ -253,3 +253,132 @@ class Backend:
     def discoveries(self, key: str | None = None) -> int:
         """How many discovery answers are kept (or in flight): of one credential, or of all."""
         return sum(1 for _, owner, _ in self._discovery if key is None or owner == key)
+
+    # -- sending ---------------------------------------------------------------------------------
+
+    async def fetch(self, path: str, *, method: str = "GET", headers: Mapping[str, str] | None = None,
+                    body: bytes | None = None, query: Mapping[str, str] | None = None, secrets: Iterable[str] = (),
+                    cluster: str | None = None) -> wire.Response:
+        """Send one request to the backend and return its answer, or raise the matching :class:`errors.ApiError`.
+
+        ``path`` is joined to the configured base URL (which may carry a path prefix); the request can
+        never leave that backend. ``secrets`` are values to redact from any error message, besides the
+        credential headers themselves.
+        """
+        settings = self.settings
+        sent = CIMultiDict(wire.JSON_HEADERS)
+        sent["User-Agent"] = wire.USER_AGENT
+        sent.update(headers or {})
+        if settings.backstage_token:
+            sent["X-BACKSTAGE-TOKEN"] = str(settings.backstage_token)
+        wire.check_headers(sent)
+        hidden = [*secrets, *wire.header_secrets(sent)]
+        base = yarl.URL(settings.url)
+        url = base.with_path(base.raw_path.rstrip("/") + path, encoded=True)
+        if query:
+            url = url.with_query(query)
+        started = time.monotonic()
+        status = 502
+        try:
+            async with self.session.request(
+                    method, url, headers=sent, data=body, allow_redirects=False,
+                    timeout=aiohttp.ClientTimeout(total=settings.request_timeout)) as raw:
+                status = raw.status
+                if "reload" in raw.headers.get("X-Reload", ""):
+                    self.reload()
+                if raw.status >= 400:
+                    error_body = await raw.content.read(wire.ERROR_BODY_LIMIT)
+                    raise errors.from_status(raw.status, raw.reason or "", error_body, headers=raw.headers,
+                                             secrets=hidden, cluster=cluster)
+                response = wire.Response(status=raw.status, reason=raw.reason or "", headers=raw.headers,
+                                         body=await wire.read_body(raw, settings.max_body_size), url=raw.url,
+                                         cookies=raw.cookies)
+        except TimeoutError as e:
+            status = 408
+            raise errors.RequestTimeoutError(cluster=cluster) from e
+        except aiohttp.ClientResponseError as e:  # a malformed answer (bad status line, bad headers)
+            raise errors.UnreachableError(f"Unreachable - {errors.redact(e.message, hidden)}", cluster=cluster) from e
+        except (aiohttp.ClientError, OSError) as e:
+            status = 502
+            raise errors.UnreachableError(f"Unreachable - {errors.redact(wire.transport_detail(e), hidden)}",
+                                          cluster=cluster) from e
+        finally:
+            elapsed = time.monotonic() - started
+            self.observe(Exchange(cluster=cluster, method=method, status=status, seconds=elapsed))
+            logger.debug("%s %s -> %s in %.3fs", method, path.split("?", 1)[0], status, elapsed)
+        return response
+
+    async def cluster_fetch(self, path: str, *, cluster: str, method: str = "GET",
+                            headers: Mapping[str, str] | None = None, body: bytes | None = None,
+                            query: Mapping[str, str] | None = None,
+                            credentials: Credentials = ANONYMOUS) -> wire.Response:
+        """A request under ``/clusters/{cluster}``: backend token, dynamic-cluster headers, the per-cluster bound."""
+        full_path = paths.cluster_path(cluster, path)
+        sent = dict(headers or {})
+        if self.settings.backend_token:
+            sent["X-HEADLAMP_BACKEND-TOKEN"] = str(self.settings.backend_token)
+        kubeconfig = credentials.kubeconfig_header
+        if kubeconfig is not None and credentials.user_id:
+            sent["KUBECONFIG"] = kubeconfig
+            sent["X-HEADLAMP-USER-ID"] = credentials.user_id
+        async with self.limit(cluster):
+            try:
+                return await self.fetch(full_path, method=method, headers=sent, body=body, query=query,
+                                        secrets=self.secrets_of(credentials), cluster=cluster)
+            except errors.PageNotFoundError as e:
+                e.cluster = cluster
+                unexplained = e
+            except errors.ApiError as e:
+                e.cluster = cluster
+                raise
+        # Outside the per-cluster bound: the look at the cluster is a request of its own.
+        raise await self._who_answered(unexplained, method=method, path=path, cluster=cluster,
+                                       headers=sent) from unexplained
+
+    async def _probe(self, cluster: str, headers: Mapping[str, str]) -> str:
+        """Whether Headlamp knows ``cluster``: ``GET /clusters/{cluster}/version``, the cluster's API server's version.
+
+        Any answer of the API server (2xx, or its own 401/403) says the cluster is known; v0.45.0's 404
+        ``key not found`` says it is not; a plain ``404 page not found`` says no ``/clusters/`` route is
+        there at all (Headlamp behind a base path that ``HEADLAMP_URL`` lacks).
+
+        Raises:
+            errors.ApiError: the look itself failed otherwise (unreachable, timed out, 5xx): that error
+                says more than the 404 did, and a transient one is retried.
+        """
+        sent = {key: value for key, value in headers.items() if key.lower() != "authorization"}
+        try:
+            await self.fetch(paths.cluster_path(cluster, "/version"), headers=sent, cluster=cluster)
+        except (errors.UnauthorizedError, errors.ForbiddenError):
+            return SERVED
+        except errors.UnknownClusterError:
+            return UNKNOWN
+        except errors.PageNotFoundError:
+            return NO_ROUTE
+        return SERVED
+
+    async def _who_answered(self, error: errors.PageNotFoundError, *, method: str, path: str,
+                            cluster: str, headers: Mapping[str, str]) -> errors.ApiError:
+        """Who answered a plain ``404 page not found``, as an error that says it and what to do
+        (docs/headlamp-backend.md#errors).
+
+        The cluster is looked at once per :data:`PROBE_TTL` (:meth:`_probe`); then the 404 is the API
+        server's for a group/version it does not serve (a Kubernetes API path of a known cluster), Headlamp's
+        router for a route it lacks, or an unknown cluster.
+        """
+        key = (cluster, headers.get("X-HEADLAMP-USER-ID"))
+        try:
+            found = await self.probed(key, lambda: self._probe(cluster, headers))
+        except errors.ApiError as e:
+            return e
+        where = self.shown_url
+        if found == UNKNOWN:
+            return errors.UnknownClusterError(error.message, status=404, cluster=cluster)
+        parts = path.split("?", 1)[0].strip("/").split("/")
+        if found == SERVED and parts[0] in ("api", "apis") and len(parts) >= 2:
+            served = parts[1] if parts[0] == "api" else "/".join(parts[1:3])
+            return errors.ApiNotServedError(f"Not Found - the cluster serves no {served} (is its CRD installed?)",
+                                            status=404, cluster=cluster)
+        return errors.NoRouteError(
+            f"Not Found - Headlamp at {where} has no route {method} {paths.cluster_path(cluster, path)} "
+            f"(does HEADLAMP_URL miss a base path? is it another Headlamp release?)", status=404, cluster=cluster)
