@@ -90,14 +90,6 @@ def test_helm_template_gives_the_objects_of_the_manifests(world: World, mode: st
         assert rendered[key] == value, f"{key}: the chart and {MODES[mode].relative_to(ROOT)} differ"
 
 
-def test_the_charts_crds_are_the_manifests_crds_byte_for_byte() -> None:
-    """Helm installs crds/ as they are (never templated): they must be the files kubectl applies."""
-    shipped = sorted(path.name for path in (CHART / "crds").iterdir())
-    assert shipped == sorted(path.name for path in (ROOT / "manifests" / "crds").iterdir())
-    for name in shipped:
-        assert (CHART / "crds" / name).read_bytes() == (ROOT / "manifests" / "crds" / name).read_bytes(), name
-
-
 def test_the_chart_offers_a_service_monitor_and_the_not_ready_alert() -> None:
     rendered = objects(helm("template", "hlo", str(CHART), "--namespace", "monitoring-test", "--set",
                             "serviceMonitor.enabled=true", "--set", "prometheusRule.enabled=true").stdout)
