@@ -151,11 +151,6 @@ async def test_pr7273_once_the_backend_gives_up_the_operator_heals(env: Env) -> 
     assert env.hl.table.starts_while_reconnecting == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug (issue 23, section 4, #7273): a forward the backend moved to another pod between two health "
-    "checks is listed Running on the same port, which the health pass takes as steady (healing.steady compares "
-    "status and port only), so status.pod keeps naming the dead pod for good; at the defaults (30 s sync, 5 s "
-    "first reconnect try) that is the usual case"))
 @pytest.mark.parametrize("hl", [{"contract": "pr7273", "reconnect_delays": (0.0, 0.0, 0.0)}], indirect=True)
 async def test_pr7273_a_reconnect_between_two_health_checks_is_noticed(env: Env) -> None:
     await env.create(PF, "team-a", "svc", SERVICE)
@@ -205,12 +200,6 @@ async def test_pr7020_a_burst_sharing_one_token_stays_under_the_set_token_limit(
     assert {f.token for f in env.hl.forwards} == {TOKEN_A}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug, seen once in the #7020 burst of 1,000 (not of a variant): a first start without spec.port, which the "
-    "backend answers 500 'unable to listen on any of the requested ports' because the free port it picked itself was "
-    "taken before it listened (v0.45.0's getFreePort: listen on :0, close, listen again later), is Failed for good "
-    "(Conflict, 'the local port is already in use on the Headlamp host'), though asking again picks another port: "
-    "reconciling/portforward.py _start() re-raises LocalPortInUseError when no port was asked for"))
 async def test_a_port_the_backend_picked_itself_and_lost_is_picked_again(env: Env) -> None:
     env.hl.fail_next(1, status=500, body="unable to listen on any of the requested ports: [{45817 6379}]\n",
                      method="POST", path="/clusters/prod/portforward")
@@ -260,12 +249,6 @@ def starts_allowed(window: float, *, sync: float, backoff_min: float, backoff_ma
         count += 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug (issue 23, section 4, #7258): handlers/forwards.py check() forgets a forward's restarts in a row "
-    "whenever healing.check() returns None, and it also returns None for a shared list fetched in the same "
-    "wall-clock second as the forward's last status write (lastSyncTime has second precision: 'no verdict from "
-    "it'), so the count is reset: at a 0.5 s sync interval it never passes 2, a restart every second, never "
-    "reported; at 1 s it depends on the phase of the passes (one run: 22 starts in 25 s, reset every 4-5 starts)"))
 async def test_pr7258_a_forward_the_backend_keeps_stopping_is_not_restarted_in_a_tight_loop(
         start_operator: OperatorFactory, hl: HeadlampEmulator) -> None:
     """Three restarts that did not last a health check, then each next one after the backoff, growing, and the status

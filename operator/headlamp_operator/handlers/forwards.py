@@ -110,9 +110,11 @@ async def check(runtime: rt.Runtime, uid: str, ctx: portforward.Context, status:
     """:func:`healing.check`, counting the forward's restarts in a row that did not last one health check."""
     verdict = await healing.check(ctx, status=status, attempt=attempt, since=since,
                                   restarts=runtime.restarts.get(uid, 0))
-    if verdict is None:
-        runtime.restarts.pop(uid, None)  # it lasted a health check
-    elif verdict.restarted:
+    if not isinstance(verdict, healing.Verdict):
+        if verdict == healing.STEADY:
+            runtime.restarts.pop(uid, None)  # it lasted a health check
+        return None  # running as recorded, or nothing known of it yet: nothing to record
+    if verdict.restarted:
         runtime.restarts[uid] = runtime.restarts.get(uid, 0) + 1
     return verdict
 

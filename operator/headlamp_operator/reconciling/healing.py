@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from headlamp_operator import status as status_module
 from headlamp_operator.headlamp import errors
@@ -38,7 +38,7 @@ class Verdict:
 
 def steady(spec: PortForwardSpec, status: Mapping[str, Any], *, uid: str,
            by_id: Mapping[str, Mapping[str, Any]]) -> bool:
-    """Whether the shared list shows the forward as it was last recorded (Running, the same local port).
+    """Whether the shared list shows the forward as it was last recorded (Running, the same local port and pod).
 
     The fast path of a health check: nothing to heal and nothing to write, so no credentials
     are loaded; an idle operator's work per forward and interval is this lookup. A forward with a
@@ -48,12 +48,17 @@ def steady(spec: PortForwardSpec, status: Mapping[str, Any], *, uid: str,
         return False
     entry = by_id.get(spec.id or uid)
     return (entry is not None and entry.get("status") == "Running"
-            and str(entry.get("port") or "") == str(status.get("port") or ""))
+            and str(entry.get("port") or "") == str(status.get("port") or "")
+            and str(entry.get("pod") or "") == str(status.get("pod") or ""))  # a backend may move it (#7273)
+
+
+STEADY: Literal["steady"] = "steady"  # what check() says of a forward found running as recorded: nothing to record
 
 
 async def check(ctx: portforward.Context, *, status: Mapping[str, Any], attempt: int = 0,
-                since: float | None = None, restarts: int = 0) -> Verdict | None:
-    """One health check of a forward that should run; None when nothing needs recording.
+                since: float | None = None, restarts: int = 0) -> Verdict | Literal["steady"] | None:
+    """One health check of a forward that should run: what to record, :data:`STEADY` when it runs as recorded
+    (nothing to record: it lasted), or None when the list says nothing of it yet.
 
     The backend's list is shared by every forward of the cluster (one request per interval); a list
     asked for before this forward (re)started says nothing about it. ``since`` (monotonic seconds):
@@ -88,7 +93,7 @@ async def check(ctx: portforward.Context, *, status: Mapping[str, Any], attempt:
         if status.get("phase") != "Running" or outcome.fields.get("port") != status.get("port") \
                 or outcome.fields.get("pod") != status.get("pod"):
             return Verdict(Result(outcome=outcome))
-        return None
+        return STEADY
     if ctx.adopting:  # an adopted forward is only observed, never restarted; it may come back
         return Verdict(outcomes.retrying(f"adopted forward {ctx.id}: {problem}; watching for it (Headlamp does not "
                                          "restart it: start it again there, or give this resource a pod or service)",

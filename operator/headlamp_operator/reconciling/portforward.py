@@ -223,6 +223,17 @@ def _missing_target(ctx: Context, error: errors.NotFoundError, *, attempt: int) 
                                         f"spec.serviceNamespace (or spec.namespace) [{error.message}]")
 
 
+def _port_lost(ctx: Context, error: errors.ApiError, *, attempt: int) -> Result:
+    """A local port the backend picked itself was taken before it listened on it: asking again gets another.
+
+    v0.45.0 finds a free port by listening on port 0 and closing it, and listens on it later
+    (``getFreePort``, backend/pkg/portforward/handler.go): in a burst another forward can take it
+    meanwhile. Transient, unlike a port the spec names.
+    """
+    return outcomes.retrying(f"the local port Headlamp picked was taken before it listened on it: {error.message}",
+                             reason="Conflict", settings=ctx.settings, attempt=attempt)
+
+
 async def _start(ctx: Context, *, fresh: bool, attempt: int) -> Result:
     """Start the forward the spec asks for; a forward of our id that points elsewhere is deleted first.
 
@@ -242,10 +253,15 @@ async def _start(ctx: Context, *, fresh: bool, attempt: int) -> Result:
     note = ""
     try:
         started = await _start_once(ctx, target, port)
-    except errors.LocalPortInUseError:
-        if wanted or not port:
-            raise
-        started = await _start_once(ctx, target, "")
+    except errors.LocalPortInUseError as e:
+        if wanted:
+            raise  # the spec's own port: Conflict until it is free or the spec changes
+        if not port:
+            return _port_lost(ctx, e, attempt=attempt)
+        try:
+            started = await _start_once(ctx, target, "")
+        except errors.LocalPortInUseError as again:
+            return _port_lost(ctx, again, attempt=attempt)
         note = f" (local port {port} was taken: a new one was picked)"
     except errors.PodNotFoundError as e:
         return _no_pod(ctx, target, e, attempt=attempt)
