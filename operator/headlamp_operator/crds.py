@@ -24,3 +24,6 @@ PORTFORWARD = Kind(kind="PortForward", plural="portforwards")
 RESOURCEPATCH = Kind(kind="ResourcePatch", plural="resourcepatches")
 KINDS = (PORTFORWARD, RESOURCEPATCH)
 PLURALS = {kind.kind: kind.plural for kind in KINDS}  # "PortForward" -> "portforwards"
+# A PortForward's finalizer: put on by its first reconcile, removed by kopf once the forward is released
+# (kopf's settings.persistence.finalizer). A ResourcePatch never carries one (docs/resourcepatch.md#when-it-is-applied).
+FINALIZER = f"{GROUP}/finalizer"

@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterator
 
 import kopf
 
-from headlamp_operator import election, kubeapi, logs, metrics
-from headlamp_operator.handlers import login, registration, secrets
-from headlamp_operator.handlers.runtime import Runtime
-from headlamp_operator.kubeapi import KubeApi
+from headlamp_operator import logs, metrics
+from headlamp_operator.handlers import login, registration
+from headlamp_operator.kube import election, secrets
+from headlamp_operator.kube import login as kube_login
+from headlamp_operator.kube.api import Connection, KubeApi
+from headlamp_operator.scheduling.state import Runtime
 from headlamp_operator.settings import Settings
 
 logger = logging.getLogger("headlamp_operator")
@@ -29,7 +31,7 @@ LEASE_NAME = "headlamp-operator"  # the coordination.k8s.io Lease the replicas e
 
 def build_registry(
         settings: Settings, *, with_login: bool = True,
-        connect: Callable[[], kopf.ConnectionInfo] = kubeapi.connect) -> tuple[kopf.OperatorRegistry, Runtime]:
+        connect: Callable[[], Connection] = kube_login.connect) -> tuple[kopf.OperatorRegistry, Runtime]:
     """A registry with every handler of the operator, and the runtime those handlers share.
 
     ``with_login=False`` leaves kopf's login to the caller (a test harness); ``connect`` gives the
@@ -124,7 +126,7 @@ async def _operate(registry: kopf.OperatorRegistry, settings: Settings, *,
         return
     namespace, name = lease_for(settings)
     elector = election.LeaderElector(name=name, namespace=namespace, identity=identity(settings),
-                                     duration=settings.peering.lifetime)
+                                     duration=settings.peering.lifetime, api=KubeApi(kube_login.connect))
     with _standby_liveness(run.liveness):
         await elector.acquire()
     operator = asyncio.create_task(run_kopf())

@@ -169,7 +169,7 @@ class WebhookSettings:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PeeringSettings:
-    """How replicas agree on which one is active: leader election on a Lease (:mod:`headlamp_operator.election`)."""
+    """How replicas agree which one acts: leader election on a Lease (:mod:`headlamp_operator.kube.election`)."""
 
     standalone: bool = setting(False, flag="--standalone", group="replicas",
                                help="skip leader election: only for a single replica you run yourself")

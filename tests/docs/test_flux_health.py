@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from headlamp_operator import crds, status
+from headlamp_operator import crds
+from headlamp_operator.status import render as status
 from headlamp_operator_testing.flux import evaluate, health
 
 from .gitops import flux_health_checks

@@ -31,9 +31,10 @@ import prometheus_client
 import pytest
 import yaml
 
-from headlamp_operator import cli, metrics, status
+from headlamp_operator import cli, metrics
 from headlamp_operator import settings as settings_module
 from headlamp_operator.reconciling import validation
+from headlamp_operator.status import render as status
 from headlamp_operator_testing import sandbox
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from headlamp_operator import runner
-from headlamp_operator.handlers.runtime import Runtime
+from headlamp_operator.scheduling.state import Runtime
 from headlamp_operator.settings import BackendSettings, ReconcileSettings, Settings, WebhookSettings
 from headlamp_operator_testing import scenery
 from headlamp_operator_testing.headlamp import HeadlampEmulator

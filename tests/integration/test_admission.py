@@ -12,7 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from headlamp_operator import certificates, webhookserver
+from headlamp_operator import certificates
+from headlamp_operator.handlers import webhookserver
 from headlamp_operator.reconciling import validation
 from headlamp_operator.settings import WebhookSettings
 

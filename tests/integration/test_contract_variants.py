@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from headlamp_operator.reconciling import healing
+from headlamp_operator.scheduling import healing
 from headlamp_operator_testing import scenery
 from headlamp_operator_testing.headlamp import HeadlampEmulator
 from headlamp_operator_testing.headlamp.sessions import sanitize

@@ -10,7 +10,8 @@ import kmock
 import kopf
 import pytest
 
-from headlamp_operator import events, kubeapi
+from headlamp_operator.kube import api as kubeapi
+from headlamp_operator.kube import events
 from headlamp_operator_testing.kopf_harness import wait_until
 from headlamp_operator_testing.kubernetes import KubernetesEmulator
 
@@ -74,7 +75,7 @@ async def test_a_refused_event_is_logged_and_the_others_still_go(
     emulator, _ = kube
     emulator["post /api/v1/namespaces/team-b/events"] << 403
     recorder = events.EventRecorder(api, source=SOURCE, workers=1)
-    with caplog.at_level(logging.WARNING, logger="headlamp_operator.events"):
+    with caplog.at_level(logging.WARNING, logger="headlamp_operator.kube.events"):
         recorder.record(portforward("api", "team-b"), type="Warning", reason="Failed", message="refused")
         recorder.record(portforward("web"), type="Normal", reason="Started", message="ok")
         await recorder.aclose()
@@ -88,7 +89,7 @@ async def test_an_unavailable_api_server_is_tried_three_times(
     emulator, _ = kube
     emulator["post /api/v1/namespaces/team-b/events"] << 503
     recorder = events.EventRecorder(api, source=SOURCE, retry_delays=(0.01, 0.01))
-    with caplog.at_level(logging.WARNING, logger="headlamp_operator.events"):
+    with caplog.at_level(logging.WARNING, logger="headlamp_operator.kube.events"):
         recorder.record(portforward("api", "team-b"), type="Normal", reason="Started", message="ok")
         await recorder.aclose()
     assert len(posted(emulator, "team-b")) == 3
@@ -99,7 +100,7 @@ async def test_a_full_queue_drops_and_says_so_once(
         kube: Kube, api: kubeapi.KubeApi, caplog: pytest.LogCaptureFixture) -> None:
     emulator, _ = kube
     recorder = events.EventRecorder(api, source=SOURCE, capacity=2)
-    with caplog.at_level(logging.WARNING, logger="headlamp_operator.events"):
+    with caplog.at_level(logging.WARNING, logger="headlamp_operator.kube.events"):
         for name in ("a", "b", "c", "d"):  # no await in between: the workers have not taken any yet
             recorder.record(portforward(name), type="Normal", reason="Started", message="ok")
         await recorder.aclose()
@@ -124,7 +125,7 @@ async def test_a_posting_task_outlives_a_failure_of_another_kind(caplog: pytest.
 
     api = kubeapi.KubeApi(no_login)
     recorder = events.EventRecorder(api, source=SOURCE, workers=1)
-    with caplog.at_level(logging.WARNING, logger="headlamp_operator.events"):
+    with caplog.at_level(logging.WARNING, logger="headlamp_operator.kube.events"):
         for name in ("a", "b", "c"):
             recorder.record(portforward(name), type="Normal", reason="Started", message="ok")
         await recorder.aclose()

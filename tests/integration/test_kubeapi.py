@@ -9,7 +9,8 @@ import kmock
 import kopf
 import pytest
 
-from headlamp_operator import kubeapi
+from headlamp_operator.kube import api as kubeapi
+from headlamp_operator.kube import login
 from headlamp_operator_testing.kubernetes import KubernetesEmulator, write_kubeconfig
 
 Kube = tuple[KubernetesEmulator, kmock.Server]
@@ -54,7 +55,7 @@ def test_connect_reads_a_token_kubeconfig_without_the_official_client(
     path = write_kubeconfig("https://127.0.0.1:6443", tmp_path / "kubeconfig", token="t0ken-1234")
     monkeypatch.setenv("KUBECONFIG", str(path))
     monkeypatch.setitem(sys.modules, "kubernetes", None)  # as in the image: the official client is not installed
-    info = kubeapi.connect()
+    info = login.connect()
     assert info.server == "https://127.0.0.1:6443" and info.as_http_headers() == {"Authorization": "Bearer t0ken-1234"}
 
 
@@ -71,9 +72,9 @@ contexts: [{name: eks, context: {cluster: eks, user: eks}}]
 """)
     monkeypatch.setenv("KUBECONFIG", str(path))
     monkeypatch.setitem(sys.modules, "kubernetes", None)
-    kubeapi._warn_no_credentials.cache_clear()  # as in a new process
-    with caplog.at_level(logging.WARNING, logger="headlamp_operator.kubeapi"):
-        info = kubeapi.connect()
-        kubeapi.connect()  # kopf's login and the operator's own client both connect: one warning
+    login._warn_no_credentials.cache_clear()  # as in a new process
+    with caplog.at_level(logging.WARNING, logger="headlamp_operator.kube.login"):
+        info = login.connect()
+        login.connect()  # kopf's login and the operator's own client both connect: one warning
     assert info.server == "https://eks.example:443" and not info.token
     assert caplog.text.count("install headlamp-operator[kubernetes]") == 1

@@ -4,15 +4,16 @@ from __future__ import annotations
 import kmock
 import kopf
 
-from headlamp_operator import kubeapi
-from headlamp_operator.handlers import portforwards, statuses
+from headlamp_operator import crds
+from headlamp_operator.kube import api as kubeapi
+from headlamp_operator.kube import objects
 from headlamp_operator_testing.kubernetes import KubernetesEmulator
 
 from .conftest import GROUP, VERSION, Env
 
 SPEC = {"cluster": "prod", "pod": "grafana-0", "namespace": "monitoring", "targetPort": 3000,
         "credentials": {"tokenSecretRef": {"name": "viewer"}}}
-PATH = statuses.resource_path(GROUP, VERSION, "portforwards", "team-a", "pf")
+PATH = objects.resource_path(GROUP, VERSION, "portforwards", "team-a", "pf")
 
 
 async def test_the_finalizer_is_on_before_the_forward_starts_and_written_once(env: Env) -> None:
@@ -28,7 +29,7 @@ async def test_the_finalizer_is_on_before_the_forward_starts_and_written_once(en
     env.hl.table.notify = starting
     await env.create("portforwards", "team-a", "pf", SPEC)
     await env.wait_status("portforwards", "team-a", "pf", phase="Running")
-    assert at_start == [[portforwards.FINALIZER]]
+    assert at_start == [[crds.FINALIZER]]
     metadata_writes = [r for r in env.kube.answered if r.url.path == PATH and str(r.method).upper().endswith("PATCH")]
     assert len(metadata_writes) == 1  # the finalizer, by the reconcile; kopf adds none of its own
 
@@ -51,10 +52,10 @@ async def test_no_finalizer_goes_on_a_resource_being_deleted_or_gone(kube: Kube)
     try:
         await api.request("DELETE", PATH)  # held by the other finalizer: deletionTimestamp set, still there
         # the handler's body still shows no deletion: the API server's refusal is what says "going"
-        assert not await statuses.add_finalizer(api, PATH, stale, portforwards.FINALIZER)
+        assert not await objects.add_finalizer(api, PATH, stale, crds.FINALIZER)
         gone = {**stale, "metadata": {**stale["metadata"], "name": "gone"}}
-        gone_path = statuses.resource_path(GROUP, VERSION, "portforwards", "team-a", "gone")
-        assert not await statuses.add_finalizer(api, gone_path, gone, portforwards.FINALIZER)
+        gone_path = objects.resource_path(GROUP, VERSION, "portforwards", "team-a", "gone")
+        assert not await objects.add_finalizer(api, gone_path, gone, crds.FINALIZER)
     finally:
         await api.close()
     after = emulator.get_object(GROUP, VERSION, "portforwards", "team-a", "pf")

@@ -10,8 +10,8 @@ import kmock
 import kopf
 import pytest
 
-from headlamp_operator.handlers.secrets import SecretReader
-from headlamp_operator.kubeapi import KubeApi, KubeApiError
+from headlamp_operator.kube.api import KubeApi, KubeApiError
+from headlamp_operator.kube.secrets import SecretReader
 from headlamp_operator_testing.kubernetes import KubeClient, KubernetesEmulator
 
 Kube = tuple[KubernetesEmulator, kmock.Server]

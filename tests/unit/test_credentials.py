@@ -3,8 +3,8 @@ from typing import Any
 
 import pytest
 
+from headlamp_operator.kube.secrets import SecretValue, decode_secret_data
 from headlamp_operator.reconciling import credentials, specs
-from headlamp_operator.reconciling.credentials import SecretValue
 
 KUBECONFIG = """
 apiVersion: v1
@@ -80,4 +80,4 @@ def test_user_ids_are_stable_and_distinct() -> None:
 
 
 def test_secret_data_is_decoded() -> None:
-    assert credentials.decode_secret_data({"token": base64.b64encode(b"t").decode(), "bad": "%%%"}) == {"token": b"t"}
+    assert decode_secret_data({"token": base64.b64encode(b"t").decode(), "bad": "%%%"}) == {"token": b"t"}

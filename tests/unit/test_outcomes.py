@@ -1,8 +1,8 @@
 import pytest
 
 from headlamp_operator.headlamp import errors
-from headlamp_operator.reconciling import outcomes
 from headlamp_operator.settings import ReconcileSettings
+from headlamp_operator.status import outcomes
 
 
 def test_backoff_doubles_from_one_second_to_five_minutes() -> None:

@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from headlamp_operator import status
+from headlamp_operator.status import render as status
 
 T0 = datetime.datetime(2026, 11, 22, 10, 0, tzinfo=datetime.UTC)
 T1 = T0 + datetime.timedelta(minutes=5)

@@ -16,8 +16,8 @@ from typing import Any
 import kopf
 
 from headlamp_operator import crds
-from headlamp_operator.handlers import runtime as rt
 from headlamp_operator.reconciling import specs
+from headlamp_operator.scheduling import state as rt
 
 
 def _deny(parsed: object) -> None:

@@ -1,16 +1,16 @@
-"""Logging in to Kubernetes once, for kopf and for the operator's own calls alike (:mod:`headlamp_operator.kubeapi`)."""
+"""Logging in to Kubernetes once, for kopf and the operator's own calls alike (:mod:`headlamp_operator.kube.login`)."""
 from __future__ import annotations
 
 from typing import Any
 
 import kopf
 
-from headlamp_operator import kubeapi
+from headlamp_operator.kube import login
 
 
 def register(registry: kopf.OperatorRegistry) -> None:
-    """kopf's login: in-cluster service account, else ``$KUBECONFIG`` (see :func:`kubeapi.connect`)."""
+    """kopf's login: in-cluster service account, else ``$KUBECONFIG`` (see :func:`login.connect`)."""
 
     @kopf.on.login(registry=registry, id="login")
-    def login(**_: Any) -> kopf.ConnectionInfo:
-        return kubeapi.connect()
+    def kopf_login(**_: Any) -> kopf.ConnectionInfo:
+        return login.connect()

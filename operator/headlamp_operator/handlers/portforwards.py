@@ -1,42 +1,28 @@
 """PortForward handlers: thin kopf registrations around :mod:`headlamp_operator.reconciling.portforward`.
 
-Reconciled on create, on spec changes and on a retry request. Health checks
+Reconciled on create, on spec changes and on a retry request; released on deletion. Health checks
 (docs/portforward.md#health-and-self-healing: heal a lost or stopped forward, retry a Failed one when its Secret
-changes) are done by ONE pass for all PortForwards (:mod:`.forwardhealth`), not by a kopf timer per resource: the
-idle work is a pass over what the operator knows, one list request per cluster and interval, and a write only where
-something changed. A transient outcome, a handler's too, is retried by the PortForwards' :class:`Retries`
-(:mod:`.forwards`).
+changes) are done by ONE pass for all PortForwards (:mod:`headlamp_operator.scheduling.forwardpass`), not by a kopf
+timer per resource; a transient outcome, a handler's too, is retried by the PortForwards' retries
+(:mod:`headlamp_operator.scheduling.healing` says how a forward is healed).
 """
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import kopf
 
 from headlamp_operator import crds, metrics
-from headlamp_operator import status as status_module
-from headlamp_operator.handlers import forwardhealth, forwards, reporting, secretwatch, statuses
-from headlamp_operator.handlers import runtime as rt
-from headlamp_operator.handlers.statuses import StatusWriter
+from headlamp_operator.handlers import reporting
 from headlamp_operator.headlamp import errors
-from headlamp_operator.reconciling import outcomes, portforward, specs
-from headlamp_operator.reconciling.outcomes import Result
-
-PLURAL = crds.PORTFORWARD.plural
-logger = logging.getLogger("headlamp_operator.portforwards")
-
-
-FINALIZER = f"{rt.PREFIX}/finalizer"  # also kopf's settings.persistence.finalizer: kopf removes it after release
-
-
-async def finalize(runtime: rt.Runtime, body: Mapping[str, Any]) -> bool:
-    """Put the finalizer on (see :func:`statuses.add_finalizer`); False: the resource is gone or going."""
-    metadata = body["metadata"]
-    path = statuses.resource_path(rt.GROUP, rt.VERSION, PLURAL, metadata["namespace"], metadata["name"])
-    return await statuses.add_finalizer(runtime.kube, path, body, FINALIZER)
+from headlamp_operator.kube import objects
+from headlamp_operator.reconciling import portforward, specs
+from headlamp_operator.scheduling import forwardpass, forwards, gate
+from headlamp_operator.scheduling import state as rt
+from headlamp_operator.status import outcomes, report
+from headlamp_operator.status import render as status_module
+from headlamp_operator.status.outcomes import Result
 
 
 def finalized(body: kopf.Body, **_: Any) -> bool:
@@ -44,21 +30,9 @@ def finalized(body: kopf.Body, **_: Any) -> bool:
 
     It keeps kopf from adding the finalizer in an event cycle of its own (kopf adds it for a delete
     handler whose filter matches, and removes it for one whose filter does not): the first reconcile
-    adds it (:func:`finalize`), and kopf removes it once the release succeeded.
+    adds it (:func:`forwards.finalize`), and kopf removes it once the release succeeded.
     """
-    return statuses.has_finalizer(body, FINALIZER)
-
-
-def start(runtime: rt.Runtime) -> None:
-    """Start the health pass and the retries (once: the first handler to run starts them)."""
-    if runtime.forward_scheduler is None or runtime.forward_scheduler.done():
-        writer = StatusWriter(runtime.kube, rt.GROUP, rt.VERSION)
-        retries = forwards.setup(runtime, writer)
-
-        async def serve() -> None:
-            await asyncio.gather(forwardhealth.schedule(runtime, writer), retries.serve())
-
-        runtime.forward_scheduler = asyncio.create_task(serve(), name="PortForward health checks and retries")
+    return objects.has_finalizer(body, crds.FINALIZER)
 
 
 async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, retry: int) -> None:
@@ -67,19 +41,19 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     The handler takes the resource over from a retry scheduled before; its own transient outcome is
     retried by the scheduler, with the delay its message says (kopf's handler retries are for errors).
     """
-    if not await finalize(runtime, body):
+    if not await forwards.finalize(runtime, body):
         return  # deleted meanwhile: nothing to start, nothing to report
-    start(runtime)
+    forwardpass.start(runtime)
     uid = str(body["metadata"]["uid"])
     forwards.retries(runtime).cancel(uid)
     runtime.restarts.pop(uid, None)
     spec = specs.portforward(body.get("spec") or {})
-    versions = await secretwatch.secret_versions(runtime, body)
-    with metrics.RECONCILE_SECONDS.labels("PortForward").time():
+    versions = await gate.secret_versions(runtime, body)
+    with metrics.RECONCILE_SECONDS.labels("PortForward").time(), reporting.started():
         ctx = await forwards.context(runtime, body, spec, moved=forwards.moved(runtime, uid, spec))
         # A retry reads the target anew: what the shared resolution said did not do (Resolutions).
         result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, attempt=retry, fresh=retry > 0)
-    secretwatch.remember(runtime, body, result, versions=versions)
+    gate.remember(runtime, body, result, versions=versions)
     reporting.write(body, patch, result, events=runtime.events, time_field="lastSyncTime")
     forwards.track(runtime, body, spec, status=patch.get("status") or {})
     forwards.follow_up(runtime, uid, result, attempt=retry)
@@ -96,7 +70,8 @@ async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger |
         runtime.forward_retries.cancel(uid)
     if isinstance(spec, list) or spec.deletion_policy == "Orphan":
         return  # an invalid spec never started a forward; an orphan is left running
-    ctx = await forwards.context(runtime, body, spec)
+    with reporting.started():
+        ctx = await forwards.context(runtime, body, spec)
     if isinstance(ctx, Result):  # credentials gone: the forward cannot be reached as its user
         runtime.events.record(body, type="Warning", reason="Orphaned", action="Delete",
                               message=f"the forward may be orphaned: {ctx.outcome.message}")
@@ -118,7 +93,7 @@ async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger |
 
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     """Register the PortForward handlers on ``registry`` with the runtime's intervals."""
-    resource = (rt.GROUP, rt.VERSION, PLURAL)
+    resource = (crds.GROUP, crds.VERSION, crds.PORTFORWARD.plural)
 
     # Stacked decorators register bottom-up, and kopf's prematch, on every event, stops at the first
     # handler that matches: an unfiltered one first spares a filter's arguments being built each time.
@@ -139,14 +114,14 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
         await release(runtime, body, logger, retry=retry)
 
     def current(body: kopf.Body, **_: Any) -> bool:
-        return not reporting.stale(body)
+        return not report.stale(body)
 
     # After a restart the scheduler learns of every other resource here; nothing is written but a
     # missing finalizer (taken off by hand: kopf used to put it back on the next event).
     @kopf.on.resume(*resource, registry=registry, id="track", when=current)
     async def pf_track(body: kopf.Body, **_: Any) -> None:
-        if await finalize(runtime, body):
-            start(runtime)
+        if await forwards.finalize(runtime, body):
+            forwardpass.start(runtime)
             forwards.track(runtime, body, specs.portforward(body.get("spec") or {}))
             if (body.get("status") or {}).get("phase") == "Pending":  # its retry was lost with the last process
                 forwards.retries(runtime).schedule(str(body["metadata"]["uid"]), attempt=0, delay=0.0)

@@ -9,10 +9,12 @@ from typing import Any
 
 import kopf
 
-from headlamp_operator import certificates, crds, logs, metrics, webhookserver
-from headlamp_operator.handlers import admission, persistence, portforwards, resourcepatches, secrets
-from headlamp_operator.handlers import runtime as rt
+from headlamp_operator import certificates, crds, logs, metrics
+from headlamp_operator.handlers import webhookserver
+from headlamp_operator.handlers import admission, persistence, portforwards, resourcepatches
 from headlamp_operator.headlamp.backend import Backend
+from headlamp_operator.kube import secrets
+from headlamp_operator.scheduling import state as rt
 
 
 def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime, *,
@@ -22,7 +24,7 @@ def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime, *,
     # handled state, where annotations would cost a second write (and a crash between the two).
     settings.persistence.progress_storage = persistence.ProgressStorage(name="kopf")
     settings.persistence.diffbase_storage = diffbase
-    settings.persistence.finalizer = portforwards.FINALIZER  # put on by the first reconcile, removed by kopf
+    settings.persistence.finalizer = crds.FINALIZER  # put on by the first reconcile, removed by kopf
     # Events are ours (runtime.events): one per phase change, never a log line, none from kopf.
     settings.posting.enabled = False
     # kopf keeps one worker task per resource alive this long after its last event: in a burst, its
@@ -37,7 +39,7 @@ def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime, *,
 def webhook_server(runtime: rt.Runtime) -> kopf.WebhookServer | None:
     """kopf's HTTPS admission server from our settings; a self-signed certificate when none is given.
 
-    It reads reviews of any object the API server can send (:mod:`headlamp_operator.webhookserver`).
+    It reads reviews of any object the API server can send (:mod:`headlamp_operator.handlers.webhookserver`).
     """
     webhook = runtime.settings.webhook
     if webhook.port is None:

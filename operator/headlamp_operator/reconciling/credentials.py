@@ -6,25 +6,15 @@ one of its Secrets changes (rotation without a restart).
 """
 from __future__ import annotations
 
-import base64
 import dataclasses
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 
 import yaml
 
+from headlamp_operator.kube.secrets import SecretValue
 from headlamp_operator.reconciling.specs import CredentialsSpec
 from headlamp_operator.structs import ANONYMOUS, Credentials, Secret
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class SecretValue:
-    """The parts of a Secret the operator uses."""
-
-    uid: str
-    resource_version: str
-    data: Mapping[str, bytes]
-
 
 SecretReader = Callable[[str, str], Awaitable[SecretValue | None]]  # (namespace, name) -> Secret or None
 
@@ -118,14 +108,3 @@ async def load(spec: CredentialsSpec | None, *, cluster: str, namespace: str, re
         sources=frozenset((namespace, ref.name) for ref in refs.values()),
     )
     return Loaded(credentials=credentials, versions=versions)
-
-
-def decode_secret_data(data: Mapping[str, str] | None) -> dict[str, bytes]:
-    """A Secret's ``data`` (base64 strings) as bytes; undecodable entries are skipped."""
-    decoded: dict[str, bytes] = {}
-    for key, value in (data or {}).items():
-        try:
-            decoded[key] = base64.b64decode(value, validate=True)
-        except (ValueError, TypeError):
-            continue
-    return decoded

@@ -13,12 +13,13 @@ from typing import Any
 
 from headlamp_operator.headlamp import errors, paths, portforward, resources
 from headlamp_operator.headlamp.backend import Backend
-from headlamp_operator.reconciling import outcomes, targets
+from headlamp_operator.reconciling import targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
-from headlamp_operator.reconciling.outcomes import Result
 from headlamp_operator.reconciling.specs import PortForwardSpec
 from headlamp_operator.settings import ReconcileSettings
-from headlamp_operator.status import Outcome
+from headlamp_operator.status import outcomes
+from headlamp_operator.status.outcomes import Result
+from headlamp_operator.status.render import Outcome
 from headlamp_operator.structs import Credentials
 
 

@@ -1,7 +1,9 @@
-"""What the handlers share for the operator's lifetime: settings, the Backend, caches, what is known of each resource.
+"""What the handlers and the schedulers share for the operator's lifetime: settings, the Backend, caches, and
+what is known of each resource.
 
 Per-resource state (the schedulers' tracked entries, the Secret versions a failure happened with) is
-dropped in one place, when kopf sees the resource deleted (``forget-*`` in :mod:`.registration`).
+dropped in one place, when kopf sees the resource deleted (``forget-*`` in
+:mod:`headlamp_operator.handlers.registration`).
 """
 from __future__ import annotations
 
@@ -10,19 +12,20 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-import kopf
-
 from headlamp_operator import crds
-from headlamp_operator.events import EventRecorder, EventSource
 from headlamp_operator.headlamp.backend import Backend
-from headlamp_operator.kubeapi import KubeApi
+from headlamp_operator.kube.api import KubeApi
+from headlamp_operator.kube.events import EventRecorder, EventSource
 from headlamp_operator.reconciling import credentials, specs, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
-from headlamp_operator.reconciling.retries import Retries
+from headlamp_operator.scheduling.retries import Retries
 from headlamp_operator.settings import Settings
 
 GROUP, VERSION = crds.GROUP, crds.VERSION
-PREFIX = crds.GROUP  # of kopf's finalizer
+
+
+class NotStarted(RuntimeError):
+    """The Backend is asked for before the operator's startup opened it, or after its cleanup closed it."""
 
 
 def snapshot(body: Mapping[str, Any], status: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -114,7 +117,7 @@ class Runtime:
 
     settings: Settings
     read_secret: credentials.SecretReader
-    kube: KubeApi = dataclasses.field(default_factory=KubeApi)  # the operator's own Kubernetes API calls
+    kube: KubeApi  # the operator's own Kubernetes API calls
     events: EventRecorder = dataclasses.field(init=False)  # posts over ``kube``; closed with it
     backend: Backend | None = None
     lists: ForwardLists = dataclasses.field(init=False)
@@ -138,9 +141,14 @@ class Runtime:
 
     @property
     def open_backend(self) -> Backend:
-        """The Backend, which exists between startup and cleanup."""
+        """The Backend, which exists between startup and cleanup.
+
+        Raises:
+            NotStarted: outside that time (a kopf handler is then retried:
+                :func:`headlamp_operator.handlers.reporting.started`).
+        """
         if self.backend is None:
-            raise kopf.TemporaryError("the operator is still starting", delay=1)
+            raise NotStarted("the operator is still starting")
         return self.backend
 
 

@@ -22,9 +22,9 @@ import time
 import urllib.parse
 from typing import Any
 
-from headlamp_operator.kubeapi import KubeApi, KubeApiError, KubeError
+from headlamp_operator.kube.api import KubeApi, KubeApiError, KubeError
 
-logger = logging.getLogger("headlamp_operator.election")
+logger = logging.getLogger("headlamp_operator.kube.election")
 
 
 class LeadershipLost(Exception):
@@ -44,7 +44,7 @@ class LeaderElector:
     namespace: str
     identity: str
     duration: float = 15.0
-    api: KubeApi = dataclasses.field(default_factory=KubeApi)
+    api: KubeApi  # its own session: the Lease is renewed however busy the operator's client is
     _observed: tuple[str, float] | None = None  # (resourceVersion, monotonic time first seen) of another's Lease
 
     @property

@@ -2,33 +2,46 @@
 
 kopf talks to the API server for everything it watches and patches. Besides, the operator reads
 Secrets (docs/credentials.md), writes the status of resources between kopf's handler calls (its schedulers) and
-holds a Lease (leader election): a handful of plain REST calls, made here with aiohttp and the
-:class:`kopf.ConnectionInfo` of kopf's own login functions (``as_ssl_context``, ``as_http_headers``).
+holds a Lease (leader election): a handful of plain REST calls, made here with aiohttp and a
+:class:`Connection` (what :class:`kopf.ConnectionInfo` offers: ``as_ssl_context``, ``as_http_headers``), which
+:func:`headlamp_operator.kube.login.connect` gets from kopf's own login functions. This module imports no kopf.
 Not with the official ``kubernetes`` package: importing it (kopf imports it too whenever it is
 installed) costs an idle operator more memory than it needs for thousands of resources.
 
-Credentials (:func:`connect`): the pod's service account, else ``$KUBECONFIG`` / ``~/.kube/config``.
-kopf's plain kubeconfig login reads tokens, client certificates and basic auth; a kubeconfig whose
-user runs an exec plugin (EKS, GKE) needs the official client: with ``headlamp-operator[kubernetes]``
-installed, kopf's login through it is used for such a user. The same credentials serve kopf (the
-operator's login handler returns them) and this client. A 401 (an expired token, e.g. a rotated
-service-account token) logs in again once.
+The same credentials serve kopf (the operator's login handler returns them) and this client. A 401 (an
+expired token, e.g. a rotated service-account token) logs in again once.
 """
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import ssl
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
-import kopf
 
-logger = logging.getLogger("headlamp_operator.kubeapi")
+logger = logging.getLogger("headlamp_operator.kube.api")
 
 MERGE_PATCH = "application/merge-patch+json"
+
+
+class Connection(Protocol):
+    """Where the API server is and how to authenticate to it: the part of :class:`kopf.ConnectionInfo` used here."""
+
+    @property
+    def server(self) -> str:
+        """The API server's URL, e.g. ``https://10.0.0.1:443``."""
+
+    @property
+    def trust_env(self) -> bool:
+        """Whether proxies come from the environment (``HTTPS_PROXY``), as aiohttp's ``trust_env``."""
+
+    def as_ssl_context(self) -> ssl.SSLContext:
+        """The TLS context: the cluster's CA, the client certificate if any."""
+
+    def as_http_headers(self) -> dict[str, str]:
+        """The headers that authenticate a request (``Authorization``)."""
 
 
 class KubeError(Exception):
@@ -52,52 +65,20 @@ class KubeApiError(KubeError):
         self.status, self.reason, self.message = status, reason, message
 
 
-@functools.cache
-def _warn_no_credentials() -> None:
-    """Once per process: kopf's login and this client each connect (and again after a 401)."""
-    logger.warning("the kubeconfig's user has no token, certificate or password: connecting without; if it "
-                   "uses an exec plugin or auth provider, install headlamp-operator[kubernetes]")
-
-
-def connect() -> kopf.ConnectionInfo:
-    """Credentials for the API server, as kopf's own login functions find them (see the module's docstring).
-
-    The service account first, then the kubeconfig. A kubeconfig user with neither token, certificate
-    nor password either needs none (``kubectl proxy``, a local test server) or authenticates through a
-    plugin: then kopf's login through the official client is used if it is installed; if not, a
-    warning says so and the connection goes without credentials.
-
-    Raises:
-        kopf.LoginError: neither a service account nor a kubeconfig is there.
-    """
-    settings = kopf.OperatorSettings()
-    info = kopf.login_with_service_account(settings=settings) or kopf.login_with_kubeconfig(settings=settings)
-    if info is None:
-        raise kopf.LoginError("no credentials for the Kubernetes API: neither a service account nor a kubeconfig")
-    if info.token or info.username or info.certificate_path or info.certificate_data:
-        return info
-    try:
-        import kubernetes  # noqa: F401  (an optional dependency: it runs kubeconfig exec plugins)
-    except ImportError:
-        _warn_no_credentials()
-        return info
-    return kopf.login_via_client(logger=logger, settings=settings) or info
-
-
 class KubeApi:
     """A small async client of the Kubernetes API: JSON in, JSON out, one session for the process's life.
 
-    ``connect`` gives the credentials (:func:`connect` by default); it is called on first use and after
-    a 401. Open it inside the event loop that uses it; :meth:`close` it at the end.
+    ``connect`` gives the credentials (:func:`headlamp_operator.kube.login.connect` in the operator); it is
+    called on first use and after a 401. Open it inside the event loop that uses it; :meth:`close` it at the end.
     """
 
-    def __init__(self, connect: Callable[[], kopf.ConnectionInfo] = connect, *, timeout: float = 30.0) -> None:
+    def __init__(self, connect: Callable[[], Connection], *, timeout: float = 30.0) -> None:
         self._connect = connect
         self._timeout = timeout
-        self._info: kopf.ConnectionInfo | None = None
+        self._info: Connection | None = None
         self._session: aiohttp.ClientSession | None = None
 
-    def _open(self) -> tuple[kopf.ConnectionInfo, aiohttp.ClientSession]:
+    def _open(self) -> tuple[Connection, aiohttp.ClientSession]:
         if self._info is None or self._session is None or self._session.closed:
             info = self._connect()
             context: ssl.SSLContext | bool = info.as_ssl_context() if info.server.startswith("https:") else False

@@ -1,4 +1,4 @@
-"""Reading Secrets from the Kubernetes API with the operator's own client (:mod:`headlamp_operator.kubeapi`).
+"""Reading Secrets from the Kubernetes API with the operator's own client (:mod:`headlamp_operator.kube.api`).
 
 The reader uses the credentials of the operator's login (the same service account or kubeconfig as
 kopf's), one session for the operator's life. It reads one Secret by namespace and name, never a listing, never another
@@ -13,20 +13,41 @@ everything it kept for the credentials that came from it, so a rotated token lea
 """
 from __future__ import annotations
 
+import base64
+import dataclasses
 import hashlib
 import logging
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from headlamp_operator.headlamp.cache import FlightCache
-from headlamp_operator.kubeapi import KubeApi
-from headlamp_operator.reconciling.credentials import SecretValue, decode_secret_data
+from headlamp_operator.kube.api import KubeApi
 from headlamp_operator.settings import MAX_CACHED
 
 Key = tuple[str, str]  # (namespace, name)
 Fingerprint = tuple[str, str] | None  # (uid, digest of the data), None for a missing Secret
 
 logger = logging.getLogger("headlamp_operator")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SecretValue:
+    """The parts of a Secret the operator uses."""
+
+    uid: str
+    resource_version: str
+    data: Mapping[str, bytes]
+
+
+def decode_secret_data(data: Mapping[str, str] | None) -> dict[str, bytes]:
+    """A Secret's ``data`` (base64 strings) as bytes; undecodable entries are skipped."""
+    decoded: dict[str, bytes] = {}
+    for key, value in (data or {}).items():
+        try:
+            decoded[key] = base64.b64decode(value, validate=True)
+        except (ValueError, TypeError):
+            continue
+    return decoded
 
 
 def _fingerprint(value: SecretValue | None) -> Fingerprint:

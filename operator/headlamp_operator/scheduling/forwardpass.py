@@ -1,11 +1,10 @@
-"""The PortForward health pass: every ``HEADLAMP_SYNC_INTERVAL`` seconds, one look at every known forward.
+"""The PortForward health pass: every ``HEADLAMP_SYNC_INTERVAL`` seconds, one look at every known forward; and the
+task that runs it beside the PortForwards' retries (:func:`start`).
 
 docs/portforward.md#health-and-self-healing: one ``portforward/list`` request per cluster and interval refreshes
-every Running forward; a forward the backend reports Stopped or no longer lists is started again; a Failed one is
-retried when one of its Secrets changed. Pending forwards are not the pass's business: each has a retry scheduled
-(:mod:`~headlamp_operator.reconciling.retries`), and the pass gives one to a Pending forward that has none (right
-after a restart). What a look finds goes through :func:`~headlamp_operator.handlers.forwards.record`, as every
-retry's outcome does.
+every Running forward; a forward the list shows as recorded is passed over (:func:`healing.steady`), any other is
+looked at (:func:`healing.tick`, which says how it is healed). Pending forwards are not the pass's business: each
+has a retry scheduled (:mod:`~headlamp_operator.scheduling.retries`).
 """
 from __future__ import annotations
 
@@ -15,46 +14,19 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from headlamp_operator.handlers import forwards, secretwatch
-from headlamp_operator.handlers import runtime as rt
-from headlamp_operator.handlers.statuses import StatusWriter
+from headlamp_operator import crds
 from headlamp_operator.headlamp import errors
-from headlamp_operator.reconciling import healing, portforward, specs
-from headlamp_operator.reconciling.outcomes import Result
+from headlamp_operator.reconciling import specs
+from headlamp_operator.scheduling import forwards, healing
+from headlamp_operator.scheduling import state as rt
+from headlamp_operator.scheduling.retries import Retries, Retry
+from headlamp_operator.status import outcomes
+from headlamp_operator.status.write import StatusWriter
 from headlamp_operator.structs import ANONYMOUS
 
 logger = logging.getLogger("headlamp_operator.portforwards")
 
 LIST_FAILURES_TOLERATED = 2  # passes in a row a configured cluster's list may fail before its forwards report it
-
-
-async def tick(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward) -> healing.Verdict | None:
-    """One forward's look: heal a lost or stopped forward, retry a Failed one whose Secret changed.
-
-    Returns what to record, or None (nothing to record).
-    """
-    body, spec = tracked.body, tracked.spec
-    phase = (body.get("status") or {}).get("phase")
-    retries = forwards.retries(runtime)
-    if phase == "Failed":
-        versions = await secretwatch.secrets_changed(runtime, body)
-        if versions is None:
-            return None
-        ctx = await forwards.context(runtime, body, spec)
-        result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, fresh=True)
-        secretwatch.remember(runtime, body, result, versions=versions)
-        return healing.Verdict(result)
-    if retries.get(uid) is not None:
-        return None  # its retry is due soon, or under way
-    if phase == "Pending":  # a Pending without a retry: one written before a restart
-        retries.schedule(uid, attempt=0, delay=0.0)
-        return None
-    if isinstance(spec, list) or spec.state != "Running" or phase != "Running":
-        return None
-    ctx = await forwards.context(runtime, body, spec)
-    if isinstance(ctx, Result):
-        return healing.Verdict(ctx, synced=False)
-    return await forwards.check(runtime, uid, ctx, body.get("status") or {})
 
 
 def _steady(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward, by_id: Mapping[str, Any]) -> bool:
@@ -87,9 +59,9 @@ async def _tick_all(runtime: rt.Runtime, batch: list[tuple[str, rt.TrackedForwar
             if tracked.listed and by_id is not None and _steady(runtime, uid, tracked, by_id):
                 continue
             all_steady = False
-            verdict = await tick(runtime, uid, tracked)
+            verdict = await healing.tick(runtime, uid, tracked)
             if verdict is not None:
-                await forwards.record(runtime, uid, tracked, verdict, write_status=write_status, attempt=0)
+                await healing.record(runtime, uid, tracked, verdict, write_status=write_status, attempt=0)
         except Exception:  # one resource's trouble never stops the others' checks
             all_steady = False
             logger.exception("PortForward %s/%s: health check failed", metadata["namespace"], metadata["name"])
@@ -191,3 +163,22 @@ async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
     while True:
         await asyncio.sleep(runtime.settings.reconcile.sync_interval)
         await check_all(runtime, write_status, last)
+
+
+def start(runtime: rt.Runtime) -> None:
+    """Start the health pass and the PortForwards' retries, one task (once: the first handler to run starts them)."""
+    if runtime.forward_scheduler is not None and not runtime.forward_scheduler.done():
+        return
+    writer = StatusWriter(runtime.kube, crds.GROUP, crds.VERSION)
+    settings = runtime.settings.reconcile
+
+    async def run(uid: str, due: Retry) -> None:
+        await healing.retry(runtime, uid, due, write_status=writer)
+
+    retries = runtime.forward_retries = Retries(run, backoff=lambda attempt: outcomes.delay(settings, attempt),
+                                                name="PortForward")
+
+    async def serve() -> None:
+        await asyncio.gather(schedule(runtime, writer), retries.serve())
+
+    runtime.forward_scheduler = asyncio.create_task(serve(), name="PortForward health checks and retries")

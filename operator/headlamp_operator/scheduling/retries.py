@@ -3,7 +3,7 @@
 Every transient outcome has a retry scheduled, whoever produced it: a kopf handler (create, spec
 change, the ``requestedAt`` annotation), the health pass, the re-apply pass, a Secret change, or an
 earlier retry. They all end in :meth:`Retries.schedule` with the delay their message announces (the
-result's ``retry_in``, from :func:`~headlamp_operator.reconciling.outcomes.backoff` and the configured
+result's ``retry_in``, from :func:`~headlamp_operator.status.outcomes.backoff` and the configured
 settings): the "retrying in Ns" a user reads is the real delay. kopf's own handler retries are not
 used for outcomes: a Pending written by a pass or a retry has no kopf handler behind it, and after
 a restart kopf would not know of it either (influxdata/sinker#159 is that bug in another operator).

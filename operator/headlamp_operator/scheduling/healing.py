@@ -1,11 +1,14 @@
-"""Healing a PortForward from the backend's shared list (docs/portforward.md#health-and-self-healing): what one health
-check concludes.
+"""How a lost forward is healed (docs/portforward.md#health-and-self-healing): every look at a PortForward that
+should run, and what it concludes.
 
-Plain functions over :mod:`~headlamp_operator.reconciling.portforward`: the health pass calls
-:func:`check` for every Running forward the shared list does not show as recorded, and a retry
-calls it (``check``) or :func:`~headlamp_operator.reconciling.portforward.run` again. A forward the
-backend no longer lists, or lists as Stopped, is started again; an adopted forward is only watched.
-Whatever is transient here comes back with ``retry_in``, which the caller schedules (docs/status.md#retries).
+Two callers look: the health pass (:mod:`~headlamp_operator.scheduling.forwardpass`, every sync interval) calls
+:func:`tick` for each forward the backend's shared list does not show as recorded (:func:`steady`), and a retry of a
+transient outcome calls :func:`retry`. Both end in :func:`judge`: a forward the backend no longer lists, or lists as
+Stopped, is started again (:func:`~headlamp_operator.reconciling.portforward.run`); one the backend is reconnecting
+itself is left to it; an adopted forward is only watched; a forward the backend keeps stopping right after each start
+is started again only after a backoff. A Failed forward is tried again when one of its Secrets changed
+(:mod:`~headlamp_operator.scheduling.gate`). What a look concludes (:class:`Verdict`) is written by :func:`record`,
+and whatever is transient comes back with ``retry_in``, the retry it schedules (docs/status.md#retries).
 """
 from __future__ import annotations
 
@@ -13,12 +16,17 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from headlamp_operator import status as status_module
 from headlamp_operator.headlamp import errors
-from headlamp_operator.reconciling import outcomes, portforward
-from headlamp_operator.reconciling.outcomes import Result
+from headlamp_operator.reconciling import portforward
 from headlamp_operator.reconciling.specs import PortForwardSpec
-from headlamp_operator.status import Outcome
+from headlamp_operator.scheduling import forwards, gate
+from headlamp_operator.scheduling import state as rt
+from headlamp_operator.scheduling.retries import Retry
+from headlamp_operator.status import outcomes
+from headlamp_operator.status import render as status_module
+from headlamp_operator.status.outcomes import Result
+from headlamp_operator.status.render import Outcome
+from headlamp_operator.status.write import StatusWriter
 
 RECONNECTING = "Reconnecting"  # upstream #7273: the backend moves a service forward to another pod itself
 RESTARTS_TOLERATED = 3  # restarts in a row that did not last one health check, before they are spaced by backoff
@@ -55,7 +63,7 @@ def steady(spec: PortForwardSpec, status: Mapping[str, Any], *, uid: str,
 STEADY: Literal["steady"] = "steady"  # what check() says of a forward found running as recorded: nothing to record
 
 
-async def check(ctx: portforward.Context, *, status: Mapping[str, Any], attempt: int = 0,
+async def judge(ctx: portforward.Context, *, status: Mapping[str, Any], attempt: int = 0,
                 since: float | None = None, restarts: int = 0) -> Verdict | Literal["steady"] | None:
     """One health check of a forward that should run: what to record, :data:`STEADY` when it runs as recorded
     (nothing to record: it lasted), or None when the list says nothing of it yet.
@@ -111,3 +119,74 @@ async def check(ctx: portforward.Context, *, status: Mapping[str, Any], attempt:
     return Verdict(Result(outcome=Outcome(phase=outcome.phase, reason=outcome.reason,
                                           message=f"restarted ({problem}): {outcome.message}", fields=outcome.fields)),
                    restarted=True)
+
+
+async def check(runtime: rt.Runtime, uid: str, ctx: portforward.Context, status: Mapping[str, Any], *,
+                attempt: int = 0, since: float | None = None) -> Verdict | None:
+    """:func:`judge`, counting the forward's restarts in a row that did not last one health check."""
+    verdict = await judge(ctx, status=status, attempt=attempt, since=since, restarts=runtime.restarts.get(uid, 0))
+    if not isinstance(verdict, Verdict):
+        if verdict == STEADY:
+            runtime.restarts.pop(uid, None)  # it lasted a health check
+        return None  # running as recorded, or nothing known of it yet: nothing to record
+    if verdict.restarted:
+        runtime.restarts[uid] = runtime.restarts.get(uid, 0) + 1
+    return verdict
+
+
+async def tick(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward) -> Verdict | None:
+    """The health pass's look at one forward: heal a lost or stopped forward, retry a Failed one whose Secret changed.
+
+    Returns what to record, or None (nothing to record). A Pending forward is its retry's business; one
+    without a retry (written before a restart) gets one.
+    """
+    body, spec = tracked.body, tracked.spec
+    phase = (body.get("status") or {}).get("phase")
+    retries = forwards.retries(runtime)
+    if phase == "Failed":
+        versions = await gate.secrets_changed(runtime, body)
+        if versions is None:
+            return None
+        ctx = await forwards.context(runtime, body, spec)
+        result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, fresh=True)
+        gate.remember(runtime, body, result, versions=versions)
+        return Verdict(result)
+    if retries.get(uid) is not None:
+        return None  # its retry is due soon, or under way
+    if phase == "Pending":  # a Pending without a retry: one written before a restart
+        retries.schedule(uid, attempt=0, delay=0.0)
+        return None
+    if isinstance(spec, list) or spec.state != "Running" or phase != "Running":
+        return None
+    ctx = await forwards.context(runtime, body, spec)
+    if isinstance(ctx, Result):
+        return Verdict(ctx, synced=False)
+    return await check(runtime, uid, ctx, body.get("status") or {})
+
+
+async def record(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward, verdict: Verdict, *,
+                 write_status: StatusWriter, attempt: int) -> None:
+    """Write a verdict (:func:`forwards.record`), and schedule the retry of a transient one."""
+    await forwards.record(runtime, uid, tracked, verdict.result, write_status=write_status, attempt=attempt,
+                          synced=verdict.synced, check=verdict.check)
+
+
+async def retry(runtime: rt.Runtime, uid: str, due: Retry, *, write_status: StatusWriter) -> None:
+    """One retry of a forward's transient outcome: look at the list first (``due.check``), or bring it to its spec."""
+    tracked = runtime.forwards.get(uid)
+    if tracked is None:
+        return
+    body, spec = tracked.body, tracked.spec
+    versions = await gate.secret_versions(runtime, body)
+    ctx = await forwards.context(runtime, body, spec)
+    if isinstance(ctx, Result):
+        verdict: Verdict | None = Verdict(ctx, synced=False)
+    elif due.check and ctx.spec.state == "Running":
+        verdict = await check(runtime, uid, ctx, body.get("status") or {}, attempt=due.attempt, since=due.due)
+    else:
+        # Its pod or its Service's pods may have changed: resolved anew, not from a shared read (Resolutions).
+        verdict = Verdict(await portforward.run(ctx, attempt=due.attempt, fresh=True))
+    if verdict is None:
+        return
+    gate.remember(runtime, body, verdict.result, versions=versions)
+    await record(runtime, uid, tracked, verdict, write_status=write_status, attempt=due.attempt)

@@ -1,9 +1,7 @@
-"""The operator's own writes to its resources, outside kopf's patch: a status, a finalizer.
+"""The operator's own resources as Kubernetes objects: their API paths, and the finalizer a PortForward carries.
 
-kopf writes the status of the resources it is handling; the schedulers of
-:mod:`headlamp_operator.handlers.portforwards` and :mod:`~headlamp_operator.handlers.resourcepatches` act
-between those moments, so they merge-patch the status subresource themselves. A PortForward's
-finalizer is put on by its first reconcile, before the forward is started (:func:`add_finalizer`).
+A PortForward's finalizer is put on by its first reconcile, before the forward is started
+(:func:`add_finalizer`), not by kopf in an event cycle of its own.
 """
 from __future__ import annotations
 
@@ -11,33 +9,13 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from headlamp_operator.kubeapi import KubeApi, KubeApiError
+from headlamp_operator.kube.api import KubeApi, KubeApiError
 
 
 def resource_path(group: str, version: str, plural: str, namespace: str, name: str) -> str:
     """The API path of one namespaced object of a custom resource, its parts escaped."""
     parts = "/".join(urllib.parse.quote(part, safe="") for part in (namespace, plural, name))
     return f"/apis/{group}/{version}/namespaces/{parts}"
-
-
-class StatusWriter:
-    """Merge-patches ``status`` of one of this operator's resources."""
-
-    def __init__(self, api: KubeApi, group: str, version: str) -> None:
-        self.api, self.group, self.version = api, group, version
-
-    async def __call__(self, plural: str, namespace: str, name: str, status: Mapping[str, Any]) -> None:
-        """Merge ``status`` into the resource's status; nothing when the resource is gone (404).
-
-        Raises:
-            KubeApiError: the API server refused the write (other than 404).
-        """
-        path = resource_path(self.group, self.version, plural, namespace, name)
-        try:
-            await self.api.merge_patch(f"{path}/status", {"status": dict(status)})
-        except KubeApiError as e:
-            if e.status != 404:  # deleted meanwhile: its status no longer matters
-                raise
 
 
 def has_finalizer(body: Mapping[str, Any], finalizer: str) -> bool:

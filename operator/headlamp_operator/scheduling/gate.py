@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from headlamp_operator.handlers.runtime import Runtime
-from headlamp_operator.reconciling import credentials, outcomes, specs
-from headlamp_operator.reconciling.outcomes import Result
+from headlamp_operator.reconciling import credentials, specs
+from headlamp_operator.scheduling.state import Runtime
+from headlamp_operator.status import outcomes
+from headlamp_operator.status.outcomes import Result
 
 
 async def secret_versions(runtime: Runtime, body: Mapping[str, Any]) -> dict[str, str | None]:

@@ -27,9 +27,9 @@ import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from headlamp_operator.kubeapi import KubeApi, KubeApiError, KubeError
+from headlamp_operator.kube.api import KubeApi, KubeApiError, KubeError
 
-logger = logging.getLogger("headlamp_operator.events")
+logger = logging.getLogger("headlamp_operator.kube.events")
 
 MAX_MESSAGE_LENGTH = 1024  # kopf's cut, well under what the API server takes
 RETRY_DELAYS = (1.0, 2.0)  # seconds before the second and the third attempt

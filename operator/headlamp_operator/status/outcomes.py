@@ -12,7 +12,7 @@ from typing import Any
 
 from headlamp_operator.headlamp import errors
 from headlamp_operator.settings import ReconcileSettings
-from headlamp_operator.status import Outcome
+from headlamp_operator.status.render import Outcome
 
 _REASONS = {400: "InvalidSpec", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 408: "Timeout",
             409: "Conflict", 422: "InvalidSpec", 502: "Unreachable"}

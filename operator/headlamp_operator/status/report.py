@@ -1,0 +1,43 @@
+"""What a result becomes on the resource: its new status (None when nothing that matters changed), and its Event.
+
+Every status write goes through :func:`status_update`, kopf's patch (:mod:`headlamp_operator.handlers.reporting`)
+and the operator's own write (:mod:`~headlamp_operator.status.write`) alike: one rendering, one rule of when to
+write (quiet when idle), one Event per phase change.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from headlamp_operator import metrics
+from headlamp_operator.kube.events import EventRecorder
+from headlamp_operator.status import render
+from headlamp_operator.status.outcomes import Result
+
+
+def status_update(body: Mapping[str, Any], result: Result, *, events: EventRecorder,
+                  time_field: str | None = None) -> dict[str, Any] | None:
+    """The new status for a result (None: nothing that matters changed); records an Event when the phase changes."""
+    old: Mapping[str, Any] = body.get("status") or {}
+    generation = body.get("metadata", {}).get("generation")
+    kind = str(body.get("kind") or "")
+    metrics.reconciled(kind, result.outcome.phase)
+    new = render.render(result.outcome, generation=generation, previous=old, time_field=time_field)
+    if not render.changed(old, new, ignore=("conditions", "lastSyncTime", "lastAppliedTime")) \
+            and time_field is None:
+        return None  # quiet when idle: nothing that matters changed
+    if old.get("phase") != result.outcome.phase:
+        events.record(body, type=render.event_type(result.outcome), reason=result.outcome.reason,
+                      message=result.outcome.message)
+    return new
+
+
+def stale(body: Mapping[str, Any]) -> bool:
+    """Whether the status does not describe the current generation (an outcome was never recorded).
+
+    kopf's handled state and the outcome are written together (both in the status), but a status
+    wiped by hand, or written by an operator that kept kopf's state elsewhere, leaves a resource that
+    kopf considers handled and whose outcome is missing: resume reconciles exactly those.
+    """
+    generation = (body.get("metadata") or {}).get("generation")
+    return (body.get("status") or {}).get("observedGeneration") != generation
