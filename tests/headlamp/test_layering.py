@@ -35,7 +35,7 @@ def _aiohttp_client_imports(path: pathlib.Path) -> list[str]:
 
 
 def test_aiohttp_never_leaks_out_of_the_client_layer() -> None:
-    """Only the two clients talk HTTP (Headlamp's request layer, kube/api.py); elsewhere aiohttp may serve (/metrics)."""
+    """Only the two clients talk HTTP (Headlamp's request layer, kube/api.py); elsewhere aiohttp serves (/metrics)."""
     offenders = {}
     for path in PACKAGE.rglob("*.py"):
         relative = path.relative_to(PACKAGE).as_posix()

@@ -13,8 +13,7 @@ from typing import Any
 
 import kopf
 
-from headlamp_operator import crds, metrics
-from headlamp_operator.handlers import reporting
+from headlamp_operator import crds, handlers, metrics
 from headlamp_operator.headlamp import errors
 from headlamp_operator.kube import objects
 from headlamp_operator.reconciling import portforward, specs
@@ -49,15 +48,17 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     runtime.restarts.pop(uid, None)
     spec = specs.portforward(body.get("spec") or {})
     versions = await gate.secret_versions(runtime, body)
-    with metrics.RECONCILE_SECONDS.labels("PortForward").time(), reporting.started():
+    with metrics.RECONCILE_SECONDS.labels("PortForward").time(), handlers.started():
         ctx = await forwards.context(runtime, body, spec, moved=forwards.moved(runtime, uid, spec))
         # A retry reads the target anew: what the shared resolution said did not do (Resolutions).
         result = ctx if isinstance(ctx, Result) else await portforward.run(ctx, attempt=retry, fresh=retry > 0)
     gate.remember(runtime, body, result, versions=versions)
-    reporting.write(body, patch, result, events=runtime.events, time_field="lastSyncTime")
+    new = report.status_update(body, result, events=runtime.events, time_field="lastSyncTime")
+    if new is not None:
+        patch.status.update(new)
     forwards.track(runtime, body, spec, status=patch.get("status") or {})
     forwards.follow_up(runtime, uid, result, attempt=retry)
-    reporting.conclude(result)
+    handlers.conclude(result)
 
 
 async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger | kopf.Logger, *,
@@ -70,7 +71,7 @@ async def release(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger |
         runtime.forward_retries.cancel(uid)
     if isinstance(spec, list) or spec.deletion_policy == "Orphan":
         return  # an invalid spec never started a forward; an orphan is left running
-    with reporting.started():
+    with handlers.started():
         ctx = await forwards.context(runtime, body, spec)
     if isinstance(ctx, Result):  # credentials gone: the forward cannot be reached as its user
         runtime.events.record(body, type="Warning", reason="Orphaned", action="Delete",
@@ -97,16 +98,18 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
 
     # Stacked decorators register bottom-up, and kopf's prematch, on every event, stops at the first
     # handler that matches: an unfiltered one first spares a filter's arguments being built each time.
-    @kopf.on.resume(*resource, registry=registry, id="resume", when=reporting.stale_filter)
+    @kopf.on.resume(*resource, registry=registry, id="resume", when=report.stale_filter)
     @kopf.on.update(*resource, registry=registry, id="reconcile", field="spec")
     @kopf.on.create(*resource, registry=registry, id="reconcile")
     async def pf_reconcile(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
         await reconcile(runtime, body, patch, retry)
 
     # "Retry now": a new value of the requestedAt annotation reconciles at once, whatever the phase.
-    @kopf.on.update(*resource, registry=registry, id="requested", field=reporting.REQUESTED_AT_FIELD)
+    @kopf.on.update(*resource, registry=registry, id="requested", field=report.REQUESTED_AT_FIELD)
     async def pf_requested(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
-        reporting.handle_request(body, patch)
+        handled = report.handled_request(body)
+        if handled is not None:
+            patch.status["lastHandledReconcileAt"] = handled
         await reconcile(runtime, body, patch, retry)
 
     @kopf.on.delete(*resource, registry=registry, id="release", when=finalized)

@@ -10,8 +10,7 @@ from typing import Any
 import kopf
 
 from headlamp_operator import certificates, crds, logs, metrics
-from headlamp_operator.handlers import webhookserver
-from headlamp_operator.handlers import admission, persistence, portforwards, resourcepatches
+from headlamp_operator.handlers import admission, persistence, portforwards, resourcepatches, webhookserver
 from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.kube import secrets
 from headlamp_operator.scheduling import state as rt

@@ -10,8 +10,7 @@ from typing import Any
 
 import kopf
 
-from headlamp_operator import crds, metrics
-from headlamp_operator.handlers import reporting
+from headlamp_operator import crds, handlers, metrics
 from headlamp_operator.scheduling import gate, patches
 from headlamp_operator.scheduling import state as rt
 from headlamp_operator.status import report
@@ -24,14 +23,16 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     patches.retries(runtime).cancel(uid)  # the handler takes the resource over from a retry scheduled before
     spec = patches.parse(runtime, body)
     versions = await gate.secret_versions(runtime, body)
-    with metrics.RECONCILE_SECONDS.labels("ResourcePatch").time(), reporting.started():
+    with metrics.RECONCILE_SECONDS.labels("ResourcePatch").time(), handlers.started():
         result = await patches.apply(runtime, body, spec, attempt=retry)
     gate.remember(runtime, body, result, versions=versions)
-    reporting.write(body, patch, result, events=runtime.events,
-                    time_field="lastAppliedTime" if result.outcome.ready else None)
+    new = report.status_update(body, result, events=runtime.events,
+                               time_field="lastAppliedTime" if result.outcome.ready else None)
+    if new is not None:
+        patch.status.update(new)
     patches.track(runtime, body, spec, patch.get("status") or {})
     patches.follow_up(runtime, uid, result, attempt=retry)
-    reporting.conclude(result)
+    handlers.conclude(result)
 
 
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
@@ -41,16 +42,18 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     # A restart re-applies nothing, except a resource whose last outcome was never recorded.
     # Stacked decorators register bottom-up, and kopf's prematch, on every event, stops at the first
     # handler that matches: an unfiltered one first spares a filter's arguments being built each time.
-    @kopf.on.resume(*resource, registry=registry, id="resume", when=reporting.stale_filter)
+    @kopf.on.resume(*resource, registry=registry, id="resume", when=report.stale_filter)
     @kopf.on.update(*resource, registry=registry, id="apply", field="spec")
     @kopf.on.create(*resource, registry=registry, id="apply")
     async def rp_apply(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
         await reconcile(runtime, body, patch, retry)
 
     # "Retry now": a new value of the requestedAt annotation applies at once, whatever the phase.
-    @kopf.on.update(*resource, registry=registry, id="requested", field=reporting.REQUESTED_AT_FIELD)
+    @kopf.on.update(*resource, registry=registry, id="requested", field=report.REQUESTED_AT_FIELD)
     async def rp_requested(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
-        reporting.handle_request(body, patch)
+        handled = report.handled_request(body)
+        if handled is not None:
+            patch.status["lastHandledReconcileAt"] = handled
         await reconcile(runtime, body, patch, retry)
 
     def current(body: kopf.Body, **_: Any) -> bool:

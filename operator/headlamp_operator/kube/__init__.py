@@ -1,0 +1,1 @@
+"""The Kubernetes API as the operator calls it itself, beside kopf: login, client, Secrets, Events, Lease, finalizer."""

@@ -145,7 +145,7 @@ class Runtime:
 
         Raises:
             NotStarted: outside that time (a kopf handler is then retried:
-                :func:`headlamp_operator.handlers.reporting.started`).
+                :func:`headlamp_operator.handlers.started`).
         """
         if self.backend is None:
             raise NotStarted("the operator is still starting")

@@ -1,8 +1,12 @@
 """What a result becomes on the resource: its new status (None when nothing that matters changed), and its Event.
 
-Every status write goes through :func:`status_update`, kopf's patch (:mod:`headlamp_operator.handlers.reporting`)
-and the operator's own write (:mod:`~headlamp_operator.status.write`) alike: one rendering, one rule of when to
-write (quiet when idle), one Event per phase change.
+Every status write goes through :func:`status_update`, kopf's patch (the handlers) and the operator's own write
+(:mod:`~headlamp_operator.status.write`) alike: one rendering, one rule of when to write (quiet when idle), one
+Event per phase change.
+
+Also the two conventions of the operators users already run (docs/operations.md#metrics-probes-events-and-logs):
+Flux's "retry now" annotation, recorded as ``status.lastHandledReconcileAt`` (:func:`handled_request`), and a
+resume that reconciles only resources whose outcome was never recorded (:func:`stale`).
 """
 from __future__ import annotations
 
@@ -13,6 +17,17 @@ from headlamp_operator import metrics
 from headlamp_operator.kube.events import EventRecorder
 from headlamp_operator.status import render
 from headlamp_operator.status.outcomes import Result
+
+REQUESTED_AT = "reconcile.headlamp-operator.dev/requestedAt"  # Flux-style "retry now" annotation
+REQUESTED_AT_FIELD = ("metadata", "annotations", REQUESTED_AT)  # as a kopf field path (the key has dots)
+
+
+def handled_request(body: Mapping[str, Any]) -> str | None:
+    """The ``requestedAt`` value acted on, to record as ``lastHandledReconcileAt`` (as Flux does); None: recorded."""
+    value = (body.get("metadata", {}).get("annotations") or {}).get(REQUESTED_AT)
+    if value is None or (body.get("status") or {}).get("lastHandledReconcileAt") == value:
+        return None
+    return str(value)
 
 
 def status_update(body: Mapping[str, Any], result: Result, *, events: EventRecorder,
@@ -41,3 +56,8 @@ def stale(body: Mapping[str, Any]) -> bool:
     """
     generation = (body.get("metadata") or {}).get("generation")
     return (body.get("status") or {}).get("observedGeneration") != generation
+
+
+def stale_filter(body: Mapping[str, Any], **_: Any) -> bool:
+    """:func:`stale` as a kopf ``when=`` filter: on resume, only resources whose outcome was lost."""
+    return stale(body)
