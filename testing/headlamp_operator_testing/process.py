@@ -28,7 +28,7 @@ def held_port(port: int = 0, *, hosts: Sequence[str] = ("127.0.0.1", "::1")) -> 
     """Hold a local port as another process would: listening on each of ``hosts`` (0: a free port), yields it.
 
     Headlamp v0.45.0's forwards listen on ``localhost`` as client-go does, on 127.0.0.1 and ::1, and a
-    start succeeds while either is free (HEADLAMP_CONTRACT.md): to take a port from a forward, hold both
+    start succeeds while either is free (docs/headlamp-backend.md#routes): to take a port from a forward, hold both
     (the default). ``::1`` is skipped on a machine without IPv6 loopback.
     """
     with contextlib.ExitStack() as stack:

@@ -46,7 +46,7 @@ class Outcome:
 
 
 def given_bindings(seed: dict[str, Any]) -> Bindings:
-    """The replay's own values for the seed's placeholders: tokens, pod names, the dynamic kubeconfig."""
+    """The replay's own values for the placeholders of the file's ``seed``: tokens, pods, the dynamic kubeconfig."""
     bindings = Bindings()
     for key, who in seed["tokens"].items():
         bindings.values[key] = f"replay-token-{who['user'].rsplit(':', 1)[-1]}"
@@ -62,7 +62,7 @@ def given_bindings(seed: dict[str, Any]) -> Bindings:
 
 
 def seed_emulator(hl: HeadlampEmulator, seed: dict[str, Any], bindings: Bindings) -> None:
-    """Every cluster of the recorded backend, each holding the seed's objects (one API server behind all)."""
+    """Every cluster of the recorded backend, each holding the ``seed``'s objects (one API server behind all)."""
     for name in seed["clusters"]:
         cluster = hl.add_cluster(name)
         for obj in seed["objects"]:

@@ -23,7 +23,7 @@ What changes from run to run is a placeholder ``{{kind:name}}`` in any string:
 - bound by the first answer that holds it (``id``: an id the server made; ``port``: a local port; ``uid``),
   then filled into later requests and required equal in later answers; one first met in a request (a
   port the client picks) gets a fresh value of the replay's own;
-- given before the replay starts, from the seed (``token``, ``pod``, ``kubeconfig``);
+- given before the replay starts, from the file's ``seed`` (``token``, ``pod``, ``kubeconfig``);
 - wildcards, never bound (``rv``: a resourceVersion; ``time``: a timestamp; ``server``: the API server's URL;
   ``workdir``: the recorder's work folder).
 """
@@ -40,7 +40,7 @@ FORMAT = 1
 PLACEHOLDER = re.compile(r"\{\{([a-z]+)(?::([A-Za-z0-9_.-]+))?\}\}")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 BOUND = {"id": UUID, "uid": UUID, "port": r"[0-9]{1,5}"}  # bound by the first answer that holds them
-GIVEN = ("token", "pod", "kubeconfig")  # bound from the seed before the first step
+GIVEN = ("token", "pod", "kubeconfig")  # bound from the file's ``seed`` before the first step
 WILDCARDS = {"rv": r"[0-9]+", "time": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z",
              "server": r"https://[^\s\"/]+", "workdir": r"/[^\s\"]*?"}
 MISSING = "<absent>"

@@ -124,10 +124,10 @@ def make_settings(hl: HeadlampEmulator, *, webhook: WebhookSettings | None = Non
 
 @pytest.fixture()
 async def hl(request: pytest.FixtureRequest) -> AsyncIterator[HeadlampEmulator]:
-    """The Headlamp emulator, v0.45.0 unless a test asks for a contract variant (HEADLAMP_CONTRACT.md, "Upstream
-    changes in flight") with ``@pytest.mark.parametrize("hl", ["pr7273", ...], indirect=True)``: each parameter
-    is a contract (``"pr7273,pr7020"``) or a dict of ``HeadlampEmulator`` knobs (``{"contract": ...,
-    "reconnect_delays": ...}``)."""
+    """The Headlamp emulator, v0.45.0 unless a test asks for a contract variant
+    (docs/headlamp-backend.md#upstream-changes-in-flight) with
+    ``@pytest.mark.parametrize("hl", ["pr7273", ...], indirect=True)``: each parameter is a contract
+    (``"pr7273,pr7020"``) or a dict of ``HeadlampEmulator`` knobs (``{"contract": ..., "reconnect_delays": ...}``)."""
     knobs = getattr(request, "param", None) or {}
     async with HeadlampEmulator(**({"contract": knobs} if isinstance(knobs, str) else knobs)) as emulator:
         seed(emulator)

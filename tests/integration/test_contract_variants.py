@@ -1,12 +1,12 @@
 """The product against each contract variant of the Headlamp emulator (issue 23, section 4).
 
-Open pull requests of kubernetes-sigs/headlamp change what the backend says (HEADLAMP_CONTRACT.md, "Upstream changes
-in flight"; the emulator's ``contract``, :mod:`headlamp_operator_testing.headlamp.contracts`). The operator must keep
-working with each, without asking which it faces: the same scenarios run against every variant, then each variant's
-own claim is checked as what the emulator saw: #7273, a backend that reconnects a forward itself is never fought;
-#7020, a burst of PortForwards sharing one token stays under the set-token limit; #7352 (and #6801), a cluster name
-over 50 characters works, the cookie names being the backend's; #7258, a forward the backend keeps stopping is
-reported, not restarted in a tight loop.
+Open pull requests of kubernetes-sigs/headlamp change what the backend says
+(docs/headlamp-backend.md#upstream-changes-in-flight; the emulator's ``contract``,
+:mod:`headlamp_operator_testing.headlamp.contracts`). The operator must keep working with each, without asking which
+it faces: the same scenarios run against every variant, then each variant's own claim is checked as what the emulator
+saw: #7273, a backend that reconnects a forward itself is never fought; #7020, a burst of PortForwards sharing one
+token stays under the set-token limit; #7352 (and #6801), a cluster name over 50 characters works, the cookie names
+being the backend's; #7258, a forward the backend keeps stopping is reported, not restarted in a tight loop.
 """
 from __future__ import annotations
 

@@ -60,7 +60,8 @@ async def test_409_for_our_own_id_adopts_the_running_forward(env: Env) -> None:
     status = await env.wait_status("portforwards", "team-a", "grafana", phase="Running")
     assert status["reason"] == "Adopted" and status["id"] == "fixed-id"
     assert len(env.hl.forwards_for("prod")) == 1  # no duplicate
-    # confirmed from the list: what runs is what the spec asks (SPEC 3.1), so it is adopted, not replaced
+    # confirmed from the list: what runs is what the spec asks (docs/portforward.md#start), so it is adopted, not
+    # replaced
     assert env.hl.requests_for(method="GET", path="/clusters/prod/portforward/list")
     assert not env.hl.requests_for(method="DELETE", path="/clusters/prod/portforward")
 

@@ -137,7 +137,8 @@ async def test_503_honours_retry_after_and_recovers(env: Env) -> None:
 
 
 async def test_missing_target_waits_as_not_found(env: Env) -> None:
-    """SPEC 3.2: Pending with reason NotFound, retried (more in test_truthful_status, section 7)."""
+    """Pending with reason NotFound, retried (docs/resourcepatch.md#a-target-that-does-not-exist-yet; more in
+    test_truthful_status, section 7)."""
     await env.create("resourcepatches", "team-a", "rp", {
         "cluster": "prod", "target": {**TARGET, "name": "nope"}, "patch": {"spec": {"replicas": 2}},
         "credentials": CREDS})

@@ -213,7 +213,7 @@ async def test_s3_a_changed_address_restarts_the_forward(env: Env) -> None:
     assert after["reason"] == "Started"  # not "Adopted": the forward was started anew for the new spec
     assert [(r.method, (r.json or {}).get("address")) for r in env.hl.requests
             if r.path == "/clusters/prod/portforward"] == [("POST", "::1"), ("DELETE", None), ("POST", "::1")]
-    assert after["port"] == before["port"]  # the local port is stable (SPEC 3.1)
+    assert after["port"] == before["port"]  # the local port is stable (docs/portforward.md#portforward, spec.port)
     assert after["message"].endswith("(spec.address ::1 is ignored: this Headlamp listens on localhost only)")
 
 
@@ -278,7 +278,7 @@ async def test_s5_an_unknown_cluster_on_a_proxied_request_is_named(env: Env) -> 
 # 6. A missing pod is NotFound, an expired token Unauthorized --------------------------------------------
 
 async def test_s6_a_pod_that_does_not_exist_is_not_found_at_once(env: Env) -> None:
-    """The handed input, answered as the real v0.45.0 answers it (HEADLAMP_CONTRACT.md)."""
+    """The handed input, answered as the real v0.45.0 answers it (docs/headlamp-backend.md#errors)."""
     env.hl.fail_next(1, status=500, body='error upgrading connection: unable to upgrade connection: '
                                          'pods "echo-0" not found', method="POST", path="/clusters/prod/portforward")
     await env.create(PF, "team-a", "no-such-pod", {"cluster": "prod", "pod": "echo-0", "namespace": "monitoring",
@@ -308,7 +308,7 @@ async def test_s6_a_revoked_token_is_unauthorized_and_retried_when_its_secret_ch
     assert "the token was refused" in failed["message"] and "RBAC" not in failed["message"]
     logouts = [r for r in env.hl.requests_for(method="POST", path="/clusters/prod/set-token")
                if r.json == {"token": None}]
-    assert logouts  # logged out, as after a 401 (SPEC 5.5)
+    assert logouts  # logged out, as after a 401 (docs/credentials.md#logout-on-401)
     await env.put_secret("team-a", "viewer", token=TOKEN_A + "-new")
     await env.wait_status(PF, "team-a", "revoked", phase="Running", within=10)
 
@@ -398,7 +398,7 @@ async def test_s5_a_base_path_missing_from_headlamp_url_is_named(env: Env) -> No
 
 
 
-# Backends that act on their own (HEADLAMP_CONTRACT.md, "Upstream changes in flight") --------------------
+# Backends that act on their own (docs/headlamp-backend.md#upstream-changes-in-flight) ----------------------
 
 async def test_a_forward_the_backend_reconnects_itself_is_left_to_it(env: Env) -> None:
     """Upstream #7273: a service forward listed ``Reconnecting`` is being moved to another pod by the backend;

@@ -279,7 +279,7 @@ def test_crd_printer_columns(kind: str, columns: list[str]) -> None:
 
 
 def test_portforward_port_types() -> None:
-    # Decision: spec.port is an integer (as SPEC 3.1's `port: 8080`); status.port is the
+    # Decision: spec.port is an integer (docs/portforward.md#examples: `port: 18080`); status.port is the
     # backend's string (`port: "8080"`); targetPort is a number or a port name.
     spec = crd_schema("PortForward")["properties"]["spec"]["properties"]
     status = crd_schema("PortForward")["properties"]["status"]["properties"]
@@ -503,7 +503,7 @@ def test_sample_credentials_exist(item: tuple[Path, int, Doc]) -> None:
         ref = credentials["kubeconfigSecretRef"]
         kubeconfig = yaml.safe_load(secret_value(ref["name"], ref.get("key", "kubeconfig")))
         contexts = {c["name"] for c in kubeconfig["contexts"]}
-        assert doc["spec"]["cluster"] in contexts  # SPEC 5.4
+        assert doc["spec"]["cluster"] in contexts  # docs/credentials.md#a-kubeconfig
         assert all(u["user"]["token"].startswith("fake-") for u in kubeconfig["users"])
 
 

@@ -7,9 +7,10 @@ token of the ServiceAccount ``editor``, ``{{pod:web-a}}`` the first pod of the D
 fills them in before sending and writes them back into what it records; the replay fills in its own.
 
 What each exchange is for is in its ``note``; the names are stable (the replay's report and the
-transcript's ``known_differences`` refer to them). Covers issue 23, section 2, and HEADLAMP_CONTRACT.md's
-recorded section: set-token, port-forward start / get / list / stop / delete (the #7389 ghost), the
-Kubernetes API proxy, the backend token, dynamic clusters, and the plugin change that brings ``X-Reload``.
+transcript's ``known_differences`` refer to them). Covers issue 23, section 2, and what docs/headlamp-backend.md
+takes from the recording (docs/development.md#the-recorded-transcript): set-token, port-forward start / get /
+list / stop / delete (the #7389 ghost), the Kubernetes API proxy, the backend token, dynamic clusters, and the
+plugin change that brings ``X-Reload``.
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The soak's plan is the seed's alone: the same resources and faults for a replay, every role and fault kind drawn."""
+"""The soak's plan is its random seed's alone: the same resources and faults for a replay, every role and fault
+kind drawn."""
 from __future__ import annotations
 
 import random

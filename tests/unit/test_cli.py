@@ -66,7 +66,7 @@ def test_backoff_flags_set_the_retry_delays_of_every_transient_error() -> None:
     reconcile = cli.settings_of(parsed).reconcile
     assert (reconcile.backoff_min, reconcile.backoff_max) == (0.5, 8.0)
     defaults = cli.settings_of(cli.build_parser().parse_args(["run"])).reconcile
-    assert (defaults.backoff_min, defaults.backoff_max) == (1.0, 300.0)  # SPEC 6: from 1 s to 5 minutes
+    assert (defaults.backoff_min, defaults.backoff_max) == (1.0, 300.0)  # docs/status.md#retries: from 1 s to 5 minutes
 
 
 def test_a_backoff_pair_out_of_order_is_refused_naming_both_flags() -> None:

@@ -69,7 +69,8 @@ async def test_kubeconfig_needs_a_context_for_the_cluster(cluster: str, ok: bool
         return
     loaded = await load(spec, namespace="ns", read_secret=read, allow_anonymous=False)
     assert loaded.credentials.user_id == credentials.derived_user_id("uid-42")
-    # byte for byte as the Secret holds it, newlines included (issue 11, kind 10; SPEC 4)
+    # byte for byte as the Secret holds it, newlines included (issue 11, kind 10;
+    # docs/headlamp-backend.md#what-the-operator-sends)
     assert loaded.credentials.kubeconfig_header == base64.b64encode(KUBECONFIG.encode()).decode()
     assert KUBECONFIG.endswith("\n")
 

@@ -1,6 +1,6 @@
 """``python -m headlamp_operator_testing.soak --seconds N --seed S``: the fault soak (``make soak``).
 
-Prints the seed first (``SOAK_SEED=<it>`` replays the same resources and the same fault schedule),
+Prints its random seed first (``SOAK_SEED=<it>`` replays the same resources and the same fault schedule),
 then, once the faults stopped and every resource had its deadline, each stuck resource with its
 status, the faults by kind, and as the LAST line ``soak: N resources, F faults, S stuck``. Exit code 0
 when nothing is stuck, 1 otherwise (the operator logs are then kept and their directory printed), 2 for
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Random faults against the operator, then every resource must "
                                                  "reach its expected end state.")
     parser.add_argument("--seconds", type=float, default=180.0, help="how long faults are injected (default 180)")
-    parser.add_argument("--seed", type=int, default=None, help="the seed to replay (default: a new one, printed)")
+    parser.add_argument("--seed", type=int, default=None, help="a seed to replay (default: a new one, printed)")
     parser.add_argument("--resources", type=int, default=DEFAULT_RESOURCES,
                         help=f"how many PortForwards and ResourcePatches (default {DEFAULT_RESOURCES}, "
                              f"at least {len(workload.ROLES)})")

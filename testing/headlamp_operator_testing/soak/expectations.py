@@ -1,6 +1,7 @@
 """Every resource's expected end state once the faults stopped, and the invariants over all of them.
 
-The end state is the one the spec and the restored world imply (SPEC 3.1, 3.2, 5, 6):
+The end state is the one the spec and the restored world imply (docs/portforward.md#what-the-operator-does,
+docs/resourcepatch.md#what-the-operator-does, docs/credentials.md, docs/status.md#retries):
 - a PortForward whose ``spec.state`` is Running: phase Running (reason ``Adopted`` for one that adopts by
   ``spec.id``), Ready for its generation, and exactly one forward of its id listed Running at Headlamp, in
   its cluster, on the local port its status names (``spec.port`` when set), to its pod or to a pod of its

@@ -1,14 +1,14 @@
 """The faults of the soak: a seeded schedule, each fault applied for a while and undone, and the final restore.
 
-The schedule (:func:`plan`) is drawn from the seed alone: which fault, when (seconds after the faults
+The schedule (:func:`plan`) is drawn from its random seed alone: which fault, when (seconds after the faults
 begin), for how long, and a seed of its own for its choices (which pods, which namespace, which
 status). Faults of different kinds overlap; two of one kind never do (the later waits for the earlier).
 Every fault uses the emulators' public knobs (``HeadlampScaffold``: ``stop_listening``, ``delay``,
 ``hold``, ``fault``, ``fail_next``, ``drop_connections``; ``HeadlampEmulator``: ``restart``,
 ``stop_contract``, ``start_delay``, ``ready_timeout``; ``KubeCluster``'s pods and refused tokens).
 
-Only transient faults are injected: a 500 with an arbitrary message is a permanent failure by SPEC 6
-(Failed until the spec or a Secret changes), so the "5xx" here are 502, 503 and 504, and Headlamp's own
+Only transient faults are injected: a 500 with an arbitrary message is a permanent failure (Failed until the
+spec or a Secret changes: docs/status.md#retries), so the "5xx" here are 502, 503 and 504, and Headlamp's own
 500s come from what it really answers them for (a pod not ready yet, a refused token).
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every resource has a role (:data:`ROLES`): what it exercises (a service or a pod, token or kubeconfig
 credentials, a fixed local port, Stopped, adopted, re-applied, deleted with a policy, invalid) and so
-what its end state must be (:mod:`.expectations`). The mix is drawn from the seed: the same seed and
+what its end state must be (:mod:`.expectations`). The mix is drawn from a random seed: the same seed and
 count give the same resources and the same timeline of deletions, state flips, drift and late targets.
 """
 from __future__ import annotations
@@ -157,9 +157,11 @@ def _patch_spec(item: Item, rng: random.Random) -> dict[str, Any]:
         return {**merge, "reapplyInterval": f"{REAPPLY_INTERVAL:g}s"}
     if role == "rp-late-target":
         return {**merge, "target": {**configmap, "name": f"late-{item.namespace}-{item.name}"}}
-    if role == "rp-invalid-status":  # Deployment keeps status in a subresource: InvalidSpec (SPEC 3.2)
+    # A Deployment keeps status in a subresource: InvalidSpec (docs/resourcepatch.md#what-the-answer-says).
+    if role == "rp-invalid-status":
         return {**merge, "target": deployment, "patch": {"status": {"replicas": 7}}}
-    if role == "rp-invalid-json":  # a json patch must be a list of operations (SPEC 7)
+    # A json patch must be a list of operations (docs/operations.md#validation-and-the-admission-webhook).
+    if role == "rp-invalid-json":
         return {**merge, "patchType": "json", "patch": {"data": {item.key: value}}}
     return merge  # rp-configmap-token, rp-delete
 
