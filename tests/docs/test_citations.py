@@ -22,6 +22,7 @@ OUTSIDE = re.compile(r"\bSPEC\.md\b|\bSPEC(?: section)? ?[0-9]|\bHEADLAMP_CONTRA
 CODE = ("operator", "testing", "bench", "tests")
 PAGES = ("README.md", "bench/README.md", "tests/e2e/README.md", "docs/*.md")
 TRANSCRIPTS = ("tests/headlamp/transcripts/*.json",)
+MANIFESTS = ("manifests/**/*.yaml", "charts/**/*.yaml", "Dockerfile", "Makefile")  # their comments cite too
 
 # Files another change is rewriting right now, which still cite documents outside the repository: left out of
 # test_nothing_cites_outside_the_repository until it lands. Empty this then (the test fails for a file listed
@@ -91,7 +92,7 @@ def citations(path: pathlib.Path) -> list[tuple[int, pathlib.Path, str]]:
     return found
 
 
-CITING = python_files(*CODE) + matching(*PAGES, *TRANSCRIPTS)
+CITING = python_files(*CODE) + matching(*PAGES, *TRANSCRIPTS, *MANIFESTS)
 
 
 def test_slugs_are_those_of_a_rendered_page() -> None:
@@ -100,11 +101,12 @@ def test_slugs_are_those_of_a_rendered_page() -> None:
     assert slug("Metrics, probes, events and logs") == "metrics-probes-events-and-logs"
 
 
-def test_the_files_cited_are_the_code_the_pages_and_the_transcripts() -> None:
+def test_the_files_cited_are_the_code_the_pages_the_transcripts_and_the_manifests() -> None:
     cited = {relative(path) for path in CITING}
     assert {"operator/headlamp_operator/cli.py", "testing/headlamp_operator_testing/process.py", "bench/run.py",
             "tests/docs/test_citations.py", "README.md", "bench/README.md", "tests/e2e/README.md",
-            "docs/headlamp-backend.md", "tests/headlamp/transcripts/headlamp-v0.45.0.json"} <= cited
+            "docs/headlamp-backend.md", "tests/headlamp/transcripts/headlamp-v0.45.0.json",
+            "manifests/rbac.yaml", "charts/headlamp-operator/crds/portforwards.yaml"} <= cited
 
 
 def test_relative_links_of_a_page_are_citations() -> None:
