@@ -11,7 +11,7 @@ import pytest
 from headlamp_operator_testing.kubernetes import KubeApiError, KubeClient, KubernetesEmulator
 
 SECRETS = ('', 'v1', 'secrets')
-VOLATILE = re.compile(r'"(uid|creationTimestamp|deletionTimestamp|resourceVersion)": "[^"]*"')
+VOLATILE = re.compile(r'"(uid|creationTimestamp|deletionTimestamp|resourceVersion|time)": "[^"]*"')
 
 # Discovery at every depth (but '/', which lists the reactions' paths), every verb, errors, an unknown path.
 SCRIPT: list[tuple[str, str, Any]] = [

@@ -62,6 +62,10 @@ class Dispatcher:
             self._memo.clear()
         return self._only_own
 
+    def only_own(self, payloads: Sequence[Any]) -> bool:
+        """Whether only the emulator's own reactions exist (then every GET of an object is the fallback's)."""
+        return self._refresh(payloads)
+
     async def handle(self, request: kmock.Request, payloads: Sequence[Any]) -> aiohttp.web.StreamResponse:
         """Answer with the first matching, enabled reaction in priority order (kmock's contract)."""
         only_own = self._refresh(payloads)

@@ -1,12 +1,17 @@
-"""kmock's ``KubernetesEmulator`` with the API server behaviour that kopf and the operator rely on."""
+"""kmock's ``KubernetesEmulator`` with the API server behaviour that kopf, the operator and Headlamp rely on.
+
+Headlamp's proxy passes the API server's answers on untouched, so they are the API server's to the byte where
+a client can tell: ``Status`` documents with ``details`` only when kube-apiserver sends them, ``Content-Type:
+application/json``, built-in list items without ``kind``, the mux's plain-text 404 (:mod:`.discovery`). Every
+request is authenticated and authorized with the token knobs of :mod:`.access`; every write is recorded in
+managedFields under its field manager (:mod:`.managedfields`).
+"""
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import copy
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp.web
@@ -15,11 +20,13 @@ import kmock
 from kmock._internal.apps import KMockError
 from kmock._internal.rendering import Response, StreamingError  # not re-exported by kmock
 
-from headlamp_operator_testing.kubernetes import admission, patches, registration
+from headlamp_operator_testing.kubernetes import admission, discovery, paging, registration, workloads, writes
+from headlamp_operator_testing.kubernetes.access import Access, bearer_token
+from headlamp_operator_testing.kubernetes.changelog import WatchEvent
 from headlamp_operator_testing.kubernetes.dispatch import Dispatcher
 from headlamp_operator_testing.kubernetes.parsing import parse_request
 from headlamp_operator_testing.kubernetes.selectors import Matcher, SelectorError, parse_selectors
-from headlamp_operator_testing.kubernetes.store import NAMESPACES, ClusterState, WatchEvent, api_error
+from headlamp_operator_testing.kubernetes.store import NAMESPACES, ClusterState, api_error
 
 Body = dict[str, Any]
 CRDS = registration.CRDS
@@ -46,6 +53,7 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
     answered: list[kmock.Request] = attrs.field(factory=list, init=False)  # every answered request, in order
     _crd_resources: dict[str, set[kmock.resource]] = attrs.field(factory=dict, init=False)
     _dispatcher: Dispatcher = attrs.field(factory=Dispatcher, init=False)
+    access: Access = attrs.field(factory=Access, init=False)  # the token knobs: refused, forbidden, named
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -112,7 +120,7 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
 
     def watching(self, group: str, version: str, plural: str, namespace: str | None = None) -> int:
         """How many watch streams are open on a resource (``namespace=None``: cluster-wide ones)."""
-        return self._state.active_watches[kmock.resource(group, version, plural), namespace]
+        return self._state.changes.active_watches[kmock.resource(group, version, plural), namespace]
 
     # -- request plumbing --------------------------------------------------------------------
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
@@ -141,7 +149,7 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
             request = await parse_request(raw_request, id=len(self._requests) + len(self.answered))
             self._requests.append(request)
             try:
-                return await self._handle(request)
+                return _without_charset(await self._handle(request))
             except StreamingError as e:
                 raw_response = e.args[0]
                 if e.__cause__ is None:
@@ -163,9 +171,46 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
                     self.answered.append(self._requests.pop(index))
                     break
 
+    async def _render_error(self, exc: Exception) -> aiohttp.web.StreamResponse:
+        """An API error as kube-apiserver writes it: a ``Status`` with ``details`` only when it has some."""
+        if not isinstance(exc, kmock.KubernetesError):
+            return await super()._render_error(exc)
+        document: Body = {'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Failure',
+                          'message': exc.message or repr(exc), 'reason': exc.reason or type(exc).__name__,
+                          'code': exc.status}
+        if exc.details is not None:
+            document['details'] = exc.details
+        return aiohttp.web.Response(status=exc.status, body=json.dumps(document).encode(),
+                                    content_type='application/json')
+
+    def _admit(self, request: kmock.Request) -> aiohttp.web.StreamResponse | None:
+        """Authentication, the mux's routes, authorization; the answer of a SelfSubjectAccessReview."""
+        token = bearer_token(request.headers)
+        self.access.authenticate(token)
+        resource = request.resource
+        if resource is None:
+            return None
+        declared = [r for r in self._resources if isinstance(r, kmock.resource)]  # kmock's full list is costly
+        if not discovery.routed(resource, declared) and not discovery.routed(resource, self._get_resources()):
+            return discovery.page_not_found()
+        if not resource.plural:
+            return None  # discovery: every authenticated user may read it
+        verb = writes.verb_of(request)
+        if resource == registration.SELF_SUBJECT_ACCESS_REVIEWS and verb == 'create':
+            return aiohttp.web.Response(status=201, body=json.dumps(self.access.review(token, request.data)).encode(),
+                                        content_type='application/json')
+        if verb is not None:
+            self.access.authorize(token, verb, resource, subresource=request.subresource,
+                                  namespace=request.namespace, name=request.name)
+        return None
+
     async def _handle(self, request: kmock.Request) -> aiohttp.web.StreamResponse:
         # Writes change the state even if a user reaction answers the request (as kmock does);
         # the default (fallback) reactions then answer with the stored result.
+        if (admitted := self._admit(request)) is not None:
+            return admitted
+        if request.action == kmock.action.FETCH and self._dispatcher.only_own(self._payloads):
+            return aiohttp.web.json_response(await self._serve_fetch(request))  # the fallback's answer, sooner
         is_put = request.method == kmock.method.PUT and request.name is not None
         if request.resource is not None and (request.action in _WRITES or is_put):
             self._results[request] = self._write(request)
@@ -178,11 +223,12 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
         resource, namespace, name = request.resource, request.namespace, request.name
         assert resource is not None
         dry_run = request.params.get('dryRun') == 'All'
+        manager = writes.field_manager(request)
         if request.action == kmock.action.CREATE:
             if resource == CRDS:
                 self._validate_crd(request.data)
             return Response(status=201, payload=self._state.create(
-                resource, namespace, request.data, dry_run=dry_run))
+                resource, namespace, request.data, dry_run=dry_run, manager=manager))
         assert name is not None
         if request.action == kmock.action.DELETE:
             options = request.data if isinstance(request.data, dict) else {}
@@ -191,36 +237,14 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
             # 200 whether the object went at once or waits for its finalizers, as kube-apiserver
             # answers (202 only with the deprecated orphanDependents=false).
             return Response(status=200, payload=body)
-        change = self._replacement(request) if request.action is None else self._patcher(request)
-        return self._state.update(resource, namespace, name, change,
-                                  subresource=request.subresource, dry_run=dry_run)
+        change = writes.change_of(request, self._state.admission, custom=self._custom(resource))
+        result = self._state.update(resource, namespace, name, change, subresource=request.subresource,
+                                    dry_run=dry_run, manager=manager)
+        return workloads.scale_of(result) if request.subresource == 'scale' else result
 
-    def _replacement(self, request: kmock.Request) -> Callable[[Body], Any]:
-        body = request.data
-        if not isinstance(body, dict) or (body.get('metadata') or {}).get('name') not in (None, request.name):
-            raise api_error(400, 'BadRequest', 'the name of the object does not match the name on the URL')
-        assert request.resource is not None and request.name is not None
-        self._state.admission.check_replace(request.resource, request.name, body)
-        return lambda old: copy.deepcopy(body)
-
-    def _patcher(self, request: kmock.Request) -> Callable[[Body], Any]:
-        headers = {key.lower(): value for key, value in request.headers.items()}
-        content_type = headers.get('content-type', '').split(';')[0].strip().lower()
-        data = request.data
-        if content_type == patches.JSON_PATCH:
-            return lambda old: patches.json_patch(old, data)
-        if content_type not in (patches.MERGE_PATCH, patches.STRATEGIC_MERGE_PATCH):
-            raise api_error(415, 'UnsupportedMediaType', f'the body of the request was in an unknown format'
-                            f' ({content_type!r}) - accepted media types include: {patches.JSON_PATCH}, '
-                            f'{patches.MERGE_PATCH}, {patches.STRATEGIC_MERGE_PATCH}')
-        if not isinstance(data, dict):
-            raise api_error(400, 'BadRequest', 'a merge patch must be a JSON object')
-        if content_type == patches.MERGE_PATCH:
-            return lambda old: patches.merge_patch(old, data)
-        if any(request.resource in resources for resources in self._crd_resources.values()):
-            raise api_error(415, 'UnsupportedMediaType', 'strategic merge patch is not supported '
-                                                         'for custom resources; use a merge patch')
-        return lambda old: patches.strategic_merge_patch(old, data)
+    def _custom(self, resource: kmock.resource) -> bool:
+        """Whether a resource is served from a CRD (else it is a built-in kind)."""
+        return any(resource in served for served in self._crd_resources.values())
 
     # -- the default answers (kmock's fallback reactions) ------------------------------------
     async def _serve_create(self, request: kmock.Request) -> kmock.Payload:
@@ -239,28 +263,18 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
 
     async def _serve_fetch(self, request: kmock.Request) -> kmock.Payload:
         assert request.resource is not None and request.name is not None
-        if request.subresource not in (None, 'status'):
+        sub = request.subresource
+        if sub not in (None, 'status', 'scale') or (sub and sub not in self._state.info(request.resource).subresources):
             raise api_error(404, 'NotFound', f'no subresource {request.subresource!r}')
-        body = self._state.get(request.resource, request.namespace, request.name)
-        if body is None:
-            raise api_error(404, 'NotFound', f'{request.resource.plural} "{request.name}" not found')
-        return body
+        body = self._state.fetch(request.resource, request.namespace, request.name)
+        return workloads.scale_of(body) if sub == 'scale' else body
 
     async def _serve_list(self, request: kmock.Request) -> kmock.Payload:
         resource, matcher = self._read_scope(request)
-        items = self._state.list(resource, request.namespace, matcher)
-        rv, after = self._decode_continue(request.params.get('continue'))
-        if after is not None:
-            items = [item for item in items if self._sort_key(item) > after]
-        metadata: Body = {'resourceVersion': rv or self._state.resource_version}
-        limit = request.params.get('limit', '0')
-        if not limit.isdigit():
-            raise api_error(400, 'BadRequest', f'invalid limit: {limit!r}')
-        if int(limit) and len(items) > int(limit):
-            metadata['remainingItemCount'] = len(items) - int(limit)
-            items = items[:int(limit)]
-            token = json.dumps({'rv': metadata['resourceVersion'], 'after': self._sort_key(items[-1])})
-            metadata['continue'] = base64.urlsafe_b64encode(token.encode()).decode()
+        items, metadata = paging.page(self._state.list(resource, request.namespace, matcher), request.params,
+                                      self._state.resource_version)
+        if not self._custom(resource):  # the API server leaves kind and apiVersion out of a built-in's items
+            items = [{k: v for k, v in item.items() if k not in ('kind', 'apiVersion')} for item in items]
         api_version = f'{resource.group}/{resource.version}' if resource.group else str(resource.version)
         return {'apiVersion': api_version, 'kind': f'{self._state.kind(resource)}List',
                 'metadata': metadata, 'items': items}
@@ -311,26 +325,12 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
             raise api_error(400, 'BadRequest', str(e)) from e
         return resource, matcher
 
-    @staticmethod
-    def _sort_key(item: Body) -> list[str]:
-        meta = item.get('metadata') or {}
-        return [meta.get('namespace') or '', meta.get('name') or '']
-
-    @staticmethod
-    def _decode_continue(token: str | None) -> tuple[str | None, list[str] | None]:
-        if not token:
-            return None, None
-        try:
-            data = json.loads(base64.urlsafe_b64decode(token.encode()))
-            return str(data['rv']), list(data['after'])
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            raise api_error(400, 'BadRequest', 'invalid continue token') from None
-
     # -- discovery: the preferred version of a group is the CRD's storage version --------------
+    async def _serve_server_version(self, request: kmock.Request) -> kmock.Payload:
+        return dict(discovery.VERSION)
+
     async def _serve_apis(self, request: kmock.Request) -> kmock.Payload:
-        groups = registration.group_versions(self._get_resources(), self._preferred)
-        return {'apiVersion': 'v1', 'kind': 'APIGroupList',
-                'groups': [self._group_doc(group, versions) for group, versions in groups.items()]}
+        return discovery.groups_document(self._get_resources(), self._preferred)
 
     async def _serve_group(self, request: kmock.Request) -> kmock.Payload:
         assert request.resource is not None
@@ -338,21 +338,11 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
         group = request.resource.group
         if group not in groups:
             raise api_error(404, 'NotFound', f'the server could not find the requested resource ({group})')
-        return dict(self._group_doc(group, groups[group]), apiVersion='v1', kind='APIGroup')
+        return dict(discovery.group_document(group, groups[group]), apiVersion='v1', kind='APIGroup')
 
     async def _serve_version(self, request: kmock.Request) -> kmock.Payload:
         document = await super()._serve_version(request)
-        if isinstance(document, dict):  # kmock says "/v1" for the core group; the API server says "v1"
-            document['groupVersion'] = str(document['groupVersion']).lstrip('/')
-            for entry in document.get('resources') or ():
-                if '/' in str(entry.get('name')):  # a subresource: no short names or categories of its own
-                    entry.update(singularName='', shortNames=[], categories=[], verbs=['get', 'patch', 'update'])
-        return document
-
-    @staticmethod
-    def _group_doc(group: str, versions: list[str]) -> Body:
-        docs = [{'groupVersion': f'{group}/{version}', 'version': version} for version in versions]
-        return {'name': group, 'versions': docs, 'preferredVersion': docs[0]}
+        return discovery.resource_list(document) if isinstance(document, dict) else document
 
     # -- CRDs: storing one serves its resources; deleting one removes them -------------------
     @staticmethod
@@ -386,4 +376,12 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
             del self._resources[resource]
         status = registration.crd_status(event.object)
         if event.type != 'DELETED' and new and event.object.get('status') != status:
-            self._state.update(CRDS, None, name, lambda body: dict(body, status=status), subresource='status')
+            self._state.update(CRDS, None, name, lambda body: dict(body, status=status), subresource='status',
+                               manager='kube-apiserver')
+
+
+def _without_charset(response: aiohttp.web.StreamResponse) -> aiohttp.web.StreamResponse:
+    """A JSON answer typed ``application/json``, as kube-apiserver types it (kmock adds ``; charset=utf-8``)."""
+    if not response.prepared and response.content_type == 'application/json':
+        response.charset = None
+    return response

@@ -1,4 +1,9 @@
-"""Discovery information: the built-in resources and the resources that a CRD manifest declares."""
+"""Discovery information: the built-in resources and the resources that a CRD manifest declares.
+
+The built-ins are what the operator's own API needs (namespaces, Secrets, ConfigMaps, Events, Leases, CRDs)
+and what a cluster behind Headlamp needs (Pods, Services, Deployments, and the SelfSubjectAccessReview of
+Headlamp's port-forward permission check).
+"""
 from __future__ import annotations
 
 import re
@@ -9,6 +14,7 @@ import kmock
 
 CRDS = kmock.resource('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')
 VERBS = frozenset({'create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'})
+SELF_SUBJECT_ACCESS_REVIEWS = kmock.resource('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews')
 
 # (group, version, plural, kind, singular, namespaced, short names, subresources)
 BUILTINS: tuple[tuple[str, str, str, str, str, bool, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -19,14 +25,25 @@ BUILTINS: tuple[tuple[str, str, str, str, str, bool, tuple[str, ...], tuple[str,
     ('coordination.k8s.io', 'v1', 'leases', 'Lease', 'lease', True, (), ()),
     ('apiextensions.k8s.io', 'v1', 'customresourcedefinitions', 'CustomResourceDefinition',
      'customresourcedefinition', False, ('crd', 'crds'), ('status',)),
+    ('', 'v1', 'pods', 'Pod', 'pod', True, ('po',), ('status', 'portforward')),
+    ('', 'v1', 'services', 'Service', 'service', True, ('svc',), ('status',)),
+    ('apps', 'v1', 'deployments', 'Deployment', 'deployment', True, ('deploy',), ('status', 'scale')),
+    ('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview',
+     'selfsubjectaccessreview', False, (), ()),
 )
+# The built-ins whose objects carry no metadata.generation (kube-apiserver sets it for workloads, Pods since
+# 1.35, CRDs and custom resources only).
+WITHOUT_GENERATION = frozenset(kmock.resource(group, version, plural) for group, version, plural in (
+    ('', 'v1', 'namespaces'), ('', 'v1', 'secrets'), ('', 'v1', 'configmaps'), ('', 'v1', 'events'),
+    ('coordination.k8s.io', 'v1', 'leases'), ('', 'v1', 'services')))
 
 
 def builtin_resources() -> list[tuple[kmock.resource, kmock.ResourceInfo]]:
     """The built-in resources this emulator serves, with the discovery info kopf reads."""
     return [
         (kmock.resource(group, version, plural),
-         kmock.ResourceInfo(kind=kind, singular=singular, namespaced=namespaced, verbs=VERBS,
+         kmock.ResourceInfo(kind=kind, singular=singular, namespaced=namespaced,
+                            verbs=frozenset({'create'}) if plural == 'selfsubjectaccessreviews' else VERBS,
                             shortnames=shortnames, subresources=subresources))
         for group, version, plural, kind, singular, namespaced, shortnames, subresources in BUILTINS
     ]

@@ -1,14 +1,13 @@
 """The API server's storage semantics on top of kmock's in-memory objects.
 
 All mutations are synchronous, so each one is atomic on the event loop: a watcher that takes its
-snapshot and its log position in one step can never miss a write (kmock 0.8's watch can).
+snapshot and its log position in one step can never miss a write (kmock 0.8's watch can). Each write names
+its field manager (:mod:`.managedfields`), and the built-in kinds are validated as the API server validates
+them (:mod:`.workloads`); the change log and its watches are :mod:`.changelog`.
 """
 from __future__ import annotations
 
-import asyncio
 import base64
-import bisect
-import collections
 import copy
 import datetime
 import json
@@ -16,13 +15,13 @@ import random
 import string
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import kmock
 
-from headlamp_operator_testing.kubernetes import patches
+from headlamp_operator_testing.kubernetes import managedfields, patches, registration, workloads
 from headlamp_operator_testing.kubernetes.admission import CustomResourceAdmission
+from headlamp_operator_testing.kubernetes.changelog import ChangeLog, WatchEvent, WatchRequest
 
 Body = dict[str, Any]
 Key = tuple[kmock.resource, str | None, str]
@@ -31,19 +30,16 @@ _SERVER_FIELDS = ('name', 'namespace', 'uid', 'creationTimestamp', 'deletionTime
                   'deletionGracePeriodSeconds', 'generation', 'resourceVersion')
 
 
-@dataclass(frozen=True)
-class WatchEvent:
-    """One entry of the change log that watch requests replay from a ``resourceVersion``."""
-    rv: int
-    resource: kmock.resource
-    namespace: str | None
-    type: str
-    object: Body
+def api_error(status: int, reason: str, message: str,
+              details: Mapping[str, Any] | None = None) -> kmock.KubernetesError:
+    """An error rendered as a ``kind: Status`` body, as the API server does (``details`` only when given)."""
+    return kmock.KubernetesError(status=status, reason=reason, message=message,
+                                 details=None if details is None else dict(details))
 
 
-def api_error(status: int, reason: str, message: str) -> kmock.KubernetesError:
-    """An error that kmock renders as a ``kind: Status`` body, as the API server does."""
-    return kmock.KubernetesError(status=status, reason=reason, message=message)
+def about(resource: kmock.resource, name: str) -> dict[str, str]:
+    """A Status' ``details`` naming an object as apimachinery's errors do: name, group (not the core's), plural."""
+    return {'name': name, **({'group': str(resource.group)} if resource.group else {}), 'kind': str(resource.plural)}
 
 
 # etcd's default --max-request-bytes. A write whose stored object would reach it is refused with a 500,
@@ -86,14 +82,10 @@ class ClusterState:
                  history_limit: int = 10_000) -> None:
         self.objects = objects
         self.resources = resources
-        self.history_limit = history_limit
-        self.active_watches: collections.Counter[tuple[kmock.resource, str | None]] = collections.Counter()
-        self.hooks: list[Callable[[WatchEvent], None]] = []
+        self.changes = ChangeLog(history_limit=history_limit)
+        self.hooks: list[Callable[[WatchEvent], None]] = []  # called with every write, as it is made
         self.admission = CustomResourceAdmission()  # CRD schemas: pruning, defaults, validation
         self._rv = 0
-        self._log: list[WatchEvent] = []
-        self._floor = 0  # the newest resourceVersion already dropped from the log
-        self._wakeups: set[asyncio.Event] = set()
 
     @property
     def resource_version(self) -> str:
@@ -132,7 +124,7 @@ class ClusterState:
         """The stored object, read-only as :meth:`_current`'s; with its name (and namespace) in metadata."""
         body = self._current(key)
         if body is None:
-            raise api_error(404, 'NotFound', f'{_qualified(key[0])} "{key[2]}" not found')
+            raise api_error(404, 'NotFound', f'{_qualified(key[0])} "{key[2]}" not found', about(key[0], key[2]))
         meta = body.get('metadata')
         if not isinstance(meta, dict) or 'name' not in meta or (key[1] is not None and 'namespace' not in meta):
             # objects put straight into kmock's `objects` may lack them (`body` is kmock's top-level copy)
@@ -145,6 +137,18 @@ class ClusterState:
     def get(self, resource: kmock.resource, namespace: str | None, name: str) -> Body | None:
         """A copy of the object, or None if it does not exist (or is deleted)."""
         return copy.deepcopy(self._current(self.key(resource, namespace, name)))
+
+    def fetch(self, resource: kmock.resource, namespace: str | None, name: str) -> Body:
+        """The object a GET answers with (read-only, as :meth:`stored`), else the API server's 404."""
+        return self._existing(self.key(resource, namespace, name))
+
+    def stored(self, resource: kmock.resource, namespace: str | None, name: str) -> Body | None:
+        """The stored object itself (its top-level dict a copy, everything below shared), or None.
+
+        Read it; change it only to drift an object behind the API server's back (no resourceVersion, no
+        event), as a test does to play a person editing etcd. Every other change is a write.
+        """
+        return self._current(self.key(resource, namespace, name))
 
     def iter_objects(self, resource: kmock.resource | None = None,
                      namespace: str | None = None) -> Iterator[tuple[Key, Body]]:
@@ -164,8 +168,10 @@ class ClusterState:
 
     # -- writes ------------------------------------------------------------------------------
     def create(self, resource: kmock.resource, namespace: str | None, body: Any, *,
-               dry_run: bool = False) -> Body:
-        """POST: validate the name and namespace, set uid/creationTimestamp/generation, store."""
+               dry_run: bool = False, manager: str | None = None) -> Body:
+        """POST: validate the name and namespace, set uid/creationTimestamp/generation, store.
+
+        ``manager``: the field manager the write is recorded under in managedFields (None: none recorded)."""
         if not isinstance(body, dict) or not isinstance(body.get('metadata', {}), dict):
             raise api_error(400, 'BadRequest', 'the body must be a JSON object with an object metadata')
         body = copy.deepcopy(body)
@@ -181,12 +187,15 @@ class ClusterState:
         info = self.info(resource)
         key = _key(resource, info, namespace, name)
         if self._current(key) is not None:
-            raise api_error(409, 'AlreadyExists', f'{_qualified(resource)} "{name}" already exists')
+            raise api_error(409, 'AlreadyExists', f'{_qualified(resource)} "{name}" already exists',
+                            about(resource, name))
         if key[1] is not None:
             self._require_namespace(key[1])
         for field in _SERVER_FIELDS:
             meta.pop(field, None)
-        meta.update(name=name, uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339(), generation=1)
+        meta.update(name=name, uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339())
+        if resource not in registration.WITHOUT_GENERATION:
+            meta['generation'] = 1
         if key[1] is not None:
             meta['namespace'] = key[1]
         body.setdefault('apiVersion', _api_version(resource))
@@ -198,15 +207,21 @@ class ClusterState:
         _fold_string_data(resource, body)
         body = self.admission.decode(resource, body)
         self.admission.validate(resource, None, body, None)
+        workloads.validate(resource, body)
+        if manager is not None:
+            body['metadata']['managedFields'] = managedfields.update(
+                None, body, manager=manager, api_version=_api_version(resource))
         return body if dry_run else self._commit(key, 'ADDED', body)
 
     def update(self, resource: kmock.resource, namespace: str | None, name: str,
                change: Callable[[Body], Any], *, subresource: str | None = None,
-               dry_run: bool = False) -> Body:
-        """PATCH/PUT: apply ``change`` to a copy, keep server-owned fields, honour the status subresource."""
+               dry_run: bool = False, manager: str | None = None) -> Body:
+        """PATCH/PUT: apply ``change`` to a copy, keep server-owned fields, honour the status subresource.
+
+        ``manager``: the field manager the write is recorded under in managedFields (None: none recorded)."""
         info = self.info(resource)
         key = _key(resource, info, namespace, name)
-        if subresource not in (None, 'status') or (subresource == 'status' and 'status' not in info.subresources):
+        if subresource not in (None, 'status', 'scale') or (subresource and subresource not in info.subresources):
             raise api_error(404, 'NotFound', f'{_qualified(resource)} has no subresource {subresource!r}')
         old = self._existing(key)  # the stored object: read-only, and never handed out
         try:
@@ -219,6 +234,10 @@ class ClusterState:
         new = self._merge_server_fields(resource, info, old, candidate, subresource)
         _fold_string_data(resource, new)
         self.admission.validate(resource, old, new, subresource)
+        workloads.validate(resource, new)
+        if manager is not None:
+            new['metadata']['managedFields'] = managedfields.update(
+                old, new, manager=manager, api_version=_api_version(resource), subresource=subresource)
         if new == old:
             return copy.deepcopy(old)  # a no-op write: no new resourceVersion, no watch event
         if dry_run:
@@ -250,7 +269,8 @@ class ClusterState:
             new['status'] = dict(new.get('status') or {}, phase='Terminating')
         if self._releasable(key, new):
             return self._commit(key, 'DELETED', new)
-        new['metadata']['generation'] = old['metadata'].get('generation', 0) + 1
+        if resource not in registration.WITHOUT_GENERATION:
+            new['metadata']['generation'] = old['metadata'].get('generation', 0) + 1
         result = self._commit(key, 'MODIFIED', new)
         if resource == NAMESPACES:
             for content_key, _ in list(self.iter_objects(namespace=name)):
@@ -283,8 +303,10 @@ class ClusterState:
         taken from ``old`` (the stored object: copied, never shared)."""
         meta: dict[str, Any] = dict(candidate.get('metadata') or {})
         if meta.get('resourceVersion') not in (None, old['metadata'].get('resourceVersion')):
-            raise api_error(409, 'Conflict', 'the object has been modified; please apply your changes '
-                                             'to the latest version and try again')
+            name = old['metadata'].get('name', '')
+            raise api_error(409, 'Conflict', f'Operation cannot be fulfilled on {_qualified(resource)} "{name}": '
+                                             'the object has been modified; please apply your changes to the latest '
+                                             'version and try again', about(resource, name))
         if subresource == 'status':
             new = {key: copy.deepcopy(value) for key, value in old.items() if key != 'status'}
             if candidate.get('status') is not None:
@@ -308,7 +330,9 @@ class ClusterState:
                 raise api_error(422, 'Invalid', f'metadata.finalizers: Forbidden: no new finalizers can be '
                                                 f'added if the object is being deleted, found {sorted(added)}')
         ignored = {'metadata', 'apiVersion', 'kind'} | ({'status'} if has_status else set())
-        if {k: v for k, v in new.items() if k not in ignored} != {k: v for k, v in old.items() if k not in ignored}:
+        content_changed = {k: v for k, v in new.items() if k not in ignored} != \
+            {k: v for k, v in old.items() if k not in ignored}
+        if content_changed and resource not in registration.WITHOUT_GENERATION:
             meta['generation'] = old['metadata'].get('generation', 0) + 1
         return new
 
@@ -340,90 +364,30 @@ class ClusterState:
         return copy.deepcopy(body)
 
     def _emit(self, event: WatchEvent) -> None:
-        self._log.append(event)
-        if len(self._log) > self.history_limit:
-            dropped = len(self._log) - self.history_limit // 2
-            self._floor = self._log[dropped - 1].rv
-            del self._log[:dropped]
-        for wakeup in self._wakeups:
-            wakeup.set()
+        self.changes.append(event)
         for hook in list(self.hooks):
             hook(event)
 
     # -- watching ----------------------------------------------------------------------------
     def expire_history(self) -> None:
         """Forget the change log: a watch resuming from an older resourceVersion gets 410 Gone and re-lists."""
-        self._floor = self._rv  # older positions are gone; a fresh list (at _rv) can watch on
-        self._log.clear()
+        self.changes.expire(self._rv)  # older positions are gone; a fresh list (at _rv) can watch on
 
-    async def watch(self, resource: kmock.resource, namespace: str | None, name: str | None, *,
-                    matcher: Callable[[Mapping[str, Any]], bool], since: str | None,
-                    initial_events: bool, bookmarks: bool, bookmark_interval: float,
-                    server_timeout: float | None, closed: Callable[[], bool]) -> AsyncIterator[Body]:
+    def watch(self, resource: kmock.resource, namespace: str | None, name: str | None, *,
+              matcher: Callable[[Mapping[str, Any]], bool], since: str | None,
+              initial_events: bool, bookmarks: bool, bookmark_interval: float,
+              server_timeout: float | None, closed: Callable[[], bool]) -> AsyncIterator[Body]:
         """Stream watch events: the current objects (or a replay after ``since``), then live changes."""
-        def relevant(ns: str | None, body: Body) -> bool:
-            return ((namespace is None or ns == namespace) and matcher(body)
-                    and (name is None or (body.get('metadata') or {}).get('name') == name))
+        request = WatchRequest(resource=resource, namespace=namespace, name=name, matcher=matcher,
+                               api_version=_api_version(resource), kind=self.kind(resource))
 
-        loop = asyncio.get_running_loop()
-        deadline = None if server_timeout is None else loop.time() + server_timeout
-        next_bookmark = loop.time() + bookmark_interval
-        wakeup = asyncio.Event()
-        self._wakeups.add(wakeup)
-        self.active_watches[resource, namespace] += 1
-        try:
-            if since in (None, '', '0') or initial_events:
-                position = self._rv  # taken in the same synchronous step as the snapshot below
-                snapshot = [copy.deepcopy(body) for key, body in self.iter_objects(resource)
-                            if relevant(key[1], body)]
-                for body in snapshot:
-                    yield {'type': 'ADDED', 'object': body}
-                if initial_events and bookmarks:
-                    yield self._bookmark(resource, position, {'k8s.io/initial-events-end': 'true'})
-            elif not str(since).isdigit():
-                yield self._watch_error(400, 'BadRequest', f'invalid resourceVersion: {since!r}')
-                return
-            else:
-                position = int(str(since))
-            while True:
-                if position < self._floor:
-                    yield self._watch_error(410, 'Expired', f'too old resource version: {position}')
-                    return
-                pending = self._log[bisect.bisect_right(self._log, position, key=lambda e: e.rv):]
-                if pending:
-                    position = pending[-1].rv
-                    for event in pending:
-                        if event.resource == resource and relevant(event.namespace, event.object):
-                            yield {'type': event.type, 'object': event.object}
-                    continue
-                now = loop.time()
-                if closed() or (deadline is not None and now >= deadline):
-                    return
-                if bookmarks and now >= next_bookmark:
-                    next_bookmark = now + bookmark_interval
-                    yield self._bookmark(resource, position)
-                    continue
-                wakeup.clear()
-                delays = [0.5, next_bookmark - now] + ([] if deadline is None else [deadline - now])
-                try:
-                    await asyncio.wait_for(wakeup.wait(), timeout=max(0.0, min(delays)))
-                except TimeoutError:
-                    pass
-        finally:
-            self._wakeups.discard(wakeup)
-            self.active_watches[resource, namespace] -= 1
+        def snapshot() -> tuple[int, list[Body]]:
+            return self._rv, [copy.deepcopy(body) for key, body in self.iter_objects(resource)
+                              if request.relevant(key[1], body)]
 
-    def _bookmark(self, resource: kmock.resource, rv: int, annotations: Mapping[str, str] | None = None) -> Body:
-        meta: Body = {'resourceVersion': str(rv)}
-        if annotations:
-            meta['annotations'] = dict(annotations)
-        return {'type': 'BOOKMARK', 'object': {'apiVersion': _api_version(resource),
-                                               'kind': self.kind(resource), 'metadata': meta}}
-
-    def _watch_error(self, code: int, reason: str, message: str) -> Body:
-        return {'type': 'ERROR', 'object': {'apiVersion': 'v1', 'kind': 'Status', 'metadata': {},
-                                            'status': 'Failure', 'code': code, 'reason': reason,
-                                            'message': message}}
+        return self.changes.watch(request, since=since, snapshot=snapshot, initial_events=initial_events,
+                                  bookmarks=bookmarks, bookmark_interval=bookmark_interval,
+                                  server_timeout=server_timeout, closed=closed)
 
 
 def _fold_string_data(resource: kmock.resource, body: dict[str, Any]) -> None:
