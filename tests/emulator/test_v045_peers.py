@@ -18,9 +18,10 @@ import pytest
 import yarl
 
 from headlamp_operator_testing.headlamp import HeadlampEmulator, KubeCluster
-from headlamp_operator_testing.headlamp.identity import USER_AGENT, manager_of
+from headlamp_operator_testing.headlamp.identity import USER_AGENT
 from headlamp_operator_testing.headlamp.localhost import Listeners
 from headlamp_operator_testing.headlamp.upstream import UpstreamCluster
+from headlamp_operator_testing.kubernetes.managedfields import manager_of
 
 from .wire import DEPLOY, FORWARD, MERGE, assert_go_error, call, listing, login, start
 
@@ -117,20 +118,27 @@ async def test_a_port_held_on_every_loopback_is_refused(hl: HeadlampEmulator, ht
 async def test_writes_are_managed_by_the_field_manager_else_by_headlamps_agent(
     hl: HeadlampEmulator, http: aiohttp.ClientSession, prod: KubeCluster
 ) -> None:
+    """The API server sees Headlamp's ``User-Agent``, never the client's: managedFields name the request's
+    ``?fieldManager=``, else what kube-apiserver makes of Headlamp's agent."""
     ours = {"User-Agent": "headlamp-operator/1.2.3", "Content-Type": MERGE}
     response, _ = await call(http, hl, "PATCH", DEPLOY, json={"spec": {"replicas": 3}}, headers=ours,
                              params={"fieldManager": "headlamp-operator"})
-    assert response.status == 200
+    assert managers(await response.json()) == {"headlamp-operator": {"f:spec": {"f:replicas": {}}}}
     response, _ = await call(http, hl, "PATCH", DEPLOY, json={"spec": {"replicas": 4}}, headers=ours)
-    assert response.status == 200
-    response, _ = await call(http, hl, "POST", "clusters/prod/api/v1/namespaces/default/configmaps",
-                             json={"metadata": {"name": "cfg"}}, headers={"User-Agent": ours["User-Agent"]})
-    assert response.status == 201
     headlamp = manager_of(USER_AGENT)
-    assert [(w.verb, w.key.name, w.manager, w.user_agent) for w in prod.writes] == [
-        ("patch", "web", "headlamp-operator", USER_AGENT), ("patch", "web", headlamp, USER_AGENT),
-        ("create", "cfg", headlamp, USER_AGENT)]
+    assert managers(await response.json()) == {headlamp: {"f:spec": {"f:replicas": {}}}}  # taken from the operator
+    response, _ = await call(http, hl, "POST", "clusters/prod/api/v1/namespaces/default/configmaps",
+                             json={"metadata": {"name": "cfg"}, "data": {"a": "1"}},
+                             headers={"User-Agent": ours["User-Agent"]})
+    assert managers(await response.json()) == {headlamp: {"f:data": {".": {}, "f:a": {}}}}
+    writes = [r for r in prod.api.answered if r.method in ("PATCH", "POST")]
+    assert [r.headers.get("User-Agent") for r in writes] == [USER_AGENT] * 3
     assert USER_AGENT.startswith("Headlamp 0.45.0 (") and headlamp == USER_AGENT.split("/")[0]
+
+
+def managers(obj: dict[str, Any]) -> dict[str, Any]:
+    """Who manages which fields of an object: manager -> FieldsV1."""
+    return {entry["manager"]: entry["fieldsV1"] for entry in obj["metadata"].get("managedFields") or []}
 
 
 # -- a cluster served by an API server (upstream mode) -------------------------------------------------------

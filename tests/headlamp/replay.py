@@ -1,8 +1,9 @@
 """Replay a recorded transcript of a real headlamp-server against the Headlamp emulator.
 
 The emulator runs in front of the in-memory Kubernetes API (:class:`KubeCluster`), seeded with the
-transcript's objects under the same names: its pods Running and Ready as kwok's were, its tokens allowed,
-without RBAC or refused as the recorded ServiceAccounts' were. Every step runs in the recorded order:
+transcript's objects under the same names and field manager (``kubectl create``'s, as the recorder made
+them): its pods Running and Ready as kwok's were, its tokens allowed, without RBAC or refused as the recorded
+ServiceAccounts' were. Every step runs in the recorded order:
 actions are done to the emulator's world, requests are sent with their placeholders filled, and each
 answer is compared with the recorded one (:func:`tests.headlamp.transcript.compare`). A polled exchange is
 repeated until it matches, as the recorder repeated it until the server's state settled.
@@ -35,6 +36,7 @@ from .transcript import Bindings, Difference, answer_of, compare, covering, requ
 TRANSCRIPT = pathlib.Path(__file__).parent / "transcripts" / "headlamp-v0.45.0.json"
 POLL_SECONDS = 3.0  # the emulator settles at once: a polled answer that differs for this long differs
 SERVED = {"Namespace", "Deployment", "Service", "ConfigMap", "Secret", "Pod"}  # what the in-memory API keeps
+SEED_MANAGER = "kubectl-create"  # the field manager of the recorder's `kubectl create`
 
 
 @dataclasses.dataclass
@@ -67,7 +69,7 @@ def seed_emulator(hl: HeadlampEmulator, seed: dict[str, Any], bindings: Bindings
         cluster = hl.add_cluster(name)
         for obj in seed["objects"]:
             if obj["kind"] in SERVED:
-                cluster.put(obj)
+                cluster.put(obj, manager=SEED_MANAGER)
         for pod in seed["pods"]:
             cluster.add_pod(pod["namespace"], bindings.fill(pod["name"]), labels=pod["labels"], ports=pod["ports"])
         for key, who in seed["tokens"].items():

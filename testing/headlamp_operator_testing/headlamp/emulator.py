@@ -5,17 +5,24 @@ Built from ``HEADLAMP_CONTRACT.md`` only. Usage::
     async with HeadlampEmulator(backend_token="bt") as hl:
         prod = hl.add_cluster("prod")
         prod.add_pod("default", "web-0", labels={"app": "web"}, ports=[{"name": "web", "containerPort": 3000}])
-        ...  # talk HTTP to hl.url, then assert on hl.requests, hl.forwards, prod.objects
+        ...  # talk HTTP to hl.url, then assert on hl.requests, hl.forwards, prod.get("pods", "default", "web-0")
+
+Each cluster is an in-memory Kubernetes API (:class:`~headlamp_operator_testing.kubernetes.KubeCluster`,
+reached over HTTP: :mod:`.memory`) or a real API server (:mod:`.upstream`); the emulator proxies to either
+alike, as headlamp-server proxies to its clusters.
 """
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import unquote
 
 from aiohttp import web
 
-from . import kubeapi, monitor, ratelimit
+from headlamp_operator_testing.kubernetes import KubeCluster, WatchEvent
+
+from . import memory, monitor, ratelimit
 from .contracts import STOPPED_BY_REQUEST, Contract
 from .dynamic import KubeconfigError, load_context
 from .forwards import (
@@ -30,7 +37,6 @@ from .forwards import (
     parse_stop_action,
 )
 from .forwardtable import ForwardTable
-from .kube import KubeCluster
 from .plugins import Plugins
 from .records import RecordedRequest, go_error, json_response
 from .scaffold import HeadlampScaffold
@@ -89,7 +95,8 @@ class HeadlampEmulator(HeadlampScaffold):
         self.dynamic_clusters = dynamic_clusters  # honour KUBECONFIG headers
         self.stale_session_status = stale_session_status  # a fault: answer cookies no live session set with it
         self.monitor_interval = monitor_interval  # seconds between pod checks of a real forward (Headlamp's 5 s)
-        self.table = ForwardTable(notify=self.notify, reconnect_delays=reconnect_delays)
+        self.apis = memory.InMemoryApis()  # the backend's clients of its in-memory clusters' API servers
+        self.table = ForwardTable(notify=self.notify, reconnect_delays=reconnect_delays, apis=self.apis)
         # Which backend this is: v0.45.0, or v0.45.0 with upstream pull requests applied (.contracts). The
         # settable `contract` (and `stop_contract`, the knob of #6153 alone from before) keep the table in step.
         self.contract = Contract.parse(contract)
@@ -98,6 +105,7 @@ class HeadlampEmulator(HeadlampScaffold):
         # #7020's set-token limit (the rate and burst are knobs: 5 a second, burst 10 upstream)
         self.set_token_limiter = ratelimit.SetTokenLimiter(rate=set_token_rate, burst=set_token_burst)
         self.clusters: dict[str, KubeCluster] = {}
+        self._monitors: dict[str, Callable[[WatchEvent], None]] = {}  # each in-memory cluster's pod monitor
         self.upstreams: dict[str, UpstreamCluster] = {}  # clusters served by a real API server
         self.bare: dict[str, Context] = {}  # dynamic clusters stored under their bare name (no user id)
         self.plugins = Plugins()  # GET /plugins, and the X-Reload of a plugin change (.plugins)
@@ -128,11 +136,15 @@ class HeadlampEmulator(HeadlampScaffold):
     # -- clusters and state -----------------------------------------------------------------------
 
     def add_cluster(self, name: str) -> KubeCluster:
-        """Configure a cluster (its Kubernetes API is served under ``/clusters/{name}/``)."""
+        """Configure a cluster with an in-memory API of its own (proxied under ``/clusters/{name}/``; served on
+        loopback from now on, or its first use). A request without a token is the backend's own identity there."""
         if name in self.clusters:
             raise ValueError(f"Cluster {name!r} exists already.")
         cluster = self.clusters[name] = KubeCluster(name)
-        cluster.listeners.append(self.table.on_change)
+        cluster.api.access.anonymous = memory.BACKEND_USER
+        self._monitors[name] = functools.partial(self.table.on_change, cluster)
+        cluster.api.state.hooks.append(self._monitors[name])
+        self.apis.prepare(cluster)
         return cluster
 
     def add_upstream_cluster(self, upstream: UpstreamCluster) -> UpstreamCluster:
@@ -145,7 +157,7 @@ class HeadlampEmulator(HeadlampScaffold):
     def remove_cluster(self, name: str) -> None:
         """Forget a configured cluster (requests for it then fail as for an unknown cluster)."""
         cluster = self.clusters.pop(name)
-        cluster.listeners.remove(self.table.on_change)
+        cluster.api.state.hooks.remove(self._monitors.pop(name))
 
     @property
     def forwards(self) -> list[Forward]:
@@ -179,10 +191,11 @@ class HeadlampEmulator(HeadlampScaffold):
         await self.notify()
 
     async def cleanup(self) -> None:
-        """Close the forwards' local listeners (and the real API servers' sessions) when the emulator stops."""
+        """Close the forwards' local listeners and the API servers' sessions, and stop the in-memory ones."""
         self.table.forget_all()
         for upstream in self.upstreams.values():
             await upstream.close()
+        await self.apis.close()
 
     # -- routing ----------------------------------------------------------------------------------
 
@@ -230,11 +243,15 @@ class HeadlampEmulator(HeadlampScaffold):
         # The session cookie's token REPLACES an Authorization header; without a cookie the header goes
         # through as sent; with neither, the context's own user (HEADLAMP_CONTRACT.md, recorded section).
         token = cookie_token or bearer or context.token
-        if isinstance(context.backing, UpstreamCluster):  # "/clusters/{cluster}/{path}" -> "/{path}", still encoded
-            return self.plugins.mark(await context.backing.proxy(
-                method=record.method, raw_path="/" + raw.split("/", 3)[3],
-                query_string=request.rel_url.raw_query_string, body=record.body, headers=record.headers, token=token))
-        return self.plugins.mark(self._proxy(record, context, rest, token))
+        backing = context.backing
+        if isinstance(backing, KubeCluster):
+            backing = await self.apis.of(backing)
+        if backing is None:  # a dynamic cluster's API server the backend cannot reach
+            return web.Response(status=502)  # Go's ReverseProxy
+        # "/clusters/{cluster}/{path}" -> "/{path}", still encoded
+        return self.plugins.mark(await backing.proxy(
+            method=record.method, raw_path="/" + raw.split("/", 3)[3],
+            query_string=request.rel_url.raw_query_string, body=record.body, headers=record.headers, token=token))
 
     def _context(self, record: RecordedRequest, name: str) -> Context | web.Response:
         """The backend context of a request, as v0.45.0's context store finds it (``backend/cmd/stateless.go``).
@@ -365,10 +382,3 @@ class HeadlampEmulator(HeadlampScaffold):
     def _bearer(record: RecordedRequest) -> str | None:
         scheme, _, token = record.headers.get("Authorization", "").partition(" ")
         return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-    def _proxy(self, record: RecordedRequest, context: Context, rest: list[str], token: str | None) -> web.Response:
-        """Serve a Kubernetes API request with the Authorization token, else the cookies', else the kubeconfig's."""
-        if not isinstance(context.backing, KubeCluster):  # a dynamic cluster's API server the backend cannot reach
-            return web.Response(status=502)  # Go's ReverseProxy
-        return kubeapi.serve(context.backing, method=record.method, segments=rest, query=record.query,
-                             body=record.body, content_type=record.headers.get("Content-Type", ""), token=token)

@@ -8,7 +8,8 @@ import dataclasses
 import json
 from typing import Any
 
-from .kube import KubeCluster
+from headlamp_operator_testing.kubernetes import KubeCluster
+
 from .localhost import Listeners
 from .sessions import ContextKey
 from .upstream import RealForward, UpstreamCluster

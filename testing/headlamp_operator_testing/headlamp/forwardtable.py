@@ -24,14 +24,16 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
-from . import localhost, monitor
+import aiohttp
+
+from headlamp_operator_testing.kubernetes import KubeCluster, WatchEvent
+
+from . import localhost, memory, monitor
 from .contracts import Contract
 from .forwards import STOPPED_ERROR, Forward, ForwardError, cache_key_of, parse_ports, validate_start
-from .kube import KubeCluster, ObjectKey
 from .sessions import ContextKey
-from .upstream import RealForward, UpstreamCluster
+from .upstream import PodProblem, RealForward, UpstreamCluster
 
 NOT_IN_CACHE = "failed to delete port forward failed to get portforward from cache: key not found"
 NOT_READY = "timeout waiting for portforward to be ready"
@@ -50,8 +52,10 @@ class ForwardTable:
     """The backend's port-forward cache, keyed by context key + id."""
 
     def __init__(self, *, notify: Callable[[], Awaitable[None]] | None = None, contract: Contract | None = None,
-                 reconnect_delays: Sequence[float] = monitor.RECONNECT_DELAYS) -> None:
+                 reconnect_delays: Sequence[float] = monitor.RECONNECT_DELAYS,
+                 apis: memory.InMemoryApis | None = None) -> None:
         self.notify = notify  # called when a start begins, so that waiters see "starting"
+        self.apis = apis if apis is not None else memory.InMemoryApis()  # the in-memory clusters' API servers
         self.contract = contract or Contract()  # the emulator keeps it in step with its own
         self.reconnect_delays = tuple(reconnect_delays)  # #7273's 5, 10, 20 s (a knob: tests shrink them)
         self.entries: dict[str, Forward] = {}  # context key + id -> forward
@@ -132,21 +136,35 @@ class ForwardTable:
     ) -> Forward:
         """Start a forward to an in-memory cluster as the backend does, or raise the backend's error for it.
 
-        ``backing=None`` with ``refusal``: the backend cannot start it (unknown context, unreachable API
-        server) and answers ``refusal`` after its checks. ``context`` defaults to ``key``'s context key.
+        The checks are requests to the cluster's API server (:mod:`.memory`); the pod is waited for up to
+        ``ready_timeout`` seconds (after ``start_delay``, a slow start). ``backing=None`` with ``refusal``: the
+        backend cannot start it (unknown context, unreachable API server) and answers ``refusal`` after its
+        checks. ``context`` defaults to ``key``'s context key.
         """
+        pod: list[PodProblem | None] = []  # what the pod check found, once the permission check passed
+
         async def denial() -> str | None:
             if backing is None:
                 return refusal or "key not found"
-            return backing.portforward_denial(token, request["namespace"])
+            denied, problem = await self.apis.check_start(backing, token, request["namespace"], request["pod"])
+            pod.append(problem)
+            return denied
 
         async def listen(forward: Forward) -> localhost.Listeners:
             assert backing is not None
-            if backing.get("pods", forward.namespace, forward.pod) is None:  # the upgrade fails at once
-                raise ForwardError(500, missing_pod(f'pods "{forward.pod}" not found'))
+            api = await self.apis.of(backing)
+            problem = pod[0]
+            if problem is not None and problem.missing:  # the upgrade fails at once
+                raise ForwardError(500, missing_pod(problem.message))
             if start_delay > 0:
-                await asyncio.sleep(start_delay)
-            await self._wait_for_pod(backing, forward.namespace, forward.pod, patience=ready_timeout)
+                await asyncio.sleep(start_delay)  # the knob: a backend slow to start forwards
+                problem = await api.pod_problem(token, forward.namespace, forward.pod)
+            if problem is not None:
+                try:
+                    async with asyncio.timeout(ready_timeout):
+                        await memory.wait_running(api, token, forward.namespace, forward.pod)
+                except (TimeoutError, aiohttp.ClientError):
+                    raise ForwardError(500, NOT_READY) from None
             try:
                 return await localhost.listen(_refuse_connection, int(forward.port))
             except (OSError, ValueError):  # client-go's ForwardPorts error, which the backend answers with
@@ -193,24 +211,6 @@ class ForwardTable:
         if self.notify is not None:
             await self.notify()
 
-    @staticmethod
-    async def _wait_for_pod(backing: KubeCluster, namespace: str, pod: str, *, patience: float) -> None:
-        changed = asyncio.Event()
-
-        def _wake(cluster: KubeCluster, key: ObjectKey, obj: dict[str, Any] | None) -> None:
-            changed.set()
-
-        backing.listeners.append(_wake)
-        try:
-            async with asyncio.timeout(patience):
-                while backing.pod_problem(namespace, pod) is not None:
-                    changed.clear()
-                    await changed.wait()
-        except TimeoutError:
-            raise ForwardError(500, NOT_READY) from None
-        finally:
-            backing.listeners.remove(_wake)
-
     def stop(self, context: str, fid: str, *, stop: bool) -> None:
         """``stop=True`` stops (the entry stays, Stopped); False deletes the entry.
 
@@ -229,15 +229,16 @@ class ForwardTable:
             forward.error = forward.error or STOPPED_ERROR
             self._store(forward)
 
-    def on_change(self, cluster: KubeCluster, key: ObjectKey, obj: dict[str, Any] | None) -> None:
-        """The backend's pod monitor, run at once on every write: forwards to a dead pod stop (or, under
-        #7273, a service-backed one is reconnected: :mod:`.monitor`)."""
-        if key.resource != "pods":
+    def on_change(self, cluster: KubeCluster, event: WatchEvent) -> None:
+        """The backend's pod monitor, run at once on every write of an in-memory cluster: forwards to a pod
+        that stopped running stop (or, under #7273, a service-backed one is reconnected: :mod:`.monitor`)."""
+        if (event.resource.group, event.resource.plural) != ("", "pods"):
             return
+        name = event.object["metadata"]["name"]
         for forward in self.all():
             if (forward.backing is cluster and forward.status == "Running"
-                    and (forward.namespace, forward.pod) == (key.namespace, key.name)):
-                problem = cluster.pod_problem(forward.namespace, forward.pod)
+                    and (forward.namespace, forward.pod) == (event.namespace, name)):
+                problem = memory.pod_problem_of(event)
                 if problem is None:
                     continue
                 if self.contract.reconnects and forward.service:
@@ -246,9 +247,11 @@ class ForwardTable:
                     forward.close(error=monitor.stopped_pod_error(forward, problem))
 
     def _reconnect(self, cluster: KubeCluster, forward: Forward, problem: str) -> None:
-        """#7273 for an in-memory forward: its Service's ready pods stand for its EndpointSlices' (``ready_pod``)."""
+        """#7273 for an in-memory forward: the ready pod its Service's EndpointSlices would list (:mod:`.memory`)."""
         async def find() -> tuple[str, str] | None:
-            return monitor.ready_pod(cluster, forward.service_namespace or forward.namespace, forward.service)
+            api = await self.apis.of(cluster)
+            return await memory.ready_pod(api, forward.token, forward.service_namespace or forward.namespace,
+                                          forward.service)
 
         async def listen(namespace: str, pod: str) -> localhost.Listeners:
             return await localhost.listen(_refuse_connection, int(forward.port))

@@ -6,7 +6,8 @@ headlamp-server v0.45.0 wraps the transport of its Kubernetes API proxy in a rou
 ``app/package.json`` version, both given to the linker by its Makefile). The client's own
 ``User-Agent`` never reaches the API server, so an object written without ``?fieldManager=`` is
 managed by what the API server makes of Headlamp's agent: the text before its first ``/``
-(kube-apiserver's ``prefixFromUserAgent``), i.e. ``Headlamp 0.45.0 (linux``.
+(kube-apiserver's ``prefixFromUserAgent``, :func:`headlamp_operator_testing.kubernetes.managedfields.manager_of`),
+i.e. ``Headlamp 0.45.0 (linux``.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import sys
 
 VERSION = "0.45.0"
 APP_NAME = "Headlamp"
-MAX_MANAGER = 128  # kube-apiserver's FieldManagerMaxLength
 
 _GOARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "i386": "386",
            "i686": "386", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}
@@ -36,16 +36,3 @@ def _goarch() -> str:
 
 
 USER_AGENT = f"{APP_NAME} {VERSION} ({_goos()}/{_goarch()})"
-
-
-def manager_of(user_agent: str) -> str:
-    """The field manager kube-apiserver records for a write without ``?fieldManager=``: the agent up to
-    its first ``/``, printable characters only, at most 128 bytes."""
-    kept = ""
-    for char in user_agent.split("/", 1)[0]:
-        if not char.isprintable():
-            continue
-        if len((kept + char).encode()) > MAX_MANAGER:
-            break
-        kept += char
-    return kept

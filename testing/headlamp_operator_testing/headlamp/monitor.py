@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from . import localhost
 from .forwards import Forward, ForwardError
-from .kube import KubeCluster
 from .upstream import RealForward, UpstreamCluster
 
 logger = logging.getLogger(__name__)
@@ -39,26 +38,6 @@ Notify = Callable[[], Awaitable[None]]
 def stopped_pod_error(forward: Forward, problem: str) -> str:
     """What the monitor writes into a forward whose pod stopped (v0.45.0 and #7273 alike)."""
     return f"Pod {forward.namespace}/{forward.pod} check failed: {problem}"
-
-
-def ready_pod(cluster: KubeCluster, namespace: str, service: str) -> tuple[str, str] | None:
-    """The pod an EndpointSlice of an in-memory Service would list first as ready: (namespace, name), or None.
-
-    The in-memory API keeps no EndpointSlices; the endpoints controller would list the pods of the Service's
-    namespace that its selector selects, ready when Running with condition Ready True. The first by name.
-    """
-    svc = cluster.get("services", namespace, service)
-    selector = ((svc or {}).get("spec") or {}).get("selector") or {}
-    if not selector:
-        return None
-    for pod in cluster.list("pods", namespace):
-        labels = pod["metadata"].get("labels") or {}
-        status = pod.get("status") or {}
-        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
-        if all(labels.get(k) == v for k, v in selector.items()) and status.get("phase") == "Running" and ready \
-                and not pod["metadata"].get("deletionTimestamp"):
-            return namespace, str(pod["metadata"]["name"])
-    return None
 
 
 def begin_reconnect(forward: Forward, problem: str, *, delays: Sequence[float], notify: Notify,

@@ -10,7 +10,8 @@ forward's local port reach the pod. What stays emulated is only Headlamp's own b
 (the forward cache, its ids and list, cookies): the parts HEADLAMP_CONTRACT.md describes.
 
 The real ``headlamp-server`` cannot be built here (the Go module proxy answers 403 for its module);
-this is what the real-peer suite drives instead, against a real kube-apiserver and kwok.
+this is what the real-peer suite drives instead, against a real kube-apiserver and kwok. The emulator's
+in-memory clusters are reached through the same client (:mod:`.memory`), their API server being the test kit's.
 """
 from __future__ import annotations
 
@@ -101,7 +102,9 @@ class UpstreamCluster:
         self._session: aiohttp.ClientSession | None = None
         self._streams: aiohttp.ClientSession | None = None
 
-    def _ssl(self) -> ssl.SSLContext:
+    def _ssl(self) -> ssl.SSLContext | bool:
+        if self.server.startswith("http://"):
+            return False  # an in-memory API server (:mod:`.memory`) speaks plain HTTP on loopback
         context = ssl.create_default_context()
         if self.ca_data is not None:
             context.load_verify_locations(cadata=self.ca_data.decode())
@@ -125,7 +128,7 @@ class UpstreamCluster:
             if session is not None:
                 await session.close()
 
-    def _authorization(self, token: str | None) -> dict[str, str]:
+    def authorization(self, token: str | None) -> dict[str, str]:
         """The request's own token, else the backend's (None of either: no header)."""
         bearer = token if token is not None else self.token
         return {"Authorization": f"Bearer {bearer}"} if bearer is not None else {}
@@ -141,7 +144,7 @@ class UpstreamCluster:
         """
         outgoing = {name: headers[name] for name in PASSED_HEADERS if name in headers}
         outgoing["User-Agent"] = identity.USER_AGENT
-        outgoing.update(self._authorization(token))
+        outgoing.update(self.authorization(token))
         url = yarl.URL(self.server + raw_path + (f"?{query_string}" if query_string else ""), encoded=True)
         try:
             async with self.session().request(method, url, data=body or None, headers=outgoing) as answer:
@@ -153,7 +156,7 @@ class UpstreamCluster:
 
     async def _api(self, method: str, path: str, *, token: str | None, body: Any = None) -> tuple[int, Any]:
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
-        headers.update(self._authorization(token))
+        headers.update(self.authorization(token))
         data = json.dumps(body).encode() if body is not None else None
         async with self.session().request(method, self.server + path, data=data, headers=headers) as answer:
             text = await answer.text()
@@ -236,7 +239,7 @@ class UpstreamCluster:
             async with asyncio.timeout(ready_timeout):
                 number = int(target_port)
                 dial = wsforward.dialer(self.streams(), self.server, namespace=namespace, pod=pod, port=number,
-                                        headers=self._authorization(token))
+                                        headers=self.authorization(token))
                 return await wsforward.start(dial, port=port, target=number)
         return await self._start_kubectl(token=token, namespace=namespace, pod=pod, target_port=target_port,
                                          port=port, ready_timeout=ready_timeout)
