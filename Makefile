@@ -37,19 +37,19 @@ soak: $(STAMP)  ## random faults for SOAK_SECONDS (180), then every resource mus
 peers:  ## build kube-apiserver, etcd, kwok, kubectl, kstatus from Go modules into ~/.cache/headlamp-operator/peers
 	$(PYTHON) peers/build.py
 
-test-real: $(STAMP) peers  ## the real-peer suite: real kube-apiserver + etcd + kwok, the product installed, tests/e2e too
-	REAL_PEERS=1 $(BIN)/python -m pytest -p tests.realpeers.plugin tests/realpeers tests/e2e $(PYTEST_ARGS)
+test-real: $(STAMP) peers  ## the real-peer suite: real kube-apiserver + etcd + kwok, the product installed, the e2e scenarios too
+	REAL_PEERS=1 $(BIN)/python -m pytest -p tests.harness.realpeers.plugin -m "realpeers or e2e" $(PYTEST_ARGS)
 
-# A real headlamp-server's answers to a fixed script, written to tests/headlamp/transcripts/ (make test replays
+# A real headlamp-server's answers to a fixed script, written to tests/kit/headlamp/transcripts/ (make test replays
 # them against the emulator). The binary is the person's: HEADLAMP_SERVER=/path/to/headlamp-server.
-record-headlamp: $(STAMP) peers  ## record a real headlamp-server (HEADLAMP_SERVER=path) into tests/headlamp/transcripts/
-	$(BIN)/python -m tests.realpeers.record $(if $(HEADLAMP_SERVER),--headlamp-server $(HEADLAMP_SERVER)) $(RECORD_ARGS)
+record-headlamp: $(STAMP) peers  ## record a real headlamp-server (HEADLAMP_SERVER=path) into tests/kit/headlamp/transcripts/
+	$(BIN)/python -m tests.harness.realpeers.record $(if $(HEADLAMP_SERVER),--headlamp-server $(HEADLAMP_SERVER)) $(RECORD_ARGS)
 
 cluster: $(STAMP) peers  ## a real control plane on loopback for a person (CLUSTER_ARGS=--product: with the operator)
-	$(BIN)/python -m tests.realpeers $(CLUSTER_ARGS)
+	$(BIN)/python -m headlamp_operator_testing.realpeers $(CLUSTER_ARGS)
 
 e2e: $(STAMP)  ## the same scenarios against a real cluster (E2E_KUBECONFIG, E2E_HEADLAMP_URL)
-	$(BIN)/python -m pytest tests/e2e -m e2e $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
 # The operator as the image installs it (pip install ., no extras): what make bench measures.
 RUNTIME := .venv-runtime

@@ -102,7 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "commit": _commit(), "loadavg_before": os.getloadavg()}
     results = _previous(args.out)
     if args.real_api:
-        from bench.realrun import RealOptions, run_real  # imports the real-peer suite (tests/realpeers)
+        from bench.realrun import (  # imports the real-peer world (headlamp_operator_testing.realpeers)
+            RealOptions,
+            run_real,
+        )
 
         # The control plane's processes run in sessions of their own: on SIGTERM (timeout, CI) exit through
         # the context managers and atexit, which stop them, rather than die and leave them running.

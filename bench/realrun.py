@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import aiohttp
-from tests.realpeers.world import CLUSTER
 
 from bench import burst, workload
 from bench.process import cpu_seconds, memory
@@ -29,6 +28,7 @@ from bench.realwatch import Watcher, attribute, children_cpu, delta, longrunning
 from bench.realworld import BenchWorld
 from bench.run import log_summary, machine
 from bench.world import classify_headlamp
+from headlamp_operator_testing.realpeers.world import CLUSTER
 
 Say = Callable[[str], None]
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
@@ -263,7 +263,8 @@ async def run_real(options: RealOptions, *, say: Say = print) -> dict[str, Any]:
     results: dict[str, Any] = {
         "config": {**{k: str(v) if isinstance(v, pathlib.Path) else v for k, v in dataclasses.asdict(options).items()},
                    "burst_sync_interval": BURST_SYNC_INTERVAL, "credentials": "token",
-                   "world": "tests/realpeers: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok; "
+                   "world": "headlamp_operator_testing.realpeers: etcd, kube-apiserver, kube-controller-manager, "
+                            "kube-scheduler, kwok; "
                             "the product installed with kubectl apply -k deploy/webhook/managed/ (its webhook "
                             "validates every creation); the operator a local process with its ServiceAccount's "
                             "token and the product's Lease; the Headlamp emulator in front of the API server "

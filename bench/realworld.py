@@ -1,10 +1,10 @@
 """The world of ``python -m bench --real-api``: the real-peer suite's, seeded for the benchmark.
 
-:class:`BenchWorld` is :class:`tests.realpeers.world.World` (etcd, kube-apiserver, controller-manager,
-scheduler and kwok of :mod:`tests.realpeers.controlplane`; the product installed with one ``kubectl
-apply -k``; the operator as a local process with the ``headlamp-operator`` ServiceAccount's token; the
-Headlamp emulator in front of the API server in upstream mode), with three differences that the
-benchmark needs, and no other:
+:class:`BenchWorld` is :class:`headlamp_operator_testing.realpeers.world.World` (etcd, kube-apiserver,
+controller-manager, scheduler and kwok of :mod:`headlamp_operator_testing.realpeers.controlplane`; the product
+installed with one ``kubectl apply -k``; the operator as a local process with the ``headlamp-operator``
+ServiceAccount's token; the Headlamp emulator in front of the API server in upstream mode), with three
+differences that the benchmark needs, and no other:
 
 - one Headlamp (the suite's second one, with a backend token, is not needed), started with
   ``-forwarder websocket`` (a ``kubectl port-forward`` process per forward takes 50 MB: 2,000 of them do
@@ -26,10 +26,10 @@ import urllib.request
 from typing import Any
 
 import yaml
-from tests.realpeers.controlplane import free_ports
-from tests.realpeers.world import CLUSTER, Process, World, wait_for
 
 from bench import workload
+from headlamp_operator_testing.realpeers.controlplane import free_ports
+from headlamp_operator_testing.realpeers.world import CLUSTER, Process, World, wait_for
 
 VIEWER = "bench-viewer"  # the ServiceAccount of every bench namespace whose token is in its Secret `viewer`
 GRAFANA_PORT = 3000

@@ -67,7 +67,7 @@ class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
     def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> Any:
         # kopf's essence (DiffBaseStorage.build) made without its deep copy of the whole body, which
         # kopf does on every event only to drop metadata and status and digest the spec here. The same
-        # essence (tests/unit/test_diffbase.py):
+        # essence (tests/operator/test_diffbase.py):
         # everything but apiVersion, kind, metadata and status; labels; annotations but kopf's own
         # (of any kopf operator) and kubectl's last-applied-configuration; then the handlers' fields
         # (``field=``: the spec, the requestedAt annotation) put back; empty stanzas dropped.

@@ -5,7 +5,7 @@ would change the wire; each is a *variant* here, and variants combine (``pr7273,
 part of the backend, read off its description there and off its diff against v0.45.0
 (``refs/pull/N/head`` of kubernetes-sigs/headlamp; ``backend/pkg/portforward/``, ``backend/pkg/auth/cookies.go``,
 ``backend/cmd/headlamp.go``). Without a variant the emulator is v0.45.0 as recorded
-(``tests/headlamp/transcripts/headlamp-v0.45.0.json``).
+(``tests/kit/headlamp/transcripts/headlamp-v0.45.0.json``).
 
 The product must never ask which variant it faces (HEADLAMP_CONTRACT.md: "never from a version string"):
 this is the tests' knob, ``HeadlampEmulator(contract=...)`` and ``python -m headlamp_operator_testing.headlamp

@@ -174,7 +174,7 @@ def parse_ports(port: str, target: str) -> tuple[int, int]:
     port specification (``tools/portforward``: numbers only, so a container port's NAME is refused).
 
     v0.45.0 builds the forwarder after the permission check and before storing the forward, so the refusal
-    is a 500 and leaves nothing in the list (recorded: tests/headlamp/transcripts/headlamp-v0.45.0.json,
+    is a 500 and leaves nothing in the list (recorded: tests/kit/headlamp/transcripts/headlamp-v0.45.0.json,
     ``start/named-target-port``).
 
     Raises:

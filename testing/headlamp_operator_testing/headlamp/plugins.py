@@ -5,7 +5,7 @@ once it was asked, lets the backend signal changes: a change of its plugin folde
 here :meth:`Plugins.add`) arms the signal, and the next PROXIED Kubernetes API answer carries
 ``X-Reload: reload`` (and ``Access-Control-Expose-Headers: X-Reload``), once; port-forward, set-token and
 backend-made error answers never do (``backend/pkg/plugins/plugins.go``, ``HandlePluginReload`` and
-``HandlePluginEvents``; recorded: tests/headlamp/transcripts/headlamp-v0.45.0.json, ``plugins/*``).
+``HandlePluginEvents``; recorded: tests/kit/headlamp/transcripts/headlamp-v0.45.0.json, ``plugins/*``).
 A change before the first ``GET /plugins`` is not signalled. The scaffold's ``reload`` knob, which puts
 the header on every answer, is a fault, not this.
 """

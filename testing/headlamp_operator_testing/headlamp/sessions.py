@@ -75,7 +75,7 @@ def clear_cookie_headers(cluster: str, *, path: str, existing: Mapping[str, str]
     """``Set-Cookie`` values expiring the chunks the request carried, and only those (none: nothing at all).
 
     v0.45.0's ``ClearTokenCookie`` (``backend/pkg/auth/cookies.go``); recorded in
-    ``tests/headlamp/transcripts/headlamp-v0.45.0.json`` (``set-token/null-*``). ``every_chunk`` (#7352):
+    ``tests/kit/headlamp/transcripts/headlamp-v0.45.0.json`` (``set-token/null-*``). ``every_chunk`` (#7352):
     chunks ``first`` to 9 whether carried or not, so that stale chunks go even when the request's path
     did not carry them.
     """

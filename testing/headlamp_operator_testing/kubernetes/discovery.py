@@ -1,7 +1,7 @@
 """What the in-memory API says about itself: ``/version``, its groups and resources, and the 404 of its mux.
 
 It says it is the kube-apiserver v1.36.3 the real-peer suite builds from Go modules (peers/build.py): the
-``/version`` a real headlamp-server passed on, as recorded in tests/headlamp/transcripts/headlamp-v0.45.0.json
+``/version`` a real headlamp-server passed on, as recorded in tests/kit/headlamp/transcripts/headlamp-v0.45.0.json
 (a module build has no commit or build date stamp). A path under a group or version it does not serve (a CRD
 not installed) has no route in kube-apiserver's mux: a plain-text ``404 page not found``, not a Status.
 """

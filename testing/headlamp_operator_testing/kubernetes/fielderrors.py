@@ -3,7 +3,7 @@
 kube-apiserver reports a refused custom resource as a ``Status`` with ``reason: Invalid``, one
 ``details.causes[]`` entry per field error and a message that joins them (in brackets when there is
 more than one). The shapes here were taken from kube-apiserver v1.36's answers (the real-peer test
-``tests/realpeers/test_crd_validation_differential.py`` keeps them in step), including Go's way of
+``tests/kit/kubernetes/test_crd_validation_differential_real.py`` keeps them in step), including Go's way of
 printing values (``%q`` strings, ``%v`` numbers, ``null``).
 """
 from __future__ import annotations

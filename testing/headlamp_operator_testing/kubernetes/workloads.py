@@ -3,7 +3,7 @@
 
 Only what a cluster behind Headlamp needs: the operator's ResourcePatches patch Deployments and their scale,
 and a negative replica count is the API server's ``422 Invalid`` (recorded from kube-apiserver v1.36 in
-tests/headlamp/transcripts/headlamp-v0.45.0.json, ``proxy/patch-422``).
+tests/kit/headlamp/transcripts/headlamp-v0.45.0.json, ``proxy/patch-422``).
 """
 from __future__ import annotations
 

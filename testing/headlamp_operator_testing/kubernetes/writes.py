@@ -2,7 +2,7 @@
 (of an object, of its status, or of a Deployment's scale) makes of the stored object.
 
 The patch media types are the API server's: a JSON patch, a merge patch, or a strategic merge patch (built-in
-kinds only); any other is go-restful's ``415`` (recorded: tests/headlamp/transcripts/headlamp-v0.45.0.json,
+kinds only); any other is go-restful's ``415`` (recorded: tests/kit/headlamp/transcripts/headlamp-v0.45.0.json,
 ``proxy/patch-415``). Writing a Scale writes the Deployment's ``spec.replicas`` (:mod:`.workloads`).
 """
 from __future__ import annotations
