@@ -1,4 +1,5 @@
-"""Each header of SPEC 4 is present exactly when its condition holds, as the emulator received it."""
+"""Each header the operator sends (docs/headlamp-backend.md#what-the-operator-sends) is present exactly when its
+condition holds, as the emulator received it."""
 from __future__ import annotations
 
 from collections.abc import Callable

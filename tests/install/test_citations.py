@@ -24,26 +24,6 @@ PAGES = ("README.md", "bench/README.md", "tests/harness/e2e/README.md", "docs/*.
 TRANSCRIPTS = ("tests/kit/headlamp/transcripts/*.json",)
 MANIFESTS = ("manifests/**/*.yaml", "charts/**/*.yaml", "Dockerfile", "Makefile")  # their comments cite too
 
-# Files another change is rewriting right now, which still cite documents outside the repository: left out of
-# test_nothing_cites_outside_the_repository until it lands. Empty this then (the test fails for a file listed
-# here that cites nothing outside any more; kubeapi.py is one that change deletes).
-NOT_YET_REWORDED = frozenset({
-    "testing/headlamp_operator_testing/headlamp/__init__.py",
-    "testing/headlamp_operator_testing/headlamp/contracts.py",
-    "testing/headlamp_operator_testing/headlamp/emulator.py",
-    "testing/headlamp_operator_testing/headlamp/forwardtable.py",
-    "testing/headlamp_operator_testing/headlamp/kubeapi.py",
-    "testing/headlamp_operator_testing/headlamp/localhost.py",
-    "testing/headlamp_operator_testing/headlamp/monitor.py",
-    "testing/headlamp_operator_testing/headlamp/ratelimit.py",
-    "testing/headlamp_operator_testing/headlamp/upstream.py",
-    "tests/kit/headlamp/test_emulator.py",
-    "tests/kit/headlamp/test_v045_clusters.py",
-    "tests/kit/headlamp/test_v045_forwards.py",
-    "tests/kit/headlamp/test_variants_forwards.py",
-    "tests/kit/headlamp/test_variants_sessions.py",
-    "tests/headlamp/test_headers.py",
-})
 
 
 def slug(heading: str) -> str:
@@ -127,9 +107,6 @@ def test_every_citation_resolves(path: pathlib.Path) -> None:
 def test_nothing_cites_outside_the_repository(path: pathlib.Path) -> None:
     cited = [f"{number}: {line.strip()}" for number, line in enumerate(path.read_text().splitlines(), 1)
              if OUTSIDE.search(line)]
-    if relative(path) in NOT_YET_REWORDED:
-        assert cited, f"{relative(path)} cites nothing outside any more: take it off NOT_YET_REWORDED"
-        pytest.skip(f"{len(cited)} citations outside the repository, being reworded in another change")
     assert cited == [], "cite a section of docs/ instead:\n" + "\n".join(cited)
 
 

@@ -1,4 +1,4 @@
-"""An emulated Headlamp backend for tests, the benchmark and the sandbox, built from HEADLAMP_CONTRACT.md.
+"""An emulated Headlamp backend for tests, the benchmark and the sandbox, built from docs/headlamp-backend.md.
 
 The class ladder: :class:`HeadlampScaffold` (server, request log, faults, backend token) ->
 :class:`HeadlampEmulator` (set-token cookies, port-forwards, clusters, dynamic clusters). Behind each cluster is

@@ -1,13 +1,14 @@
 """Which Headlamp backend the emulator is: the v0.45.0 release, or v0.45.0 with open upstream pull requests applied.
 
-HEADLAMP_CONTRACT.md, "Upstream changes in flight", lists the pull requests of kubernetes-sigs/headlamp that
+docs/headlamp-backend.md#upstream-changes-in-flight lists the pull requests of kubernetes-sigs/headlamp that
 would change the wire; each is a *variant* here, and variants combine (``pr7273,pr7020``): each changes one
 part of the backend, read off its description there and off its diff against v0.45.0
 (``refs/pull/N/head`` of kubernetes-sigs/headlamp; ``backend/pkg/portforward/``, ``backend/pkg/auth/cookies.go``,
 ``backend/cmd/headlamp.go``). Without a variant the emulator is v0.45.0 as recorded
 (``tests/kit/headlamp/transcripts/headlamp-v0.45.0.json``).
 
-The product must never ask which variant it faces (HEADLAMP_CONTRACT.md: "never from a version string"):
+The product must never ask which variant it faces ("never from a version string",
+docs/headlamp-backend.md#upstream-changes-in-flight):
 this is the tests' knob, ``HeadlampEmulator(contract=...)`` and ``python -m headlamp_operator_testing.headlamp
 --contract ...``.
 """

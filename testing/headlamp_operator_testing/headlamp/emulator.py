@@ -1,6 +1,6 @@
 """The Headlamp backend emulator: set-token cookies, port-forwards, and the clusters' Kubernetes APIs.
 
-Built from ``HEADLAMP_CONTRACT.md`` only. Usage::
+Built from docs/headlamp-backend.md and the recorded transcript only. Usage::
 
     async with HeadlampEmulator(backend_token="bt") as hl:
         prod = hl.add_cluster("prod")
@@ -241,7 +241,7 @@ class HeadlampEmulator(HeadlampScaffold):
         if not context.known:
             return go_error(404, "key not found")
         # The session cookie's token REPLACES an Authorization header; without a cookie the header goes
-        # through as sent; with neither, the context's own user (HEADLAMP_CONTRACT.md, recorded section).
+        # through as sent; with neither, the context's own user (docs/headlamp-backend.md#sessions-and-cookies).
         token = cookie_token or bearer or context.token
         backing = context.backing
         if isinstance(backing, KubeCluster):
@@ -354,7 +354,7 @@ class HeadlampEmulator(HeadlampScaffold):
         return json_response(echo)
 
     def _stop(self, record: RecordedRequest, context: Context) -> web.Response:
-        if self.contract.stop_by_action:  # HEADLAMP_CONTRACT.md, "Upstream changes in flight", #6153
+        if self.contract.stop_by_action:  # docs/headlamp-backend.md#upstream-changes-in-flight, #6153
             fid, action = parse_stop_action(record.body)
             try:
                 self.table.stop(context.cache_key, fid, stop=action == "stop")

@@ -1,6 +1,6 @@
 """The emulated backend's port-forward cache: start, stop, delete, list, and the pod monitor.
 
-Modelled on v0.45.0's ``backend/pkg/portforward`` (HEADLAMP_CONTRACT.md, recorded section):
+Modelled on v0.45.0's ``backend/pkg/portforward`` (docs/headlamp-backend.md#routes, #stop-and-delete):
 
 - The cache is one flat map, keyed by the context key followed by the id (``PORT_FORWARD_{context}{id}``
   upstream). A get, stop or delete looks that exact key up; the list takes every key that STARTS with the

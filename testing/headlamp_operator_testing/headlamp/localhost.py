@@ -5,7 +5,7 @@ headlamp-server v0.45.0 never passes an address to client-go (``portforward.New`
 either one (a failure on one address is logged, not returned); only when no address could listen does
 ``ForwardPorts`` fail, with ``unable to listen on any of the requested ports: [{LOCAL REMOTE}]``.
 So a port another process holds on 127.0.0.1 alone still "starts", and is served on [::1] alone (seen on
-the real server, HEADLAMP_CONTRACT.md). A machine without an IPv6 loopback simply gets the IPv4 one.
+the real server, docs/headlamp-backend.md#routes). A machine without an IPv6 loopback simply gets the IPv4 one.
 """
 from __future__ import annotations
 

@@ -2,11 +2,11 @@
 
 v0.45.0 (``monitorPodAndManagePortForward`` in ``backend/pkg/portforward/handler.go``) checks the forward's pod
 every 5 seconds and, once it is not Running, marks the forward ``Stopped`` with ``Pod {ns}/{pod} check failed:
-{error}``; it never restarts it (HEADLAMP_CONTRACT.md, "Errors"). The in-memory clusters run that check on
+{error}``; it never restarts it (docs/headlamp-backend.md#routes). The in-memory clusters run that check on
 every write instead (:meth:`ForwardTable.on_change <.forwardtable.ForwardTable.on_change>`); a real API
 server's forward is polled here (:func:`watch_upstream`).
 
-Upstream #7273 (HEADLAMP_CONTRACT.md, "Upstream changes in flight"; its diff's ``handlePodCheck``,
+Upstream #7273 (docs/headlamp-backend.md#upstream-changes-in-flight; its diff's ``handlePodCheck``,
 ``attemptReconnect``, ``resolveServicePod``): a forward started with ``service`` whose pod stops is listed
 ``Reconnecting`` (error empty) while its forwarder is closed, then up to 3 tries, after 5, 10 and 20 s, each
 resolving the Service to the first ready pod of its EndpointSlices (``kubernetes.io/service-name`` label) and

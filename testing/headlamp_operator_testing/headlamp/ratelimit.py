@@ -1,6 +1,6 @@
 """The ``set-token`` rate limit of upstream #7020: a token bucket per client address.
 
-HEADLAMP_CONTRACT.md, "Upstream changes in flight": #7020 limits ``/clusters/{c}/set-token`` (and
+docs/headlamp-backend.md#upstream-changes-in-flight: #7020 limits ``/clusters/{c}/set-token`` (and
 ``/auth/set-token``, a route this emulator does not serve) to 5 requests per second per client address,
 burst 10. Its diff wraps the handler in a middleware keyed by the host part of the request's remote address
 (``golang.org/x/time/rate``'s ``NewLimiter(5, 10)`` and ``Allow()``, ``backend/cmd/headlamp.go``), and answers

@@ -7,7 +7,7 @@ real ``SelfSubjectAccessReview``, and a port-forward is a real one, made by ``ku
 ``forwarder="websocket"``, the same protocol spoken in-process (:mod:`.wsforward`: about 100 kB a
 forward instead of a 50 MB process, for the benchmark's thousands), so bytes written into the
 forward's local port reach the pod. What stays emulated is only Headlamp's own bookkeeping
-(the forward cache, its ids and list, cookies): the parts HEADLAMP_CONTRACT.md describes.
+(the forward cache, its ids and list, cookies): the parts docs/headlamp-backend.md describes.
 
 The real ``headlamp-server`` cannot be built here (the Go module proxy answers 403 for its module);
 this is what the real-peer suite drives instead, against a real kube-apiserver and kwok. The emulator's

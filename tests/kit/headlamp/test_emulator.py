@@ -1,4 +1,4 @@
-"""The Headlamp backend emulator, spoken to over plain HTTP as HEADLAMP_CONTRACT.md describes it."""
+"""The Headlamp backend emulator, spoken to over plain HTTP as docs/headlamp-backend.md describes it."""
 import asyncio
 import base64
 import time
@@ -484,7 +484,7 @@ async def test_kubernetes_errors_are_status_json(
 async def test_a_group_version_not_served_is_the_api_servers_plain_404(
         hl: HeadlampEmulator, http: aiohttp.ClientSession, prod: KubeCluster, path: str) -> None:
     """A CRD not installed: the API server's mux answers ``404 page not found`` in plain text, not a Status
-    (HEADLAMP_CONTRACT.md, the recorded answers: the same text as Headlamp's router)."""
+    (docs/headlamp-backend.md#errors, the recorded answers: the same text as Headlamp's router)."""
     response, body = await call(http, hl, "GET", path)
     assert (response.status, body, response.headers["Content-Type"]) == (
         404, b"404 page not found\n", "text/plain; charset=utf-8")

@@ -1,5 +1,5 @@
 """Unknown clusters, unreadable kubeconfigs and the backend's own errors, as the real headlamp-server v0.45.0
-answered them (HEADLAMP_CONTRACT.md, "What the real v0.45.0 server answered"), over real HTTP on loopback."""
+answered them (docs/headlamp-backend.md#an-unknown-cluster, #dynamic-clusters), over real HTTP on loopback."""
 import base64
 from typing import Any
 

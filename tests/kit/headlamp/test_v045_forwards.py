@@ -1,6 +1,6 @@
-"""Port-forwards as the real headlamp-server v0.45.0 keeps them (HEADLAMP_CONTRACT.md, "What the real v0.45.0
-server answered"): a missing pod, refused tokens, a deleted forward that comes back, ``GET ?id=`` of Stopped
-entries, and the list's prefix match; over real HTTP on loopback, against in-memory clusters."""
+"""Port-forwards as the real headlamp-server v0.45.0 keeps them (docs/headlamp-backend.md#routes,
+#stop-and-delete; the recorded transcript): a missing pod, refused tokens, a deleted forward that comes back,
+``GET ?id=`` of Stopped entries, and the list's prefix match; over real HTTP on loopback, against in-memory clusters."""
 import asyncio
 from typing import Any
 

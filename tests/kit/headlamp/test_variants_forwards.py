@@ -1,5 +1,5 @@
 """The port-forward variants of the emulator: upstream pull requests #6153, #7389, #7273 and #7258 applied to v0.45.0
-(HEADLAMP_CONTRACT.md, "Upstream changes in flight"), spoken to over real HTTP on loopback."""
+(docs/headlamp-backend.md#upstream-changes-in-flight), spoken to over real HTTP on loopback."""
 import asyncio
 import contextlib
 import time

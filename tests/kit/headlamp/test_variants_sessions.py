@@ -1,5 +1,5 @@
 """The session variants of the emulator: upstream #7020 (set-token rate limit), #7352 and #6801 (cookie names of long
-cluster names), and ``--contract`` on its command line (HEADLAMP_CONTRACT.md, "Upstream changes in flight")."""
+cluster names), and ``--contract`` on its command line (docs/headlamp-backend.md#upstream-changes-in-flight)."""
 import asyncio
 import contextlib
 import hashlib
