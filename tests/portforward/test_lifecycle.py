@@ -1,7 +1,10 @@
 """PortForward: start by service or pod, stop and start again, adoption, events."""
 from __future__ import annotations
 
-from tests.harness.memory import TOKEN_A, Env
+import pytest
+
+from headlamp_operator_testing.kopf_harness import wait_until
+from tests.harness.memory import TOKEN_A, Env, OperatorFactory
 
 CREDS = {"tokenSecretRef": {"name": "viewer"}}
 
@@ -105,3 +108,23 @@ async def test_an_adopted_forward_that_vanishes_is_watched_until_it_returns(env:
     await _start_in_ui(env, "ui-forward")  # started again in the UI
     await env.wait_status("portforwards", "team-a", "adopted", phase="Running", reason="Adopted")
     assert not env.hl.requests_for(method="POST", path="/clusters/prod/portforward")  # observed, never started
+
+
+@pytest.mark.parametrize("port", [None, 16380], ids=["port picked", "port named"])
+async def test_a_start_that_timed_out_after_the_backend_made_the_forward_ends_running(
+        start_operator: OperatorFactory, port: int | None) -> None:
+    """The operator gave up waiting, but Headlamp went on and made the forward, on its port: the retry finds its own
+    forward there (not someone else's port), and the status says Running, never Failed Conflict."""
+    async with start_operator(backend={"request_timeout": 0.5}) as env:
+        await env.put_secret("team-a", "viewer", token=TOKEN_A)
+        env.hl.start_delay = 1.0  # longer than the operator waits for the start's answer
+        spec = {"cluster": "prod", "pod": "redis-0", "namespace": "monitoring", "targetPort": 6379,
+                "credentials": CREDS, **({"port": port} if port else {})}
+        await env.create("portforwards", "team-a", "redis", spec)
+        await env.wait_status("portforwards", "team-a", "redis", phase="Pending", reason="Timeout")
+        await wait_until(lambda: [f for f in env.hl.forwards_for("prod") if f.status == "Running"], within=5)
+        env.hl.start_delay = 0.0
+        status = await env.wait_status("portforwards", "team-a", "redis", phase="Running", within=15)
+        [forward] = env.hl.forwards_for("prod")
+        assert status["port"] == str(forward.port) and (port is None or status["port"] == str(port))
+        assert status["id"] == forward.id

@@ -13,9 +13,10 @@ alike, as headlamp-server proxies to its clusters.
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -334,8 +335,9 @@ class HeadlampEmulator(HeadlampScaffold):
         bearer = self._bearer(record)
         if self.contract.start_reads_bearer and bearer is not None:  # #7273: the header first, then the cookies
             token = bearer
+        starting: Awaitable[Forward]
         if isinstance(context.backing, UpstreamCluster):
-            forward = await self.table.start_upstream(
+            starting = self.table.start_upstream(
                 context.key, request, upstream=context.backing, token=token, context=context.cache_key,
                 address=address, ready_timeout=self.ready_timeout or 30.0, monitor_interval=self.monitor_interval)
         else:
@@ -345,9 +347,14 @@ class HeadlampEmulator(HeadlampScaffold):
             elif context.backing is None:
                 refusal = (f'permission check failed: failed to check permissions: Post "{context.server}/apis/'
                            'authorization.k8s.io/v1/selfsubjectaccessreviews": dial tcp: connect: connection refused')
-            forward = await self.table.start(context.key, request, backing=context.backing, token=token,
-                                             context=context.cache_key, refusal=refusal, address=address,
-                                             start_delay=self.start_delay, ready_timeout=self.ready_timeout)
+            starting = self.table.start(context.key, request, backing=context.backing, token=token,
+                                        context=context.cache_key, refusal=refusal, address=address,
+                                        start_delay=self.start_delay, ready_timeout=self.ready_timeout)
+        # Go's handler runs to its end when the client goes away (only the request's context ends; the forward's
+        # goroutine does not watch it): a start the operator gave up waiting for still makes its forward.
+        task = asyncio.ensure_future(starting)
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        forward = await asyncio.shield(task)
         echo = {**{name: request[name] for name in ECHOED}, "id": forward.id, "port": forward.port}
         if self.contract.monitor_tied_to_request:  # #7258: the request's context ends with its answer
             forward.close(error=STOPPED_BY_REQUEST)
