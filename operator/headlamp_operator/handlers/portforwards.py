@@ -8,6 +8,7 @@ timer per resource; a transient outcome, a handler's too, is retried by the Port
 """
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -96,21 +97,8 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     """Register the PortForward handlers on ``registry`` with the runtime's intervals."""
     resource = (crds.GROUP, crds.VERSION, crds.PORTFORWARD.plural)
 
-    # Stacked decorators register bottom-up, and kopf's prematch, on every event, stops at the first
-    # handler that matches: an unfiltered one first spares a filter's arguments being built each time.
-    @kopf.on.resume(*resource, registry=registry, id="resume", when=report.stale_filter)
-    @kopf.on.update(*resource, registry=registry, id="reconcile", field="spec")
-    @kopf.on.create(*resource, registry=registry, id="reconcile")
-    async def pf_reconcile(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
-        await reconcile(runtime, body, patch, retry)
-
-    # "Retry now": a new value of the requestedAt annotation reconciles at once, whatever the phase.
-    @kopf.on.update(*resource, registry=registry, id="requested", field=report.REQUESTED_AT_FIELD)
-    async def pf_requested(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
-        handled = report.handled_request(body)
-        if handled is not None:
-            patch.status["lastHandledReconcileAt"] = handled
-        await reconcile(runtime, body, patch, retry)
+    handlers.register_reconcile(registry, resource, id="reconcile",
+                                reconcile=functools.partial(reconcile, runtime))
 
     @kopf.on.delete(*resource, registry=registry, id="release", when=finalized)
     async def pf_release(body: kopf.Body, logger: kopf.Logger, retry: int, **_: Any) -> None:

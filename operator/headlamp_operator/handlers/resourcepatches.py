@@ -6,6 +6,7 @@ its credentials tried again when a Secret changes are the scheduler's (:mod:`hea
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import kopf
@@ -40,21 +41,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     resource = (crds.GROUP, crds.VERSION, crds.RESOURCEPATCH.plural)
 
     # A restart re-applies nothing, except a resource whose last outcome was never recorded.
-    # Stacked decorators register bottom-up, and kopf's prematch, on every event, stops at the first
-    # handler that matches: an unfiltered one first spares a filter's arguments being built each time.
-    @kopf.on.resume(*resource, registry=registry, id="resume", when=report.stale_filter)
-    @kopf.on.update(*resource, registry=registry, id="apply", field="spec")
-    @kopf.on.create(*resource, registry=registry, id="apply")
-    async def rp_apply(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
-        await reconcile(runtime, body, patch, retry)
-
-    # "Retry now": a new value of the requestedAt annotation applies at once, whatever the phase.
-    @kopf.on.update(*resource, registry=registry, id="requested", field=report.REQUESTED_AT_FIELD)
-    async def rp_requested(body: kopf.Body, patch: kopf.Patch, retry: int, **_: Any) -> None:
-        handled = report.handled_request(body)
-        if handled is not None:
-            patch.status["lastHandledReconcileAt"] = handled
-        await reconcile(runtime, body, patch, retry)
+    handlers.register_reconcile(registry, resource, id="apply", reconcile=functools.partial(reconcile, runtime))
 
     def current(body: kopf.Body, **_: Any) -> bool:
         return not report.stale(body)

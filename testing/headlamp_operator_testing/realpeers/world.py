@@ -107,7 +107,8 @@ class Process:
             return ""
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether ``url`` answers at all without a server error (a process that serves, even a 4xx)."""
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
             return int(response.status) < 500
@@ -199,7 +200,7 @@ class World:
     def start_headlamp(self, process: Process) -> None:
         process.start()
         port = process.command[process.command.index("-port") + 1]
-        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/clusters/{CLUSTER}/version") or not process.alive(),
+        wait_for(lambda: answers(f"http://127.0.0.1:{port}/clusters/{CLUSTER}/version") or not process.alive(),
                  within=30, what=f"{process.name} answering", log=process.log)
         if not process.alive():
             raise RuntimeError(f"{process.name} exited:\n{process.log()[-3000:]}")
@@ -227,7 +228,7 @@ class World:
             self._supervisor = threading.Thread(target=self._supervise, name="operator-restarts", daemon=True)
             self._supervisor.start()
         operator = self.operator
-        wait_for(lambda: _answers(f"http://127.0.0.1:{self.liveness_port}/healthz") or not operator.alive(),
+        wait_for(lambda: answers(f"http://127.0.0.1:{self.liveness_port}/healthz") or not operator.alive(),
                  within=60, what="the operator's liveness probe", log=operator.log)
         if not operator.alive():
             raise RuntimeError(f"the operator exited:\n{operator.log()[-3000:]}")

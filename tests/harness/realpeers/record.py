@@ -27,8 +27,6 @@ import re
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +36,7 @@ from multidict import CIMultiDict
 
 from headlamp_operator_testing.process import held_port
 from headlamp_operator_testing.realpeers.controlplane import ControlPlane, free_ports
-from headlamp_operator_testing.realpeers.world import Process, headlamp_server_version, wait_for
+from headlamp_operator_testing.realpeers.world import Process, answers, headlamp_server_version, wait_for
 from tests.harness.realpeers import recording_script as script
 from tests.kit.headlamp.transcript import FORMAT, UUID, Bindings, answer_of, placeholder, request_body
 
@@ -199,19 +197,11 @@ class Recorder:
 
 # -- the world ----------------------------------------------------------------------------------------------
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return int(response.status) < 500
-    except urllib.error.HTTPError as e:
-        return e.code < 500
-    except OSError:
-        return False
 
 
 def _up(url: str, process: Process) -> bool:
     """Whether the server answers (or has exited: no point waiting)."""
-    return _answers(url) or not process.alive()
+    return answers(url) or not process.alive()
 
 
 def seed(cp: ControlPlane) -> tuple[dict[str, str], list[dict[str, Any]]]:
