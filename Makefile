@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test soak e2e peers test-real record-headlamp cluster bench bench-real lint deploy undeploy image clean
+.PHONY: help venv run test soak e2e peers test-real record-headlamp cluster bench bench-real bench-heal lint deploy undeploy image clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -65,6 +65,12 @@ bench-real: $(STAMP) peers  ## the same bursts on a real kube-apiserver + etcd +
 	test -x $(RUNTIME)/bin/python || $(PYTHON) -m venv $(RUNTIME)
 	$(RUNTIME)/bin/python -m pip install --quiet --disable-pip-version-check .
 	$(BIN)/python -m bench --real-api --operator $(RUNTIME)/bin/headlamp-operator --keep-logs bench/logs $(BENCH_ARGS)
+
+# HEADLAMP_SERVER=/path/to/headlamp-server: the real backend instead of the emulator, as make test-real takes it.
+bench-heal: $(STAMP) peers  ## time until a forward's traffic is back after its pod dies, real control plane: under heal
+	test -x $(RUNTIME)/bin/python || $(PYTHON) -m venv $(RUNTIME)
+	$(RUNTIME)/bin/python -m pip install --quiet --disable-pip-version-check .
+	$(BIN)/python -m bench --heal --operator $(RUNTIME)/bin/headlamp-operator --keep-logs bench/logs $(BENCH_ARGS)
 
 lint: $(STAMP)  ## ruff, mypy --strict, import-linter layering
 	$(BIN)/ruff check operator testing tests bench

@@ -1,10 +1,12 @@
-"""``python -m bench [--quick] [--real-api] [--n 500] [--out bench/results.json]``: run the phases, print the
-table, write the files.
+"""``python -m bench [--quick] [--real-api | --heal] [--n 500] [--out bench/results.json]``: run the phases, print
+the table, write the files.
 
 Without ``--real-api``: the in-memory Kubernetes API and the Headlamp emulator, with the floors and the
 targets of issue 14. With it: the same bursts and idle phase on a real kube-apiserver + etcd (the
 real-peer suite's world; ``make peers`` builds it), written under the ``real_api`` key of the same file.
-Each run keeps the other mode's entry of an existing file, so one file holds both.
+With ``--heal``: how fast a forward's traffic comes back after its pod dies, on the same real control plane
+(:mod:`bench.heal`), under the ``heal`` key, one entry per backend (``emulator``, ``headlamp-server``).
+Each run keeps the other modes' entries of an existing file, so one file holds them all.
 """
 from __future__ import annotations
 
@@ -35,6 +37,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--real-api", action="store_true",
                         help="on a real kube-apiserver + etcd + kwok (the real-peer suite's; `make peers` first)")
+    parser.add_argument("--heal", action="store_true",
+                        help="the heal bench on the real control plane: pods deleted behind two forwards")
+    parser.add_argument("--deletions", type=int, default=20, help="--heal: pods deleted, both kinds alternately (20)")
+    parser.add_argument("--heal-timeout", type=float, default=45.0,
+                        help="--heal: seconds a heal may take before it counts as failed (default 45)")
+    parser.add_argument("--heal-interval", type=float, default=None,
+                        help="--heal: HEADLAMP_SYNC_INTERVAL, seconds (default: unset, the operator's default 30 s)")
+    parser.add_argument("--recreate-after", type=float, default=6.0,
+                        help="--heal: seconds before the pod forward's pod is created again (default 6)")
     parser.add_argument("--quick", action="store_true",
                         help="small sizes, for a check run of about a minute: --n 50 --idle-count 100 --idle-window 10")
     parser.add_argument("--n", type=int, default=None, help="N PortForwards and N ResourcePatches (default 500)")
@@ -101,7 +112,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     stamp: dict[str, Any] = {"measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                              "commit": _commit(), "loadavg_before": os.getloadavg()}
     results = _previous(args.out)
-    if args.real_api:
+    if args.heal:
+        from bench import heal, healreport  # imports the real-peer world, as --real-api does
+
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        heal_options = heal.HealOptions(deletions=args.deletions, sync_interval=args.heal_interval,
+                                        timeout=args.heal_timeout, recreate_after=args.recreate_after,
+                                        keep_logs=args.keep_logs,
+                                        operator=str(args.operator) if args.operator else None)
+        healed = asyncio.run(heal.run_heal(heal_options, say=say))
+        healed["summary"] = healreport.summarize(healed["heals"], timeout=args.heal_timeout)
+        healed.update(stamp, loadavg_after=os.getloadavg())
+        after = healed["loadavg_after"]
+        # One entry per backend (emulator, headlamp-server), so that both runs' figures stay side by side.
+        previous = results.get("heal")
+        previous = previous if isinstance(previous, dict) and "heals" not in previous else {}
+        results["heal"] = {**previous, "headlamp-server" if "headlamp-server" in healed["config"]["headlamp"]
+                           else "emulator": healed}
+        printed = healreport.table(healed)
+    elif args.real_api:
         from bench.realrun import (  # imports the real-peer world (headlamp_operator_testing.realpeers)
             RealOptions,
             run_real,
@@ -133,8 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         emulated.update(stamp, loadavg_after=os.getloadavg())
         after = emulated["loadavg_after"]
         emulated["targets"] = report.targets(emulated)
-        kept = results.get("real_api")  # the last --real-api run's, with its own date and commit
-        results = {**emulated, **({"real_api": kept} if kept is not None else {})}
+        kept: dict[str, Any] = {key: results[key] for key in ("real_api", "heal") if key in results}  # dated
+        results = {**emulated, **kept}
         printed = report.table(emulated)
     report.write_json(results, args.out)
     skip = args.png is not None and str(args.png).lower() == "none"
