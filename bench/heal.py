@@ -43,7 +43,6 @@ from bench import workload
 from bench.heallive import Live, Prober
 from bench.realrun import operator_acting
 from bench.realworld import BenchWorld
-from headlamp_operator_testing.realpeers.controlplane import free_ports
 from headlamp_operator_testing.realpeers.world import CLUSTER
 
 Say = Callable[[str], None]
@@ -105,11 +104,7 @@ class HealWorld(BenchWorld):
         self.heal_interval = sync_interval
 
     def start(self) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.cp.start()
-        self.headlamp_port, self.metrics_port, self.webhook_port, self.liveness_port = free_ports(4)
-        self.install()
-        self.seed()
+        self.start_peers()
         kubeconfig = self.cp.kubeconfig(self.workdir / "headlamp.kubeconfig", token=self.cp.admin_token,
                                         context=CLUSTER, user="headlamp")
         self.headlamp = self._headlamp("headlamp", self.headlamp_port, kubeconfig, backend_token=None)

@@ -81,13 +81,17 @@ class BenchWorld(World):
         self.operator_script = operator  # None: the one next to this interpreter
         self.request_log = workdir / "headlamp-requests.jsonl"
 
-    def start(self) -> None:
-        """Control plane, the product, the bench's objects, Headlamp, the operator (blocking, ~20 s)."""
+    def start_peers(self) -> None:
+        """The control plane, the product installed on it and the bench's objects (no Headlamp, no operator yet)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.cp.start()
         self.headlamp_port, self.metrics_port, self.webhook_port, self.liveness_port = free_ports(4)
         self.install()
         self.seed()
+
+    def start(self) -> None:
+        """Control plane, the product, the bench's objects, Headlamp, the operator (blocking, ~20 s)."""
+        self.start_peers()
         # A CRD's storage answers 429 for a moment after the install: the operator would start with retries
         # that kopf logs as errors. The suite does not mind; the bench counts the operator's errors.
         wait_for(lambda: all(self._served(plural) for plural in workload.PLURALS.values()), within=30,
