@@ -37,13 +37,13 @@ def _unchanged(body: kopf.Body, kwargs: dict[str, Any]) -> bool:
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
     """Register the validation handlers of both resources (served at ``/validate-<plural>``)."""
 
-    @kopf.on.validate(rt.GROUP, rt.VERSION, crds.PORTFORWARD.plural, registry=registry, id="validate-portforwards",
+    @kopf.on.validate(crds.GROUP, crds.VERSION, crds.PORTFORWARD.plural, registry=registry, id="validate-portforwards",
                       operations=["CREATE", "UPDATE"], ignore_failures=True)
     def validate_portforward(spec: kopf.Spec, body: kopf.Body, **kwargs: Any) -> None:
         if not _unchanged(body, kwargs):
             _deny(specs.portforward(spec))
 
-    @kopf.on.validate(rt.GROUP, rt.VERSION, crds.RESOURCEPATCH.plural, registry=registry,
+    @kopf.on.validate(crds.GROUP, crds.VERSION, crds.RESOURCEPATCH.plural, registry=registry,
                       id="validate-resourcepatches",
                       operations=["CREATE", "UPDATE"], ignore_failures=True)
     def validate_resourcepatch(spec: kopf.Spec, body: kopf.Body, **kwargs: Any) -> None:

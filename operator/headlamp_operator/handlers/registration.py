@@ -106,7 +106,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
         server = webhook_server(runtime)
         if server is not None:
             settings.admission.server = server
-            settings.admission.managed = rt.GROUP if runtime.settings.webhook.managed else None
+            settings.admission.managed = crds.GROUP if runtime.settings.webhook.managed else None
         await lifetime.enter_async_context(serving(runtime))
 
     @kopf.on.cleanup(registry=registry, id="cleanup")
@@ -129,7 +129,7 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
             noted[uid] = ((namespace or "", name or ""), metrics.seen(body))
             return False
 
-        @kopf.on.event(rt.GROUP, rt.VERSION, plural, registry=registry, id=FORGET_IDS[plural],
+        @kopf.on.event(crds.GROUP, crds.VERSION, plural, registry=registry, id=FORGET_IDS[plural],
                        when=noted_unless_deleted)
         async def forget(body: kopf.Body, **_: Any) -> None:
             """A deleted resource leaves nothing behind in memory."""

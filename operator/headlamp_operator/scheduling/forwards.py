@@ -102,5 +102,5 @@ async def record(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward, resu
 async def finalize(runtime: rt.Runtime, body: Mapping[str, Any]) -> bool:
     """Put the finalizer on (see :func:`objects.add_finalizer`); False: the resource is gone or going."""
     metadata = body["metadata"]
-    path = objects.resource_path(rt.GROUP, rt.VERSION, PLURAL, metadata["namespace"], metadata["name"])
+    path = objects.resource_path(crds.GROUP, crds.VERSION, PLURAL, metadata["namespace"], metadata["name"])
     return await objects.add_finalizer(runtime.kube, path, body, crds.FINALIZER)

@@ -12,7 +12,6 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from headlamp_operator import crds
 from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.kube.api import KubeApi
 from headlamp_operator.kube.events import EventRecorder, EventSource
@@ -20,8 +19,6 @@ from headlamp_operator.reconciling import credentials, specs, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.scheduling.retries import Retries
 from headlamp_operator.settings import Settings
-
-GROUP, VERSION = crds.GROUP, crds.VERSION
 
 
 class NotStarted(RuntimeError):
