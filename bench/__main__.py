@@ -1,12 +1,15 @@
-"""``python -m bench [--quick] [--real-api | --heal] [--n 500] [--out bench/results.json]``: run the phases, print
-the table, write the files.
+"""``python -m bench [--quick] [--real-api | --heal] [--n 500] [--single 50 | --single-only] [--out FILE]``:
+run the phases, print the table, write the files.
 
 Without ``--real-api``: the in-memory Kubernetes API and the Headlamp emulator, with the floors and the
 targets of issue 14. With it: the same bursts and idle phase on a real kube-apiserver + etcd (the
 real-peer suite's world; ``make peers`` builds it), written under the ``real_api`` key of the same file.
 With ``--heal``: how fast a forward's traffic comes back after its pod dies, on the same real control plane
 (:mod:`bench.heal`), under the ``heal`` key, one entry per backend (``emulator``, ``headlamp-server``).
-Each run keeps the other modes' entries of an existing file, so one file holds them all.
+Each run keeps the other modes' entries of an existing file, so one file holds them all. Both the
+in-memory and the real-API runs start with the single-apply phase (:mod:`bench.single`: 50 applies one at
+a time on a quiet operator, under ``single`` and ``real_api.single``); ``--single-only`` runs that phase
+alone and keeps every other figure of the file.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from bench import realreport, report
+from bench import realreport, report, single
 from bench.run import Options, run_all
 from headlamp_operator.runner import GC_YOUNG_THRESHOLD
 
@@ -67,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="seconds measured in the idle phase, after one interval (default 30)")
     parser.add_argument("--repeats", type=int, default=None,
                         help="runs of each operator and kopf-floor burst, the median reported (default 3; --quick 1)")
+    parser.add_argument("--single", type=int, default=None,
+                        help="applies of the single-apply phase, one at a time on a quiet operator (default 50; "
+                             "--quick 10; 0: none)")
+    parser.add_argument("--single-only", action="store_true",
+                        help="only the single-apply phase; the other figures of --out are kept")
     parser.add_argument("--no-idle", action="store_true", help="skip the idle phase")
     parser.add_argument("--no-floor", action="store_true", help="skip the floors (no ratios; in-memory only)")
     parser.add_argument("--timeout", type=float, default=None,
@@ -106,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # thresholds this process spent 16 s in full collections over a run, slowing the floors and the
     # operator's bursts alike. The operator's own setting (runner.GC_YOUNG_THRESHOLD) is used here too,
     # between the phases: during one the collector is paused (world.collector_paused).
+    singles = args.single if args.single is not None else (10 if args.quick else single.COUNT)
+    if args.single_only and singles < 1:
+        parser.error("--single-only needs --single of at least 1")
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     say = lambda line: print(line, flush=True)  # noqa: E731
     # The machine is shared: its load average before and after says whether others ran meanwhile.
@@ -141,6 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
         real_options = RealOptions(n=n, factor=args.factor, concurrency=args.concurrency, idle_count=idle_count,
+                                   single_applies=singles, single_only=args.single_only,
                                    idle_interval=args.idle_interval, idle_window=idle_window, idle=not args.no_idle,
                                    timeout=args.timeout, keep_logs=args.keep_logs,
                                    operator=str(args.operator) if args.operator else None)
@@ -148,26 +160,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         real["config"]["quick"] = args.quick
         real.update(stamp, loadavg_after=os.getloadavg())
         after = real["loadavg_after"]
-        real["targets"] = realreport.targets(real)
-        results["real_api"] = real
-        printed = realreport.table(real)
+        if args.single_only:  # the bursts' figures of the last whole run stay, dated by their own stamp
+            previous = results.get("real_api")
+            results["real_api"] = {**(previous if isinstance(previous, dict) else {}),
+                                   "single": {**real["single"], **stamp, "loadavg_after": after}}
+            printed = single.table(results["real_api"]["single"], title="real API server")
+        else:
+            real["targets"] = realreport.targets(real)
+            results["real_api"] = real
+            printed = realreport.table(real)
     else:
         options = Options(n=n, factor=args.factor, concurrency=args.concurrency, credentials=args.credentials,
                           idle_count=idle_count, idle_interval=args.idle_interval, idle_window=idle_window,
                           idle_factor=args.idle_factor, idle=not args.no_idle, floor=not args.no_floor,
                           timeout=args.timeout, keep_logs=args.keep_logs, quick=args.quick,
                           operator=str(args.operator) if args.operator else None,
-                          repeats=args.repeats if args.repeats is not None else (1 if args.quick else 3))
+                          repeats=args.repeats if args.repeats is not None else (1 if args.quick else 3),
+                          single_applies=singles, single_only=args.single_only)
         emulated = asyncio.run(run_all(options, say=say))
         emulated.update(stamp, loadavg_after=os.getloadavg())
         after = emulated["loadavg_after"]
-        emulated["targets"] = report.targets(emulated)
-        kept: dict[str, Any] = {key: results[key] for key in ("real_api", "heal") if key in results}  # dated
-        results = {**emulated, **kept}
-        printed = report.table(emulated)
+        if args.single_only:  # the other figures of the last whole run stay, dated by their own stamp
+            results["single"] = {**emulated["single"], **stamp, "loadavg_after": after}
+            printed = single.table(results["single"], title="in-memory API")
+        else:
+            emulated["targets"] = report.targets(emulated)
+            kept: dict[str, Any] = {key: results[key] for key in ("real_api", "heal") if key in results}  # dated
+            results = {**emulated, **kept}
+            printed = report.table(emulated)
     report.write_json(results, args.out)
     skip = args.png is not None and str(args.png).lower() == "none"
-    png = None if skip or "sizes" not in results else (args.png or args.out.with_suffix(".png"))
+    png = None if skip or args.single_only or "sizes" not in results else (args.png or args.out.with_suffix(".png"))
     drawn = png is not None and report.plot(results, png)
     print()
     print(printed)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import single
 from bench.report import _fmt
 
 TOP = 12  # API server request lines shown per phase
@@ -19,6 +20,7 @@ def targets(real: dict[str, Any]) -> list[dict[str, Any]]:
                      "measured": f"{phase['ready']}/{phase['resources']}"
                                  + ("" if phase["all_ready"] else f" {phase.get('not_ready', '')}"),
                      "limit": "all", "holds": bool(phase["all_ready"])})
+    rows.extend(single.target(real.get("single"), limit=single.P99_REAL, where="real API"))
     return rows
 
 
@@ -63,6 +65,8 @@ def table(real: dict[str, Any]) -> str:
         row(f"{name} CPU during burst", lambda e, n=name: _fmt(e["cpu_seconds_others"][n], ".1f", " s"))
     row("operator log errors/warnings", lambda e: f"{e['operator_log']['errors']}/{e['operator_log']['warnings']}")
     growth = real.get("growth", {})
+    if real.get("single"):
+        lines += ["", f"single applies on a quiet operator: {single.line(real['single'])}"]
     lines += ["", f"time grows x{_fmt(growth.get('ratio'))} from N to {config['factor']}N "
                   f"(resources x{config['factor']})", ""]
     for size, entry in sizes.items():
@@ -90,10 +94,11 @@ def table(real: dict[str, Any]) -> str:
     lines.append("")
     rows = real.get("targets") or targets(real)
     width = max(len(r["target"]) for r in rows)
-    lines.append(f"{'target':{width}}  {'limit':>6}  holds  measured")
+    limits = max(6, *(len(r["limit"]) for r in rows))
+    lines.append(f"{'target':{width}}  {'limit':>{limits}}  holds  measured")
     for r in rows:
         holds = {True: "yes", False: "NO", None: "n/a"}[r["holds"]]
-        lines.append(f"{r['target']:{width}}  {r['limit']:>6}  {holds:5}  {r['measured']}")
+        lines.append(f"{r['target']:{width}}  {r['limit']:>{limits}}  {holds:5}  {r['measured']}")
     return "\n".join(lines)
 
 

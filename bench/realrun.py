@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import burst, workload
+from bench import burst, single, workload
 from bench.process import cpu_seconds, memory
 from bench.realwatch import Watcher, attribute, children_cpu, delta, longrunning, requests_by_verb, scrape
 from bench.realworld import BenchWorld
@@ -33,6 +33,7 @@ from headlamp_operator_testing.realpeers.world import CLUSTER
 Say = Callable[[str], None]
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 BURST_SYNC_INTERVAL = 30.0  # the operator's default, as in the in-memory bursts
+SINGLE_QUIET = 0.3  # seconds without a write to our resources after an apply's Ready before the next
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -47,6 +48,8 @@ class RealOptions:
     timeout: float | None = None  # per burst; default 120 s + 0.1 s per resource
     keep_logs: pathlib.Path | None = None
     operator: str | None = None  # the headlamp-operator to measure (make bench-real: the runtime-only install)
+    single_applies: int = single.COUNT  # applies of the single-apply phase, one at a time (0: none)
+    single_only: bool = False  # the single-apply phase alone
 
     def burst_timeout(self, resources: int) -> float:
         return self.timeout if self.timeout is not None else 120.0 + 0.1 * resources
@@ -203,6 +206,25 @@ async def real_burst(n: int, options: RealOptions, workdir: pathlib.Path, say: S
     return result
 
 
+async def real_single(options: RealOptions, workdir: pathlib.Path, say: Say) -> dict[str, Any]:
+    """A fresh world, the operator with nothing to do; ``single_applies`` applies one at a time."""
+    applies = single.items(options.single_applies)
+    async with real_world(workdir, sync_interval=BURST_SYNC_INTERVAL, name="single", options=options) as world, \
+            Watcher(world.server, world.admin_headers(), world.tls()) as watcher, \
+            single.Poster(world.server, headers=world.admin_headers(), tls=world.tls(), cluster=CLUSTER,
+                          target="ConfigMap") as poster:
+        say(f"  operator acting (pid {world.operator_pid()}); {len(applies[0])} warm-up applies, then "
+            f"{options.single_applies} measured")
+        pid = world.operator_pid()
+        assert pid is not None
+        cpu_before = cpu_seconds(pid)
+        result = await single.measure(applies, create=poster.create, ready=watcher.ready, writes=watcher.writes,
+                                      quiet=SINGLE_QUIET, alive=lambda: world.operator_pid() == pid)
+        result["operator_cpu_seconds"] = cpu_seconds(pid) - cpu_before
+        result["operator_log"] = _log_summary(world)
+    return result
+
+
 async def real_idle(options: RealOptions, workdir: pathlib.Path, say: Say) -> dict[str, Any]:
     """``idle_count`` Running PortForwards left alone: API server and Headlamp requests per minute, CPU."""
     interval = options.idle_interval
@@ -272,6 +294,11 @@ async def run_real(options: RealOptions, *, say: Say = print) -> dict[str, Any]:
                    "targets_of_resourcepatches": "ConfigMaps shop/config-0..19 (merge patch of data)",
                    "definitions": {
                        "latency": "apply->Ready: the bench's watch seeing ADDED to it seeing Ready=True",
+                       "single": "single applies: a fresh world, a PortForward and a ResourcePatch per namespace "
+                                 "as a warm-up (under single.warmup), then `single_applies` applies of alternating "
+                                 "kinds one at a time, each from its creation POST's answer to the bench's watch "
+                                 "receiving Ready=True, the next once no event of our resources has come for "
+                                 f"{SINGLE_QUIET:g} s",
                        "apiserver_requests": "apiserver_request_total from the API server's /metrics, the phase's "
                                              "growth, by verb and resource: every client's requests (the bench's "
                                              "creations and watches, the controllers', kwok's, Headlamp's, the "
@@ -281,6 +308,14 @@ async def run_real(options: RealOptions, *, say: Say = print) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory(prefix="headlamp-bench-real-") as tmp:
         workdir = pathlib.Path(tmp)
+        if options.single_applies:
+            say(f"[{time.monotonic() - started:6.1f}s] real API: single applies, {options.single_applies} one at a "
+                f"time on a quiet operator")
+            results["single"] = await real_single(options, workdir, say)
+            say(f"  {single.line(results['single'])}")
+        if options.single_only:
+            results["seconds"] = time.monotonic() - started
+            return results
         for n in (options.n, options.n * options.factor):
             say(f"[{time.monotonic() - started:6.1f}s] real API: operator burst N={n} ({2 * n} resources)")
             results["sizes"][str(n)] = {"n": n, "operator": await real_burst(n, options, workdir, say)}

@@ -5,6 +5,8 @@ import json
 import pathlib
 from typing import Any
 
+from bench import single
+
 
 def _fmt(value: Any, spec: str = ".2f", unit: str = "") -> str:
     if value is None:
@@ -66,6 +68,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         f"{_fmt(growth)} ({_fmt(results['growth']['t_4n'], '.1f', ' s')} / "
         f"{_fmt(results['growth']['t_n'], '.1f', ' s')})",
         f"<= {limit_growth:g}", None if growth is None else growth <= limit_growth + 1e-9)
+    rows.extend(single.target(results.get("single"), limit=single.P99_MEMORY, where="in memory"))
     rows.extend(idle_targets(results))
     rss = large["operator"].get("operator", {}).get("VmHWM")
     add(f"peak RSS at {config['factor']}N (N={big})", rss, _fmt(rss, ".1f", " MB"), f"< {PEAK_RSS_MB:g} MB",
@@ -170,6 +173,8 @@ def table(results: dict[str, Any]) -> str:
     lines.append("")
     lines.append(f"time grows x{_fmt(growth.get('ratio'))} from N to {config['factor']}N "
                  f"(resources x{config['factor']})")
+    if results.get("single"):
+        lines.append(f"single applies on a quiet operator: {single.line(results['single'])}")
     for idle in (results.get(key) for key in ("idle", "idle_large")):
         if idle is None:
             continue

@@ -15,12 +15,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench import burst, process, workload
+from bench import burst, process, single, workload
 from bench.world import classify_headlamp, classify_kube, world
 from headlamp_operator_testing import process as testing_process
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BURST_SYNC_INTERVAL = 30.0  # the operator's default: no health check runs during a burst
+SINGLE_QUIET = 0.3  # seconds without a write after an apply's Ready before the next (its Event, echoes)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -41,6 +42,8 @@ class Options:
     quick: bool = False  # --quick: sizes below the targets' (recorded, and said in the table)
     operator: str | None = None  # the headlamp-operator to measure (make bench: a runtime-only install, as the image)
     repeats: int = 3  # runs of each operator and kopf-floor burst; the median one is reported
+    single_applies: int = single.COUNT  # applies of the single-apply phase, one at a time (0: none)
+    single_only: bool = False  # the single-apply phase alone (no bursts, floors or idle phases)
 
 
     def burst_timeout(self, resources: int) -> float:
@@ -187,6 +190,28 @@ def _keep_log(op: process.Operator, options: Options) -> None:
         (options.keep_logs / op.log_path.name).write_text(op.log())
 
 
+async def single_phase(options: Options, workdir: pathlib.Path, say: Say) -> dict[str, Any]:
+    """A fresh operator with nothing to do; ``options.single_applies`` applies one at a time (:mod:`bench.single`)."""
+    applies = single.items(options.single_applies)
+    async with world(workdir, credentials=options.credentials) as w, \
+            process.operator(w, workdir, credentials=options.credentials, sync_interval=BURST_SYNC_INTERVAL,
+                             command=options.operator, name="single",
+                             startup_timeout=options.startup_timeout) as op, \
+            single.Poster(w.kube_url, credentials=options.credentials) as poster:
+        say(f"  operator ready (pid {op.pid}); {len(applies[0])} warm-up applies, "
+            f"then {options.single_applies} measured")
+        kube_mark, hl_mark = w.mark()
+        cpu_before = op.cpu()
+        result = await single.measure(applies, create=poster.create, ready=w.tracker.ready, writes=w.tracker.writes,
+                                      quiet=SINGLE_QUIET, alive=op.alive)
+        result["operator_cpu_seconds"] = op.cpu() - cpu_before
+        result["kube_requests"] = classify_kube(w.kube_requests()[kube_mark:])
+        result["headlamp_requests"] = classify_headlamp(w.hl.requests[hl_mark:])
+        result["operator_log"] = log_summary(op.log())
+        _keep_log(op, options)
+    return result
+
+
 async def idle_phase(options: Options, workdir: pathlib.Path, say: Say, *, count: int | None = None) -> dict[str, Any]:
     """``count`` (default ``idle_count``) Running PortForwards left alone for ``idle_window`` seconds:
     the operator's CPU, Headlamp requests and Kubernetes writes per minute."""
@@ -279,12 +304,25 @@ async def run_all(options: Options, *, say: Say = print) -> dict[str, Any]:
                                   "`runs`",
                        "idle": "Headlamp requests, Kubernetes writes and the operator's CPU in a window of "
                                "idle_window seconds, after one sync interval of warm-up once every PortForward is "
-                               "Ready; idle with idle_count PortForwards, idle_large with idle_factor times as many"}},
+                               "Ready; idle with idle_count PortForwards, idle_large with idle_factor times as many",
+                       "single": "single applies: a fresh operator, a PortForward and a ResourcePatch per "
+                                 "namespace as a warm-up (under single.warmup), then `single_applies` applies of "
+                                 "alternating kinds one at a time, each from its creation's API answer to the "
+                                 "emulator's commit of its Ready status, the next once nothing has been written "
+                                 f"for {SINGLE_QUIET:g} s"}},
         "machine": machine(),
         "sizes": {},
     }
     with tempfile.TemporaryDirectory(prefix="headlamp-bench-") as tmp:
         workdir = pathlib.Path(tmp)
+        if options.single_applies:
+            say(f"[{time.monotonic() - started:6.1f}s] single applies: {options.single_applies}, one at a time, "
+                f"on a quiet operator")
+            results["single"] = await single_phase(options, workdir, say)
+            say(f"  {single.line(results['single'])}")
+        if options.single_only:
+            results["seconds"] = time.monotonic() - started
+            return results
         for n in (options.n, options.n * options.factor):
             say(f"[{time.monotonic() - started:6.1f}s] operator burst: N={n} ({2 * n} resources)")
             entry: dict[str, Any] = {"n": n, "operator": await median_run(

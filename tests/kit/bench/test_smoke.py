@@ -10,7 +10,7 @@ from bench.run import Options, run_all
 
 async def test_bench_runs_every_phase_and_writes_the_keys(tmp_path: pathlib.Path) -> None:
     options = Options(n=3, factor=2, concurrency=8, idle_count=3, idle_interval=1.0, idle_window=2.0, idle_factor=2,
-                      timeout=20.0, startup_timeout=20.0, repeats=2)
+                      timeout=20.0, startup_timeout=20.0, repeats=2, single_applies=3)
     results = await run_all(options, say=lambda _: None)
     results["targets"] = targets(results)
     out = tmp_path / "results.json"
@@ -18,7 +18,11 @@ async def test_bench_runs_every_phase_and_writes_the_keys(tmp_path: pathlib.Path
     text = table(results)
 
     loaded = json.loads(out.read_text())
-    assert set(loaded) >= {"config", "machine", "sizes", "growth", "idle", "idle_large", "targets", "seconds"}
+    assert set(loaded) >= {"config", "machine", "sizes", "growth", "idle", "idle_large", "single", "targets",
+                           "seconds"}
+    single = loaded["single"]
+    assert single["count"] == 3 and single["warmup"]["count"] == 4  # both kinds in the two namespaces used
+    assert single["by_kind"]["PortForward"]["count"] == 2 and 0 < single["p50"] <= single["p99"] == single["max"]
     assert set(loaded["sizes"]) == {"3", "6"}
     for entry in loaded["sizes"].values():
         operator = entry["operator"]
@@ -44,7 +48,8 @@ async def test_bench_runs_every_phase_and_writes_the_keys(tmp_path: pathlib.Path
     names = " | ".join(t["target"] for t in loaded["targets"])
     for target in ("kopf floor", "p99 apply->Ready", "writes per PortForward", "writes per ResourcePatch",
                    "Headlamp requests per resource", "time growth", "idle operator CPU", "idle CPU with 6 PF",
-                   "idle Headlamp requests/min (3 PF)", "idle Kubernetes writes/min (6 PF)", "peak RSS"):
+                   "idle Headlamp requests/min (3 PF)", "idle Kubernetes writes/min (6 PF)", "peak RSS",
+                   "p99 single apply->Ready (in memory, 3 applies)"):
         assert target in names, (target, names)  # every target of issue 14 is in the table
     assert "ratio" in text and "peak RSS" in text
     try:
