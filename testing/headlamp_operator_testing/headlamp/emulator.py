@@ -250,9 +250,9 @@ class HeadlampEmulator(HeadlampScaffold):
         if backing is None:  # a dynamic cluster's API server the backend cannot reach
             return web.Response(status=502)  # Go's ReverseProxy
         # "/clusters/{cluster}/{path}" -> "/{path}", still encoded
-        return self.plugins.mark(await backing.proxy(
-            method=record.method, raw_path="/" + raw.split("/", 3)[3],
-            query_string=request.rel_url.raw_query_string, body=record.body, headers=record.headers, token=token))
+        return await backing.proxy(
+            method=record.method, raw_path="/" + raw.split("/", 3)[3], query_string=request.rel_url.raw_query_string,
+            body=record.body, headers=record.headers, token=token, request=request, mark=self.plugins.mark)
 
     def _context(self, record: RecordedRequest, name: str) -> Context | web.Response:
         """The backend context of a request, as v0.45.0's context store finds it (``backend/cmd/stateless.go``).

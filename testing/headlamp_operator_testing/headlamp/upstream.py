@@ -25,7 +25,7 @@ import pathlib
 import re
 import ssl
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, NamedTuple
 
 import aiohttp
@@ -46,6 +46,12 @@ class PodProblem(NamedTuple):
 
     missing: bool
     message: str  # the API server's message (``pods "x" not found``), or the backend's "pod is not running"
+
+
+def is_watch(query_string: str) -> bool:
+    """Whether a Kubernetes API request's query asks for a watch (``watch=1``, ``watch=true``)."""
+    values = yarl.URL.build(query_string=query_string).query.getall("watch", [])
+    return any(value.lower() in ("1", "true") for value in values)
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -136,23 +142,36 @@ class UpstreamCluster:
     # -- the Kubernetes API proxy -------------------------------------------------------------------
 
     async def proxy(self, *, method: str, raw_path: str, query_string: str, body: bytes,
-                    headers: Mapping[str, str], token: str | None) -> web.Response:
+                    headers: Mapping[str, str], token: str | None, request: web.BaseRequest | None = None,
+                    mark: Callable[[web.StreamResponse], web.StreamResponse] = lambda answer: answer,
+                    ) -> web.StreamResponse:
         """Send one Kubernetes API request to the API server and answer with what it answered.
 
         ``raw_path`` and ``query_string`` go as the client encoded them (``?fieldManager=`` included); the
-        ``User-Agent`` is the backend's own, whatever the client sent.
+        ``User-Agent`` is the backend's own, whatever the client sent. A watch (``?watch=1``) is passed
+        through as it comes, chunk by chunk, as Go's ``ReverseProxy`` passes a chunked answer on (this
+        needs the client's ``request``); ``mark`` may add headers to the answer before it starts.
         """
         outgoing = {name: headers[name] for name in PASSED_HEADERS if name in headers}
         outgoing["User-Agent"] = identity.USER_AGENT
         outgoing.update(self.authorization(token))
         url = yarl.URL(self.server + raw_path + (f"?{query_string}" if query_string else ""), encoded=True)
+        watching = request is not None and method == "GET" and is_watch(query_string)
         try:
-            async with self.session().request(method, url, data=body or None, headers=outgoing) as answer:
-                data = await answer.read()
+            async with (self.streams() if watching else self.session()).request(
+                    method, url, data=body or None, headers=outgoing) as answer:
                 passed = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "audit-id")}
-                return web.Response(status=answer.status, body=data, headers=passed)
+                if watching and answer.status < 300 and request is not None:
+                    streamed = mark(web.StreamResponse(status=answer.status, headers=passed))
+                    await streamed.prepare(request)
+                    with contextlib.suppress(aiohttp.ClientError, ConnectionError):
+                        async for chunk in answer.content.iter_any():
+                            await streamed.write(chunk)
+                    return streamed
+                data = await answer.read()
+                return mark(web.Response(status=answer.status, body=data, headers=passed))
         except aiohttp.ClientError:
-            return web.Response(status=502)  # Go's ReverseProxy when the upstream does not answer
+            return mark(web.Response(status=502))  # Go's ReverseProxy when the upstream does not answer
 
     async def _api(self, method: str, path: str, *, token: str | None, body: Any = None) -> tuple[int, Any]:
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
