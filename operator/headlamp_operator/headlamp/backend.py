@@ -21,10 +21,11 @@ everything kept for it goes, on every cluster; logins are also bounded in number
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -32,7 +33,7 @@ import aiohttp
 import yarl
 from multidict import CIMultiDict
 
-from headlamp_operator.headlamp import errors, paths, wire
+from headlamp_operator.headlamp import errors, notfound, paths, wire
 from headlamp_operator.headlamp.cache import FlightCache
 from headlamp_operator.headlamp.wire import Exchange
 from headlamp_operator.settings import BackendSettings
@@ -43,8 +44,7 @@ logger = logging.getLogger("headlamp_operator.headlamp")
 CacheKey = tuple[str, str]  # (cluster, credentials.key)
 DiscoveryKey = tuple[str, str, str]  # (cluster, credentials.key, apiVersion)
 Discovery = dict[str, Any]  # kind -> what discovery says of it (resources.ApiResource)
-SERVED, UNKNOWN, NO_ROUTE = "served", "unknown", "no route"  # what :func:`_probe` finds
-PROBE_TTL = 60.0  # seconds a look at whether Headlamp knows a cluster is kept (Backend._probe)
+PROBE_TTL = 60.0  # seconds a look at whether Headlamp knows a cluster is kept (notfound.probe)
 
 
 def _jar() -> aiohttp.CookieJar:
@@ -71,6 +71,7 @@ class Backend:
         self.max_logins = max_logins if max_logins is not None else settings.max_cached
         self._session = session
         self._own_session = session is None
+        self._streams: aiohttp.ClientSession | None = None  # long-lived reads (watches), apart from requests
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._logins: dict[CacheKey, Login] = {}
         # Discovery answers per group/version, kept until dropped; failures are not kept (a cluster may
@@ -93,6 +94,8 @@ class Backend:
                                              limit_per_host=0, enable_cleanup_closed=True)
             # Cookies are kept per credential (Login), never in a session-wide jar.
             self._session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+            self._streams = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                                  cookie_jar=aiohttp.DummyCookieJar())
         return self
 
     async def close(self) -> None:
@@ -100,6 +103,9 @@ class Backend:
         if self._session is not None and self._own_session:
             await self._session.close()
             self._session = None
+        if self._streams is not None:
+            await self._streams.close()
+            self._streams = None
 
     async def __aenter__(self) -> Backend:
         return await self.open()
@@ -116,12 +122,17 @@ class Backend:
         return self._session
 
     @property
+    def streams(self) -> aiohttp.ClientSession:
+        """The session of long-lived reads (:meth:`stream`): the shared session when one was given."""
+        return self._streams or self.session
+
+    @property
     def shown_url(self) -> str:
         """The backend's URL as a message may show it (no user or password, should the URL carry them)."""
         return str(yarl.URL(self.settings.url).with_user(None))
 
     async def probed(self, key: tuple[str, str | None], load: Callable[[], Awaitable[str]]) -> str:
-        """What a look at a cluster found (kept a minute, one look in flight per cluster): see :meth:`_probe`."""
+        """What a look at a cluster found (kept a minute, one in flight per cluster): see :func:`notfound.probe`."""
         return await self._probes.get(key, load)
 
     def limit(self, cluster: str) -> asyncio.Semaphore:
@@ -256,6 +267,72 @@ class Backend:
 
     # -- sending ---------------------------------------------------------------------------------
 
+    def _outgoing(self, path: str, *, headers: Mapping[str, str] | None, query: Mapping[str, str] | None,
+                  secrets: Iterable[str]) -> tuple[yarl.URL, CIMultiDict[str], list[str]]:
+        """A request's URL (``path`` joined to the base URL), its headers (the common ones added and checked),
+        and every value to redact from what its answer reports."""
+        sent = CIMultiDict(wire.JSON_HEADERS)
+        sent["User-Agent"] = wire.USER_AGENT
+        sent.update(headers or {})
+        if self.settings.backstage_token:
+            sent["X-BACKSTAGE-TOKEN"] = str(self.settings.backstage_token)
+        wire.check_headers(sent)
+        base = yarl.URL(self.settings.url)
+        url = base.with_path(base.raw_path.rstrip("/") + path, encoded=True)
+        return (url.with_query(query) if query else url), sent, [*secrets, *wire.header_secrets(sent)]
+
+    def _cluster_headers(self, headers: Mapping[str, str] | None, credentials: Credentials) -> dict[str, str]:
+        """The headers of a request under ``/clusters/{cluster}``: the backend token, a dynamic cluster's."""
+        sent = dict(headers or {})
+        if self.settings.backend_token:
+            sent["X-HEADLAMP_BACKEND-TOKEN"] = str(self.settings.backend_token)
+        kubeconfig = credentials.kubeconfig_header
+        if kubeconfig is not None and credentials.user_id:
+            sent["KUBECONFIG"] = kubeconfig
+            sent["X-HEADLAMP-USER-ID"] = credentials.user_id
+        return sent
+
+    @contextlib.asynccontextmanager
+    async def stream(self, path: str, *, cluster: str, headers: Mapping[str, str] | None = None,
+                     query: Mapping[str, str] | None = None,
+                     credentials: Credentials = ANONYMOUS,
+                     read_timeout: float | None = None) -> AsyncIterator[aiohttp.ClientResponse]:
+        """A GET under ``/clusters/{cluster}`` whose answer is read as it comes (a Kubernetes watch), for as long
+        as the caller reads it.
+
+        Sent as :meth:`cluster_fetch` sends (the same headers), but on a session of its own (a stream
+        holds its connection for minutes: it never takes one of the requests' pool) and outside the
+        per-cluster bound. No total timeout: connecting is bounded by ``HEADLAMP_REQUEST_TIMEOUT``, and each
+        read by ``read_timeout`` seconds (a stream silent for longer is taken as dead: kopf #1267).
+
+        Raises:
+            errors.ApiError: a non-2xx answer (as :meth:`fetch` raises it), or the stream failed, also
+                while the caller reads it (:class:`errors.TransportError`).
+        """
+        settings = self.settings
+        url, sent, hidden = self._outgoing(paths.cluster_path(cluster, path),
+                                           headers=self._cluster_headers(headers, credentials), query=query,
+                                           secrets=self.secrets_of(credentials))
+        status = 502
+        try:
+            async with self.streams.get(url, headers=sent, allow_redirects=False, timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=settings.request_timeout, sock_read=read_timeout)) as raw:
+                status = raw.status
+                self.observe(Exchange(cluster=cluster, method="GET", status=status, seconds=0.0))
+                if "reload" in raw.headers.get("X-Reload", ""):
+                    self.reload()
+                if raw.status >= 400:
+                    error_body = await raw.content.read(wire.ERROR_BODY_LIMIT)
+                    raise errors.from_status(raw.status, raw.reason or "", error_body, headers=raw.headers,
+                                             secrets=hidden, cluster=cluster)
+                yield raw
+        except TimeoutError as e:
+            raise errors.RequestTimeoutError(cluster=cluster) from e
+        except (aiohttp.ClientError, OSError) as e:
+            raise errors.UnreachableError(f"Unreachable - {errors.redact(wire.transport_detail(e), hidden)}",
+                                          cluster=cluster) from e
+
+
     async def fetch(self, path: str, *, method: str = "GET", headers: Mapping[str, str] | None = None,
                     body: bytes | None = None, query: Mapping[str, str] | None = None, secrets: Iterable[str] = (),
                     cluster: str | None = None) -> wire.Response:
@@ -266,17 +343,7 @@ class Backend:
         credential headers themselves.
         """
         settings = self.settings
-        sent = CIMultiDict(wire.JSON_HEADERS)
-        sent["User-Agent"] = wire.USER_AGENT
-        sent.update(headers or {})
-        if settings.backstage_token:
-            sent["X-BACKSTAGE-TOKEN"] = str(settings.backstage_token)
-        wire.check_headers(sent)
-        hidden = [*secrets, *wire.header_secrets(sent)]
-        base = yarl.URL(settings.url)
-        url = base.with_path(base.raw_path.rstrip("/") + path, encoded=True)
-        if query:
-            url = url.with_query(query)
+        url, sent, hidden = self._outgoing(path, headers=headers, query=query, secrets=secrets)
         started = time.monotonic()
         status = 502
         try:
@@ -314,13 +381,7 @@ class Backend:
                             credentials: Credentials = ANONYMOUS) -> wire.Response:
         """A request under ``/clusters/{cluster}``: backend token, dynamic-cluster headers, the per-cluster bound."""
         full_path = paths.cluster_path(cluster, path)
-        sent = dict(headers or {})
-        if self.settings.backend_token:
-            sent["X-HEADLAMP_BACKEND-TOKEN"] = str(self.settings.backend_token)
-        kubeconfig = credentials.kubeconfig_header
-        if kubeconfig is not None and credentials.user_id:
-            sent["KUBECONFIG"] = kubeconfig
-            sent["X-HEADLAMP-USER-ID"] = credentials.user_id
+        sent = self._cluster_headers(headers, credentials)
         async with self.limit(cluster):
             try:
                 return await self.fetch(full_path, method=method, headers=sent, body=body, query=query,
@@ -332,53 +393,5 @@ class Backend:
                 e.cluster = cluster
                 raise
         # Outside the per-cluster bound: the look at the cluster is a request of its own.
-        raise await self._who_answered(unexplained, method=method, path=path, cluster=cluster,
-                                       headers=sent) from unexplained
-
-    async def _probe(self, cluster: str, headers: Mapping[str, str]) -> str:
-        """Whether Headlamp knows ``cluster``: ``GET /clusters/{cluster}/version``, the cluster's API server's version.
-
-        Any answer of the API server (2xx, or its own 401/403) says the cluster is known; v0.45.0's 404
-        ``key not found`` says it is not; a plain ``404 page not found`` says no ``/clusters/`` route is
-        there at all (Headlamp behind a base path that ``HEADLAMP_URL`` lacks).
-
-        Raises:
-            errors.ApiError: the look itself failed otherwise (unreachable, timed out, 5xx): that error
-                says more than the 404 did, and a transient one is retried.
-        """
-        sent = {key: value for key, value in headers.items() if key.lower() != "authorization"}
-        try:
-            await self.fetch(paths.cluster_path(cluster, "/version"), headers=sent, cluster=cluster)
-        except (errors.UnauthorizedError, errors.ForbiddenError):
-            return SERVED
-        except errors.UnknownClusterError:
-            return UNKNOWN
-        except errors.PageNotFoundError:
-            return NO_ROUTE
-        return SERVED
-
-    async def _who_answered(self, error: errors.PageNotFoundError, *, method: str, path: str,
-                            cluster: str, headers: Mapping[str, str]) -> errors.ApiError:
-        """Who answered a plain ``404 page not found``, as an error that says it and what to do
-        (docs/headlamp-backend.md#errors).
-
-        The cluster is looked at once per :data:`PROBE_TTL` (:meth:`_probe`); then the 404 is the API
-        server's for a group/version it does not serve (a Kubernetes API path of a known cluster), Headlamp's
-        router for a route it lacks, or an unknown cluster.
-        """
-        key = (cluster, headers.get("X-HEADLAMP-USER-ID"))
-        try:
-            found = await self.probed(key, lambda: self._probe(cluster, headers))
-        except errors.ApiError as e:
-            return e
-        where = self.shown_url
-        if found == UNKNOWN:
-            return errors.UnknownClusterError(error.message, status=404, cluster=cluster)
-        parts = path.split("?", 1)[0].strip("/").split("/")
-        if found == SERVED and parts[0] in ("api", "apis") and len(parts) >= 2:
-            served = parts[1] if parts[0] == "api" else "/".join(parts[1:3])
-            return errors.ApiNotServedError(f"Not Found - the cluster serves no {served} (is its CRD installed?)",
-                                            status=404, cluster=cluster)
-        return errors.NoRouteError(
-            f"Not Found - Headlamp at {where} has no route {method} {paths.cluster_path(cluster, path)} "
-            f"(does HEADLAMP_URL miss a base path? is it another Headlamp release?)", status=404, cluster=cluster)
+        raise await notfound.who_answered(self, unexplained, method=method, path=path, cluster=cluster,
+                                          headers=sent) from unexplained

@@ -27,6 +27,7 @@ is redacted before it is stored: no credential value ever reaches ``str(error)``
             │   ├── ConflictError   409
             │   │   ├── ForwardAlreadyRunningError
             │   │   └── ForwardStartingError      transient
+            │   ├── GoneError       410: a watch's resourceVersion is too old (list again)
             │   ├── UnprocessableEntityError 422
             │   └── TooManyRequestsError 429      transient
             └── ServerError         5xx (Headlamp answers most of its own failures with 500)
@@ -137,6 +138,12 @@ class NotFoundError(ClientError):
 
 class ConflictError(ClientError):
     status = 409
+
+
+class GoneError(ClientError):
+    """410 Gone: the resourceVersion a watch starts from is no longer kept by the API server: list again."""
+
+    status = 410
 
 
 class UnprocessableEntityError(ClientError):
@@ -262,7 +269,7 @@ def classify_forward_error(error: StatusError) -> StatusError:
 
 _BY_STATUS: dict[int, type[StatusError]] = {
     400: BadRequestError, 401: UnauthorizedError, 403: ForbiddenError, 404: NotFoundError,
-    409: ConflictError, 422: UnprocessableEntityError, 429: TooManyRequestsError,
+    409: ConflictError, 410: GoneError, 422: UnprocessableEntityError, 429: TooManyRequestsError,
 }
 
 
