@@ -42,6 +42,7 @@ def objects() -> list[dict[str, Any]]:
     for name in ("monitoring", "shop", *workload.NAMESPACES):
         items.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
     rules = {"monitoring": [{"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list"]},
+                            {"apiGroups": [""], "resources": ["pods"], "verbs": ["watch"]},  # the pod watches
                             {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["get", "create"]}],
              "shop": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "patch"]}]}
     subjects = [{"kind": "ServiceAccount", "name": VIEWER, "namespace": ns} for ns in workload.NAMESPACES]

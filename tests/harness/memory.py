@@ -97,6 +97,14 @@ class Env:
                 version["schema"] = anything
             self.kube.register_crd(crd)
 
+    async def wait_pod_watch(self, namespace: str = "monitoring", *, cluster: str = "prod",
+                             within: float = 10.0) -> None:
+        """Wait until the operator watches the pods of ``namespace`` (docs/portforward.md#watching-pods): its
+        requests made, so that a count of requests from now on is of what happens next only."""
+        api = self.hl.clusters[cluster].api
+        await wait_until(lambda: api.watching("", "v1", "pods", namespace) > 0, within=within,
+                         message=f"the operator watches the pods of {namespace}")
+
     def events(self, name: str) -> list[dict[str, Any]]:
         return [e for e in self.kube.events() if (e.get("involvedObject") or {}).get("name") == name]
 

@@ -6,13 +6,14 @@ import asyncio
 import aiohttp
 
 from headlamp_operator_testing.kopf_harness import wait_until
-from tests.harness.memory import SYNC, Env
+from tests.harness.memory import SYNC, TOKEN_A, Env
 
 SERVICE = {"cluster": "prod", "service": "grafana", "namespace": "monitoring", "targetPort": "http",
            "credentials": {"tokenSecretRef": {"name": "viewer"}}}
 
 
 async def test_a_dead_pod_is_replaced_by_re_resolving_the_service(env: Env) -> None:
+    env.hl.clusters["prod"].forbid_token(TOKEN_A, verbs=["watch"])  # the health pass heals (no pod watch: podwatch)
     await env.create("portforwards", "team-a", "grafana", SERVICE)
     first = await env.wait_status("portforwards", "team-a", "grafana", phase="Running")
     assert first["pod"] == "grafana-0"
@@ -66,6 +67,7 @@ async def test_a_forward_stopped_after_quiet_passes_is_healed(env: Env) -> None:
     for name in ("a", "b", "c"):
         await env.create("portforwards", "team-a", name, SERVICE)
     statuses = [await env.wait_status("portforwards", "team-a", name, phase="Running") for name in ("a", "b", "c")]
+    await env.wait_pod_watch()
     env.hl.clear_requests()
     await wait_until(lambda: len(env.hl.requests_for(path="/clusters/prod/portforward/list")) >= 3,
                      within=10 * SYNC, message="three quiet passes")
@@ -93,6 +95,7 @@ async def test_a_failed_list_leaves_every_forward_as_it_was(env: Env) -> None:
     before = {name: (env.get("portforwards", "team-a", name) or {})["metadata"]["resourceVersion"] for name in names}
     events = len(env.kube.events("team-a"))
     lists = "/clusters/prod/portforward/list"
+    await env.wait_pod_watch()
     env.hl.clear_requests()
     env.hl.fail_next(2, status=503, method="GET", path=lists)
     await wait_until(lambda: len(env.hl.requests_for(path=lists)) >= 4, within=10 * SYNC,

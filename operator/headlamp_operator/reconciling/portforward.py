@@ -39,6 +39,10 @@ class Context:
     previous_pod: str = ""  # status.pod: the pod it last ran on (a pod that goes missing there was lost, not mistyped)
     # the spec changed what the forward points at (docs/portforward.md#start): a forward of our id is replaced
     moved: bool = False
+    # the forward is moving off a pod that stopped serving: its own local port is waited for while the old
+    # listener closes, never given up for another (docs/portforward.md#watching-pods)
+    keep_port: bool = False
+    unwatched: str = ""  # why its pods are not watched (a 403), said in its Running message; "" when they are
 
     @property
     def cluster(self) -> str:
@@ -80,6 +84,8 @@ def running(ctx: Context, entry: Mapping[str, Any], *, reason: str) -> Outcome:
     wanted = ctx.spec.address
     if wanted and wanted != LISTENER and wanted != reported:
         message += f" (spec.address {wanted} is ignored: this Headlamp listens on {reported or LISTENER} only)"
+    if ctx.unwatched and not ctx.adopting:
+        message += f"; {ctx.unwatched}"
     fields = {"id": ctx.id, "port": str(entry.get("port") or ""), "pod": str(entry.get("pod") or "")}
     return Outcome(phase="Running", reason=reason, message=message, fields=fields)
 
@@ -162,6 +168,28 @@ async def _delete(ctx: Context) -> bool:
             await _stop_or_delete(ctx, stop=False)
             return True
     return True
+
+
+PORT_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8)  # seconds between starts on a moving forward's port, its old listener closing
+
+
+async def _start_on_own_port(ctx: Context, target: targets.Target, port: str) -> Mapping[str, Any]:
+    """Start on ``port``; a moving forward (``keep_port``) tries its port again while the old listener closes.
+
+    v0.45.0 closes a deleted forward's listener as its goroutine ends, just after the delete's answer
+    (``forwardPortsAsync`` in backend/pkg/portforward/handler.go): a start at once may find it still bound.
+
+    Raises:
+        errors.LocalPortInUseError: the port stayed taken (for :data:`PORT_WAITS`, when moving).
+    """
+    waits = list(PORT_WAITS) if ctx.keep_port and port else []
+    while True:
+        try:
+            return await _start_once(ctx, target, port)
+        except errors.LocalPortInUseError:
+            if not waits:
+                raise
+            await asyncio.sleep(waits.pop(0))
 
 
 async def _start_once(ctx: Context, target: targets.Target, port: str) -> Mapping[str, Any]:
@@ -253,7 +281,7 @@ async def _start(ctx: Context, *, fresh: bool, attempt: int) -> Result:
     port = wanted or ctx.previous_port
     note = ""
     try:
-        started = await _start_once(ctx, target, port)
+        started = await _start_on_own_port(ctx, target, port)
     except errors.LocalPortInUseError as e:
         if wanted:
             raise  # the spec's own port: Conflict until it is free or the spec changes
@@ -297,6 +325,17 @@ async def run(ctx: Context, *, attempt: int = 0, fresh: bool = False) -> Result:
         return outcomes.invalid("InvalidSpec", str(e))
     except errors.ApiError as e:
         return outcomes.from_error(e, attempt=attempt, settings=ctx.settings)
+
+
+async def move(ctx: Context, *, attempt: int = 0) -> Result:
+    """Move a forward whose pod stopped serving (docs/portforward.md#watching-pods): the backend's forward of our id
+    goes (until Headlamp's 5 s pod monitor notices, it forwards to the old pod), then the forward starts as the
+    spec asks, resolved anew, on its own local port; a pod forward whose pod is gone waits for it (NotFound)."""
+    try:
+        await _stop_or_delete(ctx, stop=False)
+    except errors.ApiError as e:
+        return outcomes.from_error(e, attempt=attempt, settings=ctx.settings)
+    return await run(dataclasses.replace(ctx, keep_port=True), attempt=attempt, fresh=True)
 
 
 async def _stop(ctx: Context) -> Result:

@@ -17,7 +17,7 @@ from typing import Any
 from headlamp_operator import crds
 from headlamp_operator.headlamp import errors
 from headlamp_operator.reconciling import specs
-from headlamp_operator.scheduling import forwards, healing
+from headlamp_operator.scheduling import forwards, healing, podwatch
 from headlamp_operator.scheduling import state as rt
 from headlamp_operator.scheduling.retries import Retries, Retry
 from headlamp_operator.status import outcomes
@@ -166,7 +166,8 @@ async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
 
 
 def start(runtime: rt.Runtime) -> None:
-    """Start the health pass and the PortForwards' retries, one task (once: the first handler to run starts them)."""
+    """Start the health pass, the retries and the pod watches of PortForwards, one task (once: the first handler
+    to run starts them)."""
     if runtime.forward_scheduler is not None and not runtime.forward_scheduler.done():
         return
     writer = StatusWriter(runtime.kube, crds.GROUP, crds.VERSION)
@@ -177,8 +178,9 @@ def start(runtime: rt.Runtime) -> None:
 
     retries = runtime.forward_retries = Retries(run, backoff=lambda attempt: outcomes.delay(settings, attempt),
                                                 name="PortForward")
+    watches = runtime.pod_watches = podwatch.PodWatches(runtime)
 
     async def serve() -> None:
-        await asyncio.gather(schedule(runtime, writer), retries.serve())
+        await asyncio.gather(schedule(runtime, writer), retries.serve(), watches.serve())
 
     runtime.forward_scheduler = asyncio.create_task(serve(), name="PortForward health checks and retries")

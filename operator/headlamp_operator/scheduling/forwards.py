@@ -54,7 +54,9 @@ async def context(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.Port
                                namespace=body["metadata"]["namespace"], uid=body["metadata"]["uid"],
                                credentials=loaded.credentials, resolutions=runtime.resolutions,
                                lists=runtime.lists, previous_port=str(status.get("port") or ""),
-                               previous_pod=str(status.get("pod") or ""), moved=moved)
+                               previous_pod=str(status.get("pod") or ""), moved=moved,
+                               unwatched=runtime.pod_watches.unwatched(body["metadata"]["uid"])
+                               if runtime.pod_watches is not None else "")
 
 
 def retries(runtime: rt.Runtime) -> Retries:
@@ -78,25 +80,28 @@ def follow_up(runtime: rt.Runtime, uid: str, result: Result, *, attempt: int, ch
 
 
 async def record(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward, result: Result, *,
-                 write_status: StatusWriter, attempt: int, synced: bool = True, check: bool = False) -> None:
+                 write_status: StatusWriter, attempt: int, synced: bool = True,
+                 check: bool = False) -> rt.TrackedForward | None:
     """Write what a look or a retry found (unless the resource changed meanwhile), and schedule its retry.
 
     ``synced``: the look counts as a sync (``lastSyncTime``); ``check``: the retry of a transient result
-    looks at the backend's list again before acting.
+    looks at the backend's list again before acting. Returns the entry tracked now (the status written
+    merged in), or None when the resource changed meanwhile (nothing was written).
 
     Raises what the status write raised (the caller logs it; a retry's failure is retried again).
     """
     if runtime.forwards.get(uid) is not tracked:
-        return  # the resource changed (or went) meanwhile: its handler has it
+        return None  # the resource changed (or went) meanwhile: its handler has it
     follow_up(runtime, uid, result, attempt=attempt, check=check)  # first: a failed write still has it
     new = report.status_update(tracked.body, result, events=runtime.events,
                                time_field="lastSyncTime" if synced else None)
     if new is None:
-        return
+        return tracked
     metadata = tracked.body["metadata"]
     await write_status(PLURAL, metadata["namespace"], metadata["name"], new)
     if runtime.forwards.get(uid) is tracked:
-        track(runtime, tracked.body, tracked.spec, status=new)
+        return track(runtime, tracked.body, tracked.spec, status=new)
+    return None
 
 
 async def finalize(runtime: rt.Runtime, body: Mapping[str, Any]) -> bool:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from headlamp_operator.headlamp import errors
 from headlamp_operator.reconciling import portforward
 from headlamp_operator.reconciling.specs import PortForwardSpec
-from headlamp_operator.scheduling import forwards, gate
+from headlamp_operator.scheduling import forwards, gate, podwatch
 from headlamp_operator.scheduling import state as rt
 from headlamp_operator.scheduling.retries import Retry
 from headlamp_operator.status import outcomes
@@ -63,6 +63,19 @@ def steady(spec: PortForwardSpec, status: Mapping[str, Any], *, uid: str,
 STEADY: Literal["steady"] = "steady"  # what check() says of a forward found running as recorded: nothing to record
 
 
+def _unwatched_news(ctx: portforward.Context, message: str) -> bool:
+    """Whether the message is wrong about the forward's pods being watched (:mod:`.podwatch`: said once)."""
+    return ctx.unwatched not in message if ctx.unwatched else podwatch.UNWATCHED in message
+
+
+def _left_to_backend(ctx: portforward.Context, entry: Mapping[str, Any], *, attempt: int) -> Verdict:
+    """A forward the backend is reconnecting itself (upstream #7273): Pending, looked at again, never started."""
+    return Verdict(outcomes.retrying(
+        f"Headlamp is reconnecting forward {ctx.id} to a pod of its service itself "
+        f"({entry.get('error') or 'its pod went away'}): left to it, not started again meanwhile",
+        reason="Pending", settings=ctx.settings, attempt=attempt, fields={"id": ctx.id}), check=True)
+
+
 async def judge(ctx: portforward.Context, *, status: Mapping[str, Any], attempt: int = 0,
                 since: float | None = None, restarts: int = 0) -> Verdict | Literal["steady"] | None:
     """One health check of a forward that should run: what to record, :data:`STEADY` when it runs as recorded
@@ -92,14 +105,12 @@ async def judge(ctx: portforward.Context, *, status: Mapping[str, Any], attempt:
             and synced >= listing.fetched.replace(microsecond=0):
         return None  # the shared list was asked for before this forward (re)started: no verdict from it
     if entry is not None and entry.get("status") == RECONNECTING:
-        return Verdict(outcomes.retrying(
-            f"Headlamp is reconnecting forward {ctx.id} to a pod of its service itself "
-            f"({entry.get('error') or 'its pod went away'}): left to it, not started again meanwhile",
-            reason="Pending", settings=ctx.settings, attempt=attempt, fields={"id": ctx.id}), check=True)
+        return _left_to_backend(ctx, entry, attempt=attempt)
     if entry is not None and problem is None:  # running: refresh what changed (a port after a restart)
         outcome = portforward.running(ctx, entry, reason="Adopted" if ctx.adopting else "Started")
         if status.get("phase") != "Running" or outcome.fields.get("port") != status.get("port") \
-                or outcome.fields.get("pod") != status.get("pod"):
+                or outcome.fields.get("pod") != status.get("pod") \
+                or _unwatched_news(ctx, str(status.get("message"))):
             return Verdict(Result(outcome=outcome))
         return STEADY
     if ctx.adopting:  # an adopted forward is only observed, never restarted; it may come back
@@ -171,6 +182,31 @@ async def record(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward, verd
                           synced=verdict.synced, check=verdict.check)
 
 
+async def _moving(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward, ctx: portforward.Context, due: Retry, *,
+                  write_status: StatusWriter) -> tuple[rt.TrackedForward, Verdict] | None:
+    """Move a forward whose pod stopped serving (``due.cause``, from :mod:`.podwatch`): first its status says so
+    (Pending, not Running on a dead pod), then :func:`portforward.move`. None: the resource changed meanwhile."""
+    spec = ctx.spec
+    where = f"{spec.service_namespace or spec.namespace or ctx.namespace}/{spec.service}"
+    then = "it is started again once the pod is back" if spec.pod else \
+        f"moving the forward to another Ready pod of service {where} on the same local port"
+    pending = Result(outcome=Outcome(phase="Pending", reason="Pending", message=f"{due.cause}: {then}",
+                                     fields={"id": ctx.id}))
+    now = await forwards.record(runtime, uid, tracked, pending, write_status=write_status, attempt=due.attempt,
+                                synced=False)
+    if now is None:
+        return None
+    assert ctx.lists is not None, "a move looks at the shared per-cluster list first"
+    try:  # a backend that moves a service forward itself (upstream #7273) is left to do it, as judge() does
+        listing = await ctx.lists.listing(ctx.backend, ctx.cluster, credentials=ctx.credentials, since=due.due)
+    except errors.ApiError as e:
+        return now, Verdict(outcomes.from_error(e, attempt=due.attempt, settings=ctx.settings))
+    entry = listing.by_id.get(ctx.id)
+    if entry is not None and entry.get("status") == RECONNECTING:
+        return now, _left_to_backend(ctx, entry, attempt=due.attempt)
+    return now, Verdict(await portforward.move(ctx, attempt=due.attempt))
+
+
 async def retry(runtime: rt.Runtime, uid: str, due: Retry, *, write_status: StatusWriter) -> None:
     """One retry of a forward's transient outcome: look at the list first (``due.check``), or bring it to its spec."""
     tracked = runtime.forwards.get(uid)
@@ -181,6 +217,11 @@ async def retry(runtime: rt.Runtime, uid: str, due: Retry, *, write_status: Stat
     ctx = await forwards.context(runtime, body, spec)
     if isinstance(ctx, Result):
         verdict: Verdict | None = Verdict(ctx, synced=False)
+    elif due.cause and ctx.spec.state == "Running" and not ctx.adopting:
+        moving = await _moving(runtime, uid, tracked, ctx, due, write_status=write_status)
+        if moving is None:
+            return
+        tracked, verdict = moving
     elif due.check and ctx.spec.state == "Running":
         verdict = await check(runtime, uid, ctx, body.get("status") or {}, attempt=due.attempt, since=due.due)
     else:

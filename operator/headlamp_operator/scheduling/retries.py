@@ -33,6 +33,7 @@ class Retry:
     attempt: int  # the attempt it makes, 0-based: after one failure, 1 (the message said "attempt 1" of that)
     due: float  # when, in monotonic seconds
     check: bool = False  # a PortForward: look at the backend's list first (the failure was a health check's)
+    cause: str = ""  # a PortForward whose pod stopped serving (a pod watch saw it): why; it is moved
 
 
 Run = Callable[[str, Retry], Awaitable[None]]  # (uid, retry): make the attempt and record its outcome
@@ -64,9 +65,13 @@ class Retries:
             found = self._running[uid][0]
         return found
 
-    def schedule(self, uid: str, *, attempt: int, delay: float, check: bool = False) -> Retry:
+    def pending(self, uid: str) -> Retry | None:
+        """The resource's retry if it is only waiting (not under way); None otherwise."""
+        return self._pending.get(uid)
+
+    def schedule(self, uid: str, *, attempt: int, delay: float, check: bool = False, cause: str = "") -> Retry:
         """Retry the resource in ``delay`` seconds as attempt ``attempt``; replaces a pending retry of it."""
-        retry = Retry(attempt=attempt, due=self._clock() + max(0.0, delay), check=check)
+        retry = Retry(attempt=attempt, due=self._clock() + max(0.0, delay), check=check, cause=cause)
         self._pending[uid] = retry
         earliest = self._heap[0][0] if self._heap else None
         heapq.heappush(self._heap, (retry.due, next(self._order), uid, retry))
@@ -106,7 +111,7 @@ class Retries:
                 continue  # replaced or cancelled since
             del self._pending[uid]
             if uid in self._running:  # the last one is still under way: this one follows it
-                self.schedule(uid, attempt=retry.attempt, delay=0.5, check=retry.check)
+                self.schedule(uid, attempt=retry.attempt, delay=0.5, check=retry.check, cause=retry.cause)
                 continue
             task = asyncio.create_task(self._make(uid, retry), name=f"{self._name} retry {uid}")
             self._running[uid] = (retry, task)
@@ -121,7 +126,7 @@ class Retries:
             logger.exception("%s %s: retry %d failed; retrying in %gs", self._name, uid, retry.attempt, delay)
             if self._running.get(uid, (None,))[0] is retry and uid not in self._pending:
                 del self._running[uid]
-                self.schedule(uid, attempt=retry.attempt + 1, delay=delay, check=retry.check)
+                self.schedule(uid, attempt=retry.attempt + 1, delay=delay, check=retry.check, cause=retry.cause)
         finally:
             if self._running.get(uid, (None,))[0] is retry:
                 del self._running[uid]

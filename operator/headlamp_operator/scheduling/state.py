@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.kube.api import KubeApi
@@ -19,6 +19,9 @@ from headlamp_operator.reconciling import credentials, specs, targets
 from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.scheduling.retries import Retries
 from headlamp_operator.settings import Settings
+
+if TYPE_CHECKING:
+    from headlamp_operator.scheduling.podwatch import PodWatches
 
 
 class NotStarted(RuntimeError):
@@ -81,11 +84,12 @@ class TrackedForwards:
     them only when the version changed, so an idle pass over thousands of forwards is not a loop over them.
     """
 
-    __slots__ = ("_by_uid", "version")
+    __slots__ = ("_by_uid", "changed", "version")
 
     def __init__(self) -> None:
         self._by_uid: dict[str, TrackedForward] = {}
         self.version = 0
+        self.changed = asyncio.Event()  # set by every put and pop (the pod watches follow it)
 
     def get(self, uid: str) -> TrackedForward | None:
         """The forward as last seen, or None if it is not tracked."""
@@ -95,12 +99,14 @@ class TrackedForwards:
         """Track a forward (anew: a new entry replaces the one before)."""
         self._by_uid[uid] = tracked
         self.version += 1
+        self.changed.set()
 
     def pop(self, uid: str) -> TrackedForward | None:
         """Stop tracking a forward (deleted, or going); None if it was not tracked."""
         tracked = self._by_uid.pop(uid, None)
         if tracked is not None:
             self.version += 1
+            self.changed.set()
         return tracked
 
     def items(self) -> list[tuple[str, TrackedForward]]:
@@ -125,6 +131,7 @@ class Runtime:
     forwards: TrackedForwards = dataclasses.field(default_factory=TrackedForwards)  # PortForwards as last seen
     forward_scheduler: asyncio.Task[None] | None = None  # the PortForward scheduler, started likewise
     restarts: dict[str, int] = dataclasses.field(default_factory=dict)  # uid -> heals in a row that did not last
+    pod_watches: PodWatches | None = None  # the pods behind the forwards, watched (started with the health pass)
     # Each kind's retries of its transient outcomes (docs/status.md#retries), set up when its handlers are registered:
     forward_retries: Retries | None = None
     patch_retries: Retries | None = None

@@ -36,6 +36,7 @@ VIEWER = "e2e-viewer"  # the ServiceAccount, Role and RoleBinding whose token th
 # service to a Ready pod and its ports, start a port-forward as this user, patch the target Deployment.
 VIEWER_RULES: tuple[Body, ...] = (
     {"apiGroups": [""], "resources": ["pods", "services"], "verbs": ["get", "list"]},
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["watch"]},  # the pod watches (docs/portforward.md)
     {"apiGroups": [""], "resources": ["pods/portforward"], "verbs": ["get", "create"]},
     {"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale"], "verbs": ["get", "patch"]},
 )
