@@ -1,5 +1,8 @@
 """The summary and the table of ``python -m bench --heal``: p50, p95, p99 and the worst per figure and per kind.
 
+``live`` is the time to traffic from the moment a live pod exists (:func:`_live`): the figure the issue's 2 s
+target is about, since a pod forward's pod is absent for ``recreate_after`` seconds by design.
+
 A heal that was not done within the timeout enters ``traffic`` (and ``status_truth``, if the status never
 stopped claiming the dead pod) at the timeout, and is counted under ``failed``: its figure is a lower
 bound, and the table marks a worst that is one with ``>=``.
@@ -17,6 +20,7 @@ FIGURES = {  # key in a heal -> the table's label
     "status_truth": "status claims the dead pod (s)",
     "requests": "Headlamp requests per heal",
     "back_after_recreation": "traffic after the pod's recreation (s)",
+    "live": "time to traffic once a live pod exists (s)",
 }
 GROUPS = ("all", "service", "pod")
 
@@ -26,6 +30,16 @@ def _figure(values: Sequence[float], censored: int) -> dict[str, Any]:
         return {"n": 0}
     return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
             "p99": percentile(values, 99), "worst": max(values), "worst_is_timeout": censored > 0}
+
+
+def _live(heal: Mapping[str, Any]) -> float | None:
+    """Time to traffic from the moment a live pod exists: a service's other pods run all along (from the
+    deletion), a pod forward's pod is back only once recreated (from its creation: the bench waits
+    ``recreate_after`` seconds, as a StatefulSet's controller would take)."""
+    if heal["traffic"] is None:
+        return None
+    value = heal["traffic"] if heal["kind"] == "service" else heal.get("back_after_recreation")
+    return None if value is None else float(value)
 
 
 def summarize(heals: Sequence[Mapping[str, Any]], *, timeout: float) -> dict[str, Any]:
@@ -44,8 +58,8 @@ def summarize(heals: Sequence[Mapping[str, Any]], *, timeout: float) -> dict[str
             values: list[float] = []
             censored = 0
             for heal in measured:
-                value = heal.get(key)
-                if value is None and key in ("traffic", "status_truth"):
+                value = _live(heal) if key == "live" else heal.get(key)
+                if value is None and key in ("traffic", "status_truth", "live"):
                     value, censored = timeout, censored + 1
                 if value is not None:
                     values.append(round(float(value), 3))

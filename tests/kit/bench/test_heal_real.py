@@ -24,12 +24,13 @@ async def test_a_pod_deleted_behind_each_kind_of_forward_is_healed_and_summarize
         assert heal["dead_pod"], heal["statuses"]  # the forward was steady before its pod was deleted
         assert heal["traffic"] is not None, heal["statuses"]  # healed within the timeout
         assert heal["port_kept"] is True
-        assert heal["requests"] >= 1 and heal["requests_by_method"].get("GET", 0) >= 1  # the list pass
+        assert heal["requests"] >= 1 and heal["requests_by_method"].get("GET", 0) >= 1  # a list, a resolve
         assert heal["status_truth"] is not None and heal["status_truth"] <= heal["traffic"]
     assert heals[0]["new_pod"] != heals[0]["dead_pod"]  # the service forward moved to the other grafana pod
     assert heals[1]["new_pod"] == "db-0" and heals[1]["back_after_recreation"] is not None
     summary = healreport.summarize(heals, timeout=timeout)
     assert summary["all"]["healed"] == 2 and summary["all"]["failed"] == 0 and summary["all"]["port_kept"] == 2
+    assert summary["all"]["live"]["n"] == 2  # each kind's time to traffic once a live pod exists
     for group in ("service", "pod"):
         assert summary[group]["heals"] == 1
         for key in ("traffic", "outage", "status_truth", "requests"):
