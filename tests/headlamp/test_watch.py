@@ -21,15 +21,16 @@ async def _next(events: Any, within: float = 5.0) -> tuple[str, Mapping[str, Any
     return result
 
 
-async def test_a_watch_streams_each_change_as_it_happens(hl: HeadlampEmulator, backend: Backend,
-                                                         alice: Credentials) -> None:
+async def test_a_watch_streams_the_pods_then_each_change_as_it_happens(hl: HeadlampEmulator, backend: Backend,
+                                                                       alice: Credentials) -> None:
     cluster = hl.clusters["prod"]
-    items, version = await watch.list_objects(backend, PODS, cluster="prod", credentials=alice)
-    assert [item["metadata"]["name"] for item in items] == ["grafana-0"]
-    events = watch.watch_objects(backend, PODS, cluster="prod", resource_version=version, credentials=alice)
+    events = watch.watch_objects(backend, PODS, cluster="prod", resource_version="", credentials=alice)
     try:
+        kind, obj = await _next(events)  # from now: the pods that exist first
+        assert (kind, obj["metadata"]["name"]) == ("ADDED", "grafana-0")
+        version = obj["metadata"]["resourceVersion"]
         cluster.add_pod("monitoring", "grafana-1", labels={"app": "grafana"})
-        kind, obj = await _next(events)  # the stream is open before its first event: nothing is read whole
+        kind, obj = await _next(events)  # the stream is open before its next event: nothing is read whole
         assert (kind, obj["metadata"]["name"]) == ("ADDED", "grafana-1")
         cluster.kill_pod("monitoring", "grafana-0", delete=True)
         seen = [await _next(events)]
@@ -38,6 +39,12 @@ async def test_a_watch_streams_each_change_as_it_happens(hl: HeadlampEmulator, b
         assert seen[-1][1]["metadata"]["name"] == "grafana-0"
     finally:
         await events.aclose()
+    again = watch.watch_objects(backend, PODS, cluster="prod", resource_version=version, credentials=alice)
+    try:  # made again from a resourceVersion: what came after it, nothing before
+        kind, obj = await _next(again)
+        assert (kind, obj["metadata"]["name"]) == ("ADDED", "grafana-1")
+    finally:
+        await again.aclose()
 
 
 async def test_a_refused_watch_raises_the_api_servers_403(hl: HeadlampEmulator, backend: Backend,

@@ -4,8 +4,8 @@ happen (docs/headlamp-backend.md#watches).
 Headlamp's frontend watches over WebSockets; its proxy (``/clusters/{cluster}/{API path}``, Go's
 ``httputil.ReverseProxy``) passes the API server's chunked watch answer through as it comes, so a plain
 ``GET ...?watch=1`` works with the same headers and credentials as any proxied request (checked on the
-real headlamp-server v0.45.0). :func:`list_objects` gives the starting point (the items and the list's
-``resourceVersion``), :func:`watch_objects` the events after it, one JSON object per line
+real headlamp-server v0.45.0). :func:`watch_objects` gives the events, the objects that exist first, one JSON
+object per line
 (``{"type": "ADDED"|"MODIFIED"|"DELETED"|"BOOKMARK", "object": {...}}``); an ``ERROR`` event raises its
 Status as the matching :class:`errors.StatusError` (410: :class:`errors.GoneError`, list again).
 """
@@ -17,26 +17,9 @@ from typing import Any
 
 from headlamp_operator.headlamp import errors
 from headlamp_operator.headlamp.backend import Backend
-from headlamp_operator.headlamp.proxy import cluster_request
 from headlamp_operator.structs import ANONYMOUS, Credentials
 
 MAX_EVENT_SIZE = 4 * 1024 * 1024  # bytes: one watch event (one object); a longer line ends the stream
-
-
-async def list_objects(backend: Backend, path: str, *, cluster: str, credentials: Credentials = ANONYMOUS,
-                       query: Mapping[str, str] | None = None) -> tuple[list[Mapping[str, Any]], str]:
-    """The items of a collection and the list's ``resourceVersion``, where a watch of it starts.
-
-    Raises:
-        errors.ApiError: the list failed (as :func:`cluster_request` raises it), or the answer is no list.
-    """
-    answer = await cluster_request(backend, path, cluster=cluster, credentials=credentials, query=query)
-    items = answer.get("items") if isinstance(answer, Mapping) else None
-    version = (answer.get("metadata") or {}).get("resourceVersion") if isinstance(answer, Mapping) else None
-    if not isinstance(items, list) or not isinstance(version, str):
-        raise errors.InvalidResponseError("OK - the answer to a list is no Kubernetes list", status=200,
-                                          cluster=cluster)
-    return [item for item in items if isinstance(item, Mapping)], version
 
 
 async def watch_objects(backend: Backend, path: str, *, cluster: str, resource_version: str,
@@ -44,18 +27,22 @@ async def watch_objects(backend: Backend, path: str, *, cluster: str, resource_v
                         query: Mapping[str, str] | None = None) -> AsyncIterator[tuple[str, Mapping[str, Any]]]:
     """The changes of a collection after ``resource_version``, as ``(type, object)``, until the server ends the watch.
 
+    An empty ``resource_version`` starts from now, the objects that exist first (an ADDED event each, as the API
+    server sends them for a watch without one): one request instead of a list and a watch.
+
     The API server ends it after ``timeout_seconds``; it sends a BOOKMARK (an object with only its
     ``resourceVersion``) about every minute, and the stream is taken as dead when silent for
     ``timeout_seconds`` more (kopf #1267: streams behind load balancers go silent). The credential's
-    token goes as ``Authorization: Bearer``, as :func:`cluster_request` sends it.
+    token goes as ``Authorization: Bearer``, as :func:`~headlamp_operator.headlamp.proxy.cluster_request` sends it.
 
     Raises:
         errors.GoneError: ``resource_version`` is too old (list again).
         errors.ApiError: the watch was refused (a 403: the credential may not watch), or failed.
     """
     sent = {"Authorization": f"Bearer {credentials.token}"} if credentials.token is not None else {}
-    params = {**(query or {}), "watch": "1", "resourceVersion": resource_version, "allowWatchBookmarks": "true",
-              "timeoutSeconds": str(timeout_seconds)}
+    params = {**(query or {}), "watch": "1", "allowWatchBookmarks": "true", "timeoutSeconds": str(timeout_seconds)}
+    if resource_version:
+        params["resourceVersion"] = resource_version
     async with backend.stream(path, cluster=cluster, headers=sent, query=params, credentials=credentials,
                               read_timeout=timeout_seconds + 30.0) as answer:
         pending = bytearray()

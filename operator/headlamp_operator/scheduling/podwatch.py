@@ -2,9 +2,9 @@
 (docs/portforward.md#watching-pods), not after Headlamp's 5 s pod monitor and the next health pass.
 
 One watch per (cluster, credential, namespace) of the forwards that should run, however many forwards share it
-(:class:`PodWatches`): a list of the namespace's pods, then a watch from that list's ``resourceVersion``, through
-Headlamp's cluster proxy with the forwards' own credentials (:mod:`headlamp_operator.headlamp.watch`). What it
-sees of a pod becomes, for each forward of the watch:
+(:class:`PodWatches`): one request, the namespace's pods first, then their changes, made again from where it
+ended, through Headlamp's cluster proxy with the forwards' own credentials (:mod:`headlamp_operator.headlamp.watch`).
+What it sees of a pod becomes, for each forward of the watch:
 
 - the pod a Running forward runs on is deleted, being deleted (``deletionTimestamp``) or no longer Ready: the
   forward is moved (:func:`~headlamp_operator.scheduling.healing.retry` with a ``cause``): its status says
@@ -15,7 +15,7 @@ sees of a pod becomes, for each forward of the watch:
 
 A watch the credential may not make (403) is tried again every :data:`FORBIDDEN_PAUSE` seconds; meanwhile
 each of its Running forwards says once in its status that it is healed by the health pass only
-(:meth:`PodWatches.unwatched`). Any other failure, or the end of a watch, lists again after a pause. The health
+(:meth:`PodWatches.unwatched`). The end of a watch makes the next at once; a failure, after a pause. The health
 pass (:mod:`~headlamp_operator.scheduling.forwardpass`) stays the safety net: a backend restart, a stream that
 died without a word (kopf #1267).
 """
@@ -83,6 +83,7 @@ class PodWatch:
     key: WatchKey
     uids: set[str] = dataclasses.field(default_factory=set)
     alive: dict[str, str] = dataclasses.field(default_factory=dict)  # pod name -> uid, for the pods that serve
+    version: str = ""  # the last resourceVersion seen, where the next watch request starts ("": from now)
     forbidden: str = ""  # the API server's 403 to this watch: the forwards are healed by the health pass only
     task: asyncio.Task[None] | None = None
 
@@ -139,8 +140,8 @@ class PodWatches:
         """List, then watch, again and again; on a 403, once (see the module)."""
         while True:
             try:
-                await self._list_and_watch(found)
-                continue  # the server ended the watch: list again
+                await self._watch(found)
+                continue  # the server ended the watch: again from where it ended
             except asyncio.CancelledError:
                 raise
             except errors.ForbiddenError as e:
@@ -158,27 +159,27 @@ class PodWatches:
                 logger.exception("watching pods of %s/%s failed; again in %gs", found.key[0], found.key[3], PAUSE)
             await asyncio.sleep(PAUSE)
 
-    async def _list_and_watch(self, found: PodWatch) -> None:
+    async def _watch(self, found: PodWatch) -> None:
+        """One watch request, from where the last one ended (its last resourceVersion), or from now: the pods that
+        exist come first then, an ADDED event each (and a 410 starts from now again)."""
         cluster, _, _, pods_namespace = found.key
         credentials = await self._credentials(found)
         if credentials is None:
             await asyncio.sleep(PAUSE)
             return
-        backend = self.runtime.open_backend
         path = paths.object_path(group_name="", version_name="v1", plural_name="pods", namespace_name=pods_namespace)
-        items, version = await watch.list_objects(backend, path, cluster=cluster, credentials=credentials)
-        if found.forbidden:  # granted since: the forwards that said otherwise say it no longer
-            found.forbidden = ""
-            self._say(found)
-        found.alive = {str(pod["metadata"]["name"]): str(pod["metadata"].get("uid")) for pod in items if alive(pod)}
-        for uid in found.uids:  # what changed while nothing watched (a reconnect, the first list)
-            name = self._pod_of(uid)
-            if name and name not in found.alive:
-                self._move(uid, f"pod {pods_namespace}/{name} is gone or no longer Ready")
-        async for kind, pod in watch.watch_objects(backend, path, cluster=cluster, resource_version=version,
-                                                   credentials=credentials, timeout_seconds=WATCH_SECONDS):
-            if kind in ("ADDED", "MODIFIED", "DELETED"):
-                self._seen(found, kind, pod)
+        try:
+            async for kind, pod in watch.watch_objects(self.runtime.open_backend, path, cluster=cluster,
+                                                       resource_version=found.version, credentials=credentials,
+                                                       timeout_seconds=WATCH_SECONDS):
+                if found.forbidden:  # granted since: the forwards that said otherwise say it no longer
+                    found.forbidden = ""
+                    self._say(found)
+                found.version = str((pod.get("metadata") or {}).get("resourceVersion") or found.version)
+                if kind in ("ADDED", "MODIFIED", "DELETED"):
+                    self._seen(found, kind, pod)
+        except errors.GoneError:
+            found.version = ""  # too old: from now on (the pods that exist come first)
 
     async def _credentials(self, found: PodWatch) -> Any:
         """The credentials of the watch's forwards (they share them: the same Secrets), or None for now."""
