@@ -135,3 +135,19 @@ def test_the_lean_purge_leaves_the_same_patch_as_kopfs() -> None:
                 else:
                     results.append(dict(patch))
             assert results[0] == results[1], (raw_body, raw_patch, results)
+
+
+def test_kopfs_empty_patch_is_answered_without_a_copy_of_the_body(monkeypatch: Any) -> None:
+    from headlamp_operator.handlers import persistence
+
+    monkeypatch.setattr(kopf.Patch, "as_json_patch", kopf.Patch.as_json_patch)  # undone after the test
+    persistence.lean_empty_patches()
+    persistence.lean_empty_patches()  # wrapped once
+    copies: list[Any] = []
+    deepcopy = copy.deepcopy
+    monkeypatch.setattr(copy, "deepcopy", lambda value, *args: copies.append(value) or deepcopy(value, *args))
+    raw = {"metadata": {"name": "rp"}, "status": {"phase": "Applied"}}
+    assert kopf.Patch().as_json_patch(raw) == [] and copies == []  # kopf's answer, without its copy
+    patch = kopf.Patch({"status": {"phase": "Failed"}})
+    assert patch.as_json_patch(raw) == [{"op": "replace", "path": "/status/phase", "value": "Failed"}]
+    assert copies  # a patch with something in it is kopf's own, copy and all

@@ -23,6 +23,7 @@ def configure(settings: kopf.OperatorSettings, runtime: rt.Runtime, *,
     # handled state, where annotations would cost a second write (and a crash between the two).
     settings.persistence.progress_storage = persistence.ProgressStorage(name="kopf")
     settings.persistence.diffbase_storage = diffbase
+    persistence.lean_empty_patches()  # kopf's check after each patch, without its copy of the whole body
     settings.persistence.finalizer = crds.FINALIZER  # put on by the first reconcile, removed by kopf
     # Events are ours (runtime.events): one per phase change, never a log line, none from kopf.
     settings.posting.enabled = False
