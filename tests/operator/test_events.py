@@ -1,6 +1,7 @@
 """The operator's Events: posted in the background over its own session, as the API server wants them."""
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 from collections.abc import AsyncIterator
@@ -132,3 +133,39 @@ async def test_a_posting_task_outlives_a_failure_of_another_kind(caplog: pytest.
     await api.close()
     assert [r.getMessage() for r in caplog.records] == [
         f"posting the Event Normal Started for team-a/{name} failed" for name in ("a", "b", "c")]
+
+
+async def test_events_wait_for_a_quiet_moment_or_their_longest_delay(kube: Kube, api: kubeapi.KubeApi) -> None:
+    emulator, _ = kube
+    recorder = events.EventRecorder(api, source=SOURCE, settle=0.2, max_delay=0.6)
+    recorder.record(portforward("first"), type="Normal", reason="Started", message="ok")
+    for name in ("a", "b", "c", "d"):  # a burst: another Event every 0.1 s, never 0.2 s of quiet
+        await asyncio.sleep(0.1)
+        recorder.record(portforward(name), type="Normal", reason="Started", message="ok")
+    assert emulator.events("team-a") == []  # the burst goes first
+    first = await wait_until(lambda: emulator.events("team-a"), within=2)  # the first, after its longest delay
+    assert first[0]["involvedObject"]["name"] == "first"
+    await wait_until(lambda: len(emulator.events("team-a")) == 5, within=2)  # the rest once it is quiet
+    await recorder.aclose()
+
+
+async def test_closing_posts_the_queued_events_without_waiting(kube: Kube, api: kubeapi.KubeApi) -> None:
+    emulator, _ = kube
+    recorder = events.EventRecorder(api, source=SOURCE, settle=30.0, max_delay=60.0)
+    recorder.record(portforward("web"), type="Normal", reason="Started", message="ok")
+    await asyncio.sleep(0)
+    await asyncio.wait_for(recorder.aclose(), timeout=2)
+    assert [e["involvedObject"]["name"] for e in emulator.events("team-a")] == ["web"]
+
+
+async def test_one_objects_events_are_posted_in_the_order_recorded(kube: Kube, api: kubeapi.KubeApi) -> None:
+    emulator, _ = kube
+    recorder = events.EventRecorder(api, source=SOURCE, workers=4, settle=0.05)
+    reasons = ["Started", "Stopped", "Started", "Stopped", "Started"]
+    for reason in reasons:  # all waiting for the same quiet moment, then posted together
+        recorder.record(portforward("web"), type="Normal", reason=reason, message="ok")
+        recorder.record(portforward("api"), type="Normal", reason=reason, message="ok")
+    await wait_until(lambda: len(emulator.events("team-a")) == 10, within=5)
+    await recorder.aclose()
+    for name in ("web", "api"):
+        assert [e["reason"] for e in emulator.events("team-a") if e["involvedObject"]["name"] == name] == reasons

@@ -6,9 +6,16 @@ and never fails for one (as with client-go's ``EventRecorder`` and kopf's ``kopf
 is stamped when it is recorded, so its time says when the phase changed, however long the queue.
 A few tasks take the queue in the order recorded and post over the operator's own API session
 (:class:`KubeApi`); four, so that an API server answering in tens of milliseconds still takes a
-burst's Events at a hundred or more a second::
+burst's Events at a hundred or more a second. Each task has a queue of its own, and one object's
+Events always go to the same one: they are posted in the order they were recorded::
 
     record() -> queue (at most `capacity`; beyond: dropped, a warning) -> `workers` tasks -> POST core/v1 events
+
+An Event waits for a quiet moment: it is posted once no other has been recorded for ``settle``
+seconds (50 ms), or once it has waited ``max_delay`` (2 s). A single change's Event goes out 50 ms
+after it; in a burst, where every resource's status write and its Event compete for the same event
+loop and API server, the status writes go first and the Events follow (bench/README.md: the burst's
+apply->Ready). Nothing is dropped for it, and the Event's time is still when it was recorded.
 
 Not kopf's poster: it starts a task per object and posts through kopf's API client, which costs
 about twice what an Event over this session does.
@@ -33,6 +40,8 @@ logger = logging.getLogger("headlamp_operator.kube.events")
 
 MAX_MESSAGE_LENGTH = 1024  # kopf's cut, well under what the API server takes
 RETRY_DELAYS = (1.0, 2.0)  # seconds before the second and the third attempt
+SETTLE = 0.05  # seconds without a new Event before the queued ones are posted
+MAX_DELAY = 2.0  # seconds an Event waits for such a quiet moment, at most
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,16 +77,24 @@ class EventRecorder:
     """
 
     def __init__(self, api: KubeApi, *, source: EventSource | None = None, capacity: int = 10_000,
-                 workers: int = 4, close_timeout: float = 5.0, retry_delays: Sequence[float] = RETRY_DELAYS) -> None:
+                 workers: int = 4, close_timeout: float = 5.0, retry_delays: Sequence[float] = RETRY_DELAYS,
+                 settle: float = SETTLE, max_delay: float = MAX_DELAY) -> None:
         self._api = api
         self._source = source or EventSource()
-        self._queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(maxsize=capacity)
-        self._workers = workers
+        # One queue per task, an object's Events always in the same one: posted in the order recorded,
+        # however long they waited for a quiet moment. ``capacity`` is for all of them together.
+        self._queues: list[asyncio.Queue[tuple[str, dict[str, Any], float]]] = [
+            asyncio.Queue() for _ in range(max(1, workers))]
+        self._capacity = capacity
+        self._queued = 0
         self._close_timeout = close_timeout
         self._retry_delays = tuple(retry_delays)
         self._tasks: list[asyncio.Task[None]] = []
         self._dropping = False  # a full queue is reported once until it has room again
         self._closed = False  # after aclose(): nothing more is posted (the session is going)
+        self._settle, self._max_delay = settle, max_delay
+        self._last_recorded = 0.0  # the event loop's time of the latest record()
+        self._closing: asyncio.Event | None = None  # set by aclose(): what is queued goes at once
 
     def record(self, body: Mapping[str, Any], *, type: str, reason: str, message: str,
                action: str = "Reconcile") -> None:
@@ -98,28 +115,46 @@ class EventRecorder:
                  "source": {"component": self._source.component}, "reportingComponent": self._source.component,
                  "reportingInstance": self._source.instance, "firstTimestamp": now, "lastTimestamp": now,
                  "eventTime": now, "count": 1}
-        try:
-            self._queue.put_nowait((namespace, event))
-        except asyncio.QueueFull:
+        recorded = asyncio.get_running_loop().time()
+        if self._queued >= self._capacity:
             if not self._dropping:
                 logger.warning("Events are queued faster than the API server takes them: dropping %s %s for "
                                "%s/%s, and any more until there is room", type, reason, namespace, involved["name"])
             self._dropping = True
             return
         self._dropping = False
+        self._last_recorded = recorded
+        self._queued += 1
+        self._queues[hash((namespace, involved["name"])) % len(self._queues)].put_nowait((namespace, event, recorded))
         if not self._tasks:
-            self._tasks = [asyncio.create_task(self._work(), name=f"events-{i}") for i in range(self._workers)]
+            self._closing = asyncio.Event()
+            self._tasks = [asyncio.create_task(self._work(queue), name=f"events-{i}")
+                           for i, queue in enumerate(self._queues)]
 
-    async def _work(self) -> None:
+    async def _work(self, queue: asyncio.Queue[tuple[str, dict[str, Any], float]]) -> None:
         while True:
-            namespace, event = await self._queue.get()
+            namespace, event, recorded = await queue.get()
             try:
+                await self._quiet(recorded)
                 await self._post(namespace, event)
             except Exception:  # anything but the API's answers (a failed login, a garbled 2xx): the task lives on
                 logger.exception("posting the Event %s %s for %s/%s failed", event["type"], event["reason"],
                                  namespace, event["involvedObject"]["name"])
             finally:
-                self._queue.task_done()
+                self._queued -= 1
+                queue.task_done()
+
+    async def _quiet(self, recorded: float) -> None:
+        """Until no Event has been recorded for ``settle`` seconds, or this one (recorded then) has waited
+        ``max_delay``, or the recorder is closing."""
+        loop = asyncio.get_running_loop()
+        while self._closing is not None and not self._closing.is_set():
+            now = loop.time()
+            wait = min(self._last_recorded + self._settle, recorded + self._max_delay) - now
+            if wait <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), timeout=wait)
 
     async def _post(self, namespace: str, event: dict[str, Any]) -> None:
         path = f"/api/v1/namespaces/{namespace}/events"
@@ -138,9 +173,12 @@ class EventRecorder:
     async def aclose(self) -> None:
         """Post what is queued, waiting at most ``close_timeout`` seconds, then stop the tasks."""
         self._closed = True
+        if self._closing is not None:
+            self._closing.set()
         if self._tasks:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._queue.join(), timeout=self._close_timeout)
+                await asyncio.wait_for(asyncio.gather(*(queue.join() for queue in self._queues)),
+                                       timeout=self._close_timeout)
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
