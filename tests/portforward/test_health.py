@@ -93,6 +93,8 @@ async def test_a_failed_list_leaves_every_forward_as_it_was(env: Env) -> None:
     for name in names:
         await env.wait_status("portforwards", "team-a", name, phase="Running")
     before = {name: (env.get("portforwards", "team-a", name) or {})["metadata"]["resourceVersion"] for name in names}
+    await wait_until(lambda: len(env.kube.events("team-a")) >= len(names), within=5,
+                     message="each forward's Started Event (posted once its object is quiet)")
     events = len(env.kube.events("team-a"))
     lists = "/clusters/prod/portforward/list"
     await env.wait_pod_watch()

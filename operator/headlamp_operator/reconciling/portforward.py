@@ -138,7 +138,7 @@ async def _stop_or_delete(ctx: Context, *, stop: bool) -> str | None:
 GHOST_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)  # seconds between looks for a deleted forward listed again (#7389)
 
 
-async def _listed(ctx: Context) -> Mapping[str, Any] | None:
+async def listed(ctx: Context) -> Mapping[str, Any] | None:
     """This forward as the backend lists it now (a request of its own, not the shared list), or None."""
     listed = await portforward.list_port_forwards(ctx.backend, ctx.cluster, credentials=ctx.credentials)
     return next((e for e in listed if _ours(ctx, e)), None)
@@ -157,14 +157,14 @@ async def _delete(ctx: Context) -> bool:
     Raises:
         errors.ApiError: the backend failed a delete or a list.
     """
-    before = await _listed(ctx)
+    before = await listed(ctx)
     if await _stop_or_delete(ctx, stop=False) is None:
         return False
     if before is None or before.get("status") != "Running":
         return True
     for wait in GHOST_WAITS:
         await asyncio.sleep(wait)
-        if await _listed(ctx) is not None:
+        if await listed(ctx) is not None:
             await _stop_or_delete(ctx, stop=False)
             return True
     return True

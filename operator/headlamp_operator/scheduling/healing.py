@@ -63,6 +63,12 @@ def steady(spec: PortForwardSpec, status: Mapping[str, Any], *, uid: str,
 STEADY: Literal["steady"] = "steady"  # what check() says of a forward found running as recorded: nothing to record
 
 
+def _moved_since(entry: Mapping[str, Any] | None, status: Mapping[str, Any]) -> bool:
+    """Whether a listed entry names another pod or port than the status (a list older than a move says so)."""
+    return entry is not None and (str(entry.get("pod") or "") != str(status.get("pod") or "")
+                                  or str(entry.get("port") or "") != str(status.get("port") or ""))
+
+
 def _unwatched_news(ctx: portforward.Context, message: str) -> bool:
     """Whether the message is wrong about the forward's pods being watched (:mod:`.podwatch`: said once)."""
     return ctx.unwatched not in message if ctx.unwatched else podwatch.UNWATCHED in message
@@ -101,9 +107,9 @@ async def judge(ctx: portforward.Context, *, status: Mapping[str, Any], attempt:
         return Verdict(failure, synced=False, check=True)
     entry, problem = portforward.health(ctx, listing.by_id)
     synced = status_module.parse_timestamp(status.get("lastSyncTime"))
-    if since is None and problem is not None and synced is not None \
-            and synced >= listing.fetched.replace(microsecond=0):
-        return None  # the shared list was asked for before this forward (re)started: no verdict from it
+    older = since is None and synced is not None and synced >= listing.fetched.replace(microsecond=0)
+    if older and (problem is not None or _moved_since(entry, status)):
+        return None  # the shared list was asked for before this forward (re)started or moved: no verdict from it
     if entry is not None and entry.get("status") == RECONNECTING:
         return _left_to_backend(ctx, entry, attempt=attempt)
     if entry is not None and problem is None:  # running: refresh what changed (a port after a restart)
@@ -196,12 +202,12 @@ async def _moving(runtime: rt.Runtime, uid: str, tracked: rt.TrackedForward, ctx
                                 synced=False)
     if now is None:
         return None
-    assert ctx.lists is not None, "a move looks at the shared per-cluster list first"
-    try:  # a backend that moves a service forward itself (upstream #7273) is left to do it, as judge() does
-        listing = await ctx.lists.listing(ctx.backend, ctx.cluster, credentials=ctx.credentials, since=due.due)
+    # A backend that moves a service forward itself (upstream #7273) is left to do it, as judge() does. A list of
+    # its own, not the shared one: asked for before the move, that would be stale for the whole next pass.
+    try:
+        entry = await portforward.listed(ctx)
     except errors.ApiError as e:
         return now, Verdict(outcomes.from_error(e, attempt=due.attempt, settings=ctx.settings))
-    entry = listing.by_id.get(ctx.id)
     if entry is not None and entry.get("status") == RECONNECTING:
         return now, _left_to_backend(ctx, entry, attempt=due.attempt)
     return now, Verdict(await portforward.move(ctx, attempt=due.attempt))
