@@ -133,8 +133,10 @@ class Attempt:
 
 
 class Prober:
-    """A client loop through ``127.0.0.1:port``: connect, write :data:`PAYLOAD`, read it back, close; again every
-    ``gap`` seconds, each attempt given ``within`` seconds. Every attempt is kept (a few thousand per run)."""
+    """A client loop through ``127.0.0.1:port``: connect, write :data:`PAYLOAD`, read it back, close; a new attempt
+    every ``gap`` seconds, each given ``within`` seconds, side by side: a connection that hangs (accepted by a
+    listener as it closes) does not hold up the next ones, so the first echo after a heal is seen when it comes.
+    Every attempt is kept (a few thousand per run)."""
 
     def __init__(self, port: int, *, gap: float = 0.05, within: float = 2.0) -> None:
         self.port, self.gap, self.within = port, gap, within
@@ -168,12 +170,23 @@ class Prober:
         except (OSError, asyncio.IncompleteReadError) as e:
             return type(e).__name__
 
+    async def _attempt(self) -> None:
+        started = time.monotonic()
+        error = await self._once()
+        self.attempts.append(Attempt(started, time.monotonic(), not error, error))
+
     async def _loop(self) -> None:
-        while True:
-            started = time.monotonic()
-            error = await self._once()
-            self.attempts.append(Attempt(started, time.monotonic(), not error, error))
-            await asyncio.sleep(self.gap)
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                task = asyncio.create_task(self._attempt())
+                running.add(task)
+                task.add_done_callback(running.discard)
+                await asyncio.sleep(self.gap)
+        finally:
+            for task in list(running):
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
 
     def ok_since(self, moment: float) -> bool:
         """Whether an attempt started after ``moment`` and every one since has echoed."""
@@ -193,7 +206,7 @@ class Prober:
         """Seconds between ``start`` and ``end`` during which connections failed (from a failed attempt's start
         to the next echoing attempt's start), and how many attempts failed."""
         total, down_since, failed = 0.0, None, 0
-        for attempt in self.attempts:
+        for attempt in sorted(self.attempts, key=lambda a: a.started):
             if attempt.started < start or attempt.started > end:
                 continue
             if not attempt.ok:
