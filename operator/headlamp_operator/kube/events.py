@@ -12,8 +12,8 @@ Events always go to the same one: they are posted in the order they were recorde
     record() -> queue (at most `capacity`; beyond: dropped, a warning) -> `workers` tasks -> POST core/v1 events
 
 An Event waits for a quiet moment: it is posted once no other has been recorded for ``settle``
-seconds (50 ms), or once it has waited ``max_delay`` (2 s). A single change's Event goes out 50 ms
-after it; in a burst, where every resource's status write and its Event compete for the same event
+seconds (0.05), or once it has waited ``max_delay`` seconds (2). A single change's Event goes out
+``settle`` seconds after it; in a burst, where every resource's status write and its Event compete for the same event
 loop and API server, the status writes go first and the Events follow (bench/README.md: the burst's
 apply->Ready). Nothing is dropped for it, and the Event's time is still when it was recorded.
 
