@@ -33,6 +33,7 @@ async def test_a_deleted_pod_moves_its_service_forward_to_another_pod_on_the_sam
     await env.create("portforwards", "team-a", "grafana", SERVICE)
     first = await env.wait_status("portforwards", "team-a", "grafana", phase="Running", within=10)
     assert first["pod"] == "grafana-0"
+    await env.wait_pod_watch()
     env.hl.clusters["prod"].kill_pod("monitoring", "grafana-0", delete=True)
     healed = await env.wait_status("portforwards", "team-a", "grafana", phase="Running", pod="grafana-1", within=10)
     assert (healed["id"], healed["port"]) == (first["id"], first["port"])
@@ -49,6 +50,7 @@ async def test_a_deleted_pod_moves_its_service_forward_to_another_pod_on_the_sam
 async def test_a_pod_that_is_no_longer_ready_moves_its_forward_too(env: Env) -> None:
     await env.create("portforwards", "team-a", "grafana", SERVICE)
     await env.wait_status("portforwards", "team-a", "grafana", phase="Running", pod="grafana-0", within=10)
+    await env.wait_pod_watch()
     env.hl.clusters["prod"].kill_pod("monitoring", "grafana-0")  # Failed, not Ready: still listed
     await env.wait_status("portforwards", "team-a", "grafana", phase="Running", pod="grafana-1", within=10)
     await wait_until(lambda: _said(env, "grafana", "Pending", "pod monitoring/grafana-0 is Failed"), within=5,
@@ -59,8 +61,7 @@ async def test_a_pod_forward_waits_for_its_pod_and_starts_on_the_same_port_once_
     cluster = env.hl.clusters["prod"]
     await env.create("portforwards", "team-a", "redis", POD)
     first = await env.wait_status("portforwards", "team-a", "redis", phase="Running", within=10)
-    pod = cluster.get("pods", "monitoring", "redis-0")
-    assert pod is not None
+    await env.wait_pod_watch()
     cluster.kill_pod("monitoring", "redis-0", delete=True)
     gone = await env.wait_status("portforwards", "team-a", "redis", phase="Pending", within=10)
     assert "redis-0" in gone["message"]
@@ -75,6 +76,7 @@ async def test_one_watch_serves_every_forward_of_a_namespace_and_credential(env:
         await env.create("portforwards", "team-a", f"grafana-{i}", SERVICE)
     for i in range(5):
         await env.wait_status("portforwards", "team-a", f"grafana-{i}", phase="Running", within=10)
+    await env.wait_pod_watch()
     watches = env.hl.requests_for(method="GET", path="/clusters/prod/api/v1/namespaces/monitoring/pods")
     assert len([r for r in watches if r.query.get("watch") == "1"]) == 1
 

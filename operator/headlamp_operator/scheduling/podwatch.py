@@ -37,10 +37,12 @@ logger = logging.getLogger("headlamp_operator.portforwards")
 
 WatchKey = tuple[str, str, str, str]  # (cluster, the resources' namespace, their credentials spec, the pods' namespace)
 WATCH_SECONDS = 290  # the API server ends each watch after this; it is made again from the last resourceVersion
-PAUSE = 5.0  # seconds before listing again after a watch failed (not after one the server ended)
+PAUSE = 5.0  # seconds before a watch is made again after it failed (at once after one the server ended)
 FORBIDDEN_PAUSE = 300.0  # seconds before a watch the API server refused (403) is tried again
 UNWATCHED = "its pods are not watched"  # how a Running forward's message begins to say so
-COALESCE = 0.05  # seconds: table changes closer than this are taken together (a burst of creations)
+# seconds: table changes closer than this are taken together (a burst of thousands of creations is a few looks
+# at the table, not one per change); a forward's watch opens at most this long after it first runs
+COALESCE = 0.5
 
 
 def key_of(tracked: rt.TrackedForward) -> WatchKey | None:
@@ -137,7 +139,8 @@ class PodWatches:
     # -- one watch ----------------------------------------------------------------------------------
 
     async def _run(self, found: PodWatch) -> None:
-        """List, then watch, again and again; on a 403, once (see the module)."""
+        """Watch, again and again: at once after the server ended a watch, after a pause when it failed (see the
+        module)."""
         while True:
             try:
                 await self._watch(found)
