@@ -313,18 +313,11 @@ class Backend:
         url, sent, hidden = self._outgoing(paths.cluster_path(cluster, path),
                                            headers=self._cluster_headers(headers, credentials), query=query,
                                            secrets=self.secrets_of(credentials))
-        status = 502
         try:
             async with self.streams.get(url, headers=sent, allow_redirects=False, timeout=aiohttp.ClientTimeout(
                     total=None, sock_connect=settings.request_timeout, sock_read=read_timeout)) as raw:
-                status = raw.status
-                self.observe(Exchange(cluster=cluster, method="GET", status=status, seconds=0.0))
-                if "reload" in raw.headers.get("X-Reload", ""):
-                    self.reload()
-                if raw.status >= 400:
-                    error_body = await raw.content.read(wire.ERROR_BODY_LIMIT)
-                    raise errors.from_status(raw.status, raw.reason or "", error_body, headers=raw.headers,
-                                             secrets=hidden, cluster=cluster)
+                self.observe(Exchange(cluster=cluster, method="GET", status=raw.status, seconds=0.0))
+                await self._answered(raw, hidden=hidden, cluster=cluster)
                 yield raw
         except TimeoutError as e:
             raise errors.RequestTimeoutError(cluster=cluster) from e
@@ -332,6 +325,14 @@ class Backend:
             raise errors.UnreachableError(f"Unreachable - {errors.redact(wire.transport_detail(e), hidden)}",
                                           cluster=cluster) from e
 
+    async def _answered(self, raw: aiohttp.ClientResponse, *, hidden: Iterable[str], cluster: str | None) -> None:
+        """What every answer's head says: ``X-Reload`` honoured, a non-2xx status raised as its error."""
+        if "reload" in raw.headers.get("X-Reload", ""):
+            self.reload()
+        if raw.status >= 400:
+            error_body = await raw.content.read(wire.ERROR_BODY_LIMIT)
+            raise errors.from_status(raw.status, raw.reason or "", error_body, headers=raw.headers,
+                                     secrets=hidden, cluster=cluster)
 
     async def fetch(self, path: str, *, method: str = "GET", headers: Mapping[str, str] | None = None,
                     body: bytes | None = None, query: Mapping[str, str] | None = None, secrets: Iterable[str] = (),
@@ -351,12 +352,7 @@ class Backend:
                     method, url, headers=sent, data=body, allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(total=settings.request_timeout)) as raw:
                 status = raw.status
-                if "reload" in raw.headers.get("X-Reload", ""):
-                    self.reload()
-                if raw.status >= 400:
-                    error_body = await raw.content.read(wire.ERROR_BODY_LIMIT)
-                    raise errors.from_status(raw.status, raw.reason or "", error_body, headers=raw.headers,
-                                             secrets=hidden, cluster=cluster)
+                await self._answered(raw, hidden=hidden, cluster=cluster)
                 response = wire.Response(status=raw.status, reason=raw.reason or "", headers=raw.headers,
                                          body=await wire.read_body(raw, settings.max_body_size), url=raw.url,
                                          cookies=raw.cookies)
