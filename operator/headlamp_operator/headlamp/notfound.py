@@ -7,13 +7,25 @@ v0.45.0's ``key not found``, from an unknown cluster: one look at the cluster (:
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 from headlamp_operator.headlamp import errors, paths
 
-if TYPE_CHECKING:
-    from headlamp_operator.headlamp.backend import Backend
+
+class Backend(Protocol):
+    """What a look at a cluster needs of :class:`~headlamp_operator.headlamp.backend.Backend` (which calls it)."""
+
+    @property
+    def shown_url(self) -> str:
+        """The backend's URL as a message may show it."""
+
+    async def fetch(self, path: str, *, headers: Mapping[str, str] | None = None,
+                    cluster: str | None = None) -> Any:
+        """Send one request; raise its :class:`errors.ApiError`."""
+
+    async def probed(self, key: tuple[str, str | None], load: Callable[[], Awaitable[str]]) -> str:
+        """What a look found, kept a while."""
 
 SERVED, UNKNOWN, NO_ROUTE = "served", "unknown", "no route"  # what :func:`probe` finds
 

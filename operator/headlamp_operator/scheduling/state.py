@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from headlamp_operator.headlamp.backend import Backend
 from headlamp_operator.kube.api import KubeApi
@@ -20,8 +20,12 @@ from headlamp_operator.reconciling.forwardlists import ForwardLists
 from headlamp_operator.scheduling.retries import Retries
 from headlamp_operator.settings import Settings
 
-if TYPE_CHECKING:
-    from headlamp_operator.scheduling.podwatch import PodWatches
+
+class PodWatchState(Protocol):
+    """What a forward's context needs of the pod watches (:class:`.podwatch.PodWatches`)."""
+
+    def unwatched(self, uid: str) -> str:
+        """Why the forward's pods are not watched, or ``""``."""
 
 
 class NotStarted(RuntimeError):
@@ -131,7 +135,7 @@ class Runtime:
     forwards: TrackedForwards = dataclasses.field(default_factory=TrackedForwards)  # PortForwards as last seen
     forward_scheduler: asyncio.Task[None] | None = None  # the PortForward scheduler, started likewise
     restarts: dict[str, int] = dataclasses.field(default_factory=dict)  # uid -> heals in a row that did not last
-    pod_watches: PodWatches | None = None  # the pods behind the forwards, watched (started with the health pass)
+    pod_watches: PodWatchState | None = None  # the pods behind the forwards, watched (started with the health pass)
     # Each kind's retries of its transient outcomes (docs/status.md#retries), set up when its handlers are registered:
     forward_retries: Retries | None = None
     patch_retries: Retries | None = None
