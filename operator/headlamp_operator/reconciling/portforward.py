@@ -174,7 +174,7 @@ PORT_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8)  # seconds between starts on a moving fo
 
 
 async def _start_on_own_port(ctx: Context, target: targets.Target, port: str) -> Mapping[str, Any]:
-    """Start on ``port``; a moving forward (``keep_port``) tries its port again while the old listener closes.
+    """Start on ``port``; a forward replacing its own (``keep_port``) tries the port again while the old one closes.
 
     v0.45.0 closes a deleted forward's listener as its goroutine ends, just after the delete's answer
     (``forwardPortsAsync`` in backend/pkg/portforward/handler.go): a start at once may find it still bound.
@@ -304,9 +304,10 @@ async def _start(ctx: Context, *, fresh: bool, attempt: int) -> Result:
         if entry is not None and not ctx.moved and _points_at(entry, target, wanted):
             # What runs is what the spec asks: ours (its id is this resource's uid), or one shared by spec.id.
             return Result(outcome=running(ctx, entry, reason="Adopted" if ctx.spec.id else "Started"))
-        # Our id runs, pointing elsewhere (the spec changed): delete it, then start what the spec asks.
+        # Our id runs, pointing elsewhere (the spec changed, its pod died): delete it, then start what the spec
+        # asks, on the port the deleted one is letting go of.
         await _stop_or_delete(ctx, stop=False)
-        started = await _start_once(ctx, target, port)
+        started = await _start_on_own_port(dataclasses.replace(ctx, keep_port=True), target, port)
     outcome = running(ctx, dict(started), reason="Started")
     return Result(outcome=dataclasses.replace(outcome, message=outcome.message + note))
 
