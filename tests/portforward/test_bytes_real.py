@@ -90,7 +90,15 @@ async def test_a_deleted_pod_is_healed_onto_another_ready_pod(world: World, ns: 
     healed = await eventually(lambda: ns.status(PF, "heal"),
                               lambda s: s.get("phase") == "Running" and s.get("pod") not in (None, first["pod"]),
                               within=ns.within, what="the forward healed onto another pod")
-    assert await echoes(int(healed["port"]))
+
+    async def flowing() -> dict[str, Any]:  # the status as it is once bytes come back through its port
+        status = await ns.status(PF, "heal")
+        return {**status, "echoes": await echoes(int(status.get("port") or healed["port"]))}
+
+    # The bytes are waited for, not taken from one try: the status may say Running on the new pod a moment
+    # before its listener takes connections on 127.0.0.1 (a CI run saw one try fail).
+    back = await eventually(flowing, lambda s: s["echoes"], within=ns.within, what="bytes through the healed forward")
+    assert back["phase"] == "Running" and back.get("pod") not in (None, first["pod"])
 
 
 async def test_every_forward_comes_back_after_headlamp_restarts(world: World, ns: Namespace) -> None:
