@@ -93,7 +93,8 @@ async def _read_service(backend: Backend, cluster: str, *, namespace: str, servi
     return found, listing
 
 
-def _pod_ready(pod: Mapping[str, Any]) -> bool:
+def pod_ready(pod: Mapping[str, Any]) -> bool:
+    """Running, Ready and not being deleted: a pod a forward can serve (a service's pods are chosen among these)."""
     status = pod.get("status") or {}
     if status.get("phase") != "Running" or (pod.get("metadata") or {}).get("deletionTimestamp"):
         return False
@@ -157,7 +158,7 @@ async def resolve(backend: Backend, spec: PortForwardSpec, *, namespace: str, cr
         raise NoReadyPod(f"service {service_ns}/{service_name} has no selector: no pods to forward to")
     if not isinstance(listing, Mapping) or not isinstance(service, Mapping):
         raise errors.InvalidResponseError("OK - the pod list is not an object", status=200, cluster=cluster)
-    ready = sorted((p for p in listing.get("items") or () if _pod_ready(p)),
+    ready = sorted((p for p in listing.get("items") or () if pod_ready(p)),
                    key=lambda p: (p.get("metadata") or {}).get("name", ""))
     if not ready:
         raise NoReadyPod(f"no Running and Ready pod behind service {service_ns}/{service_name}")

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from headlamp_operator.headlamp import errors, paths, watch
-from headlamp_operator.reconciling import specs
+from headlamp_operator.reconciling import specs, targets
 from headlamp_operator.scheduling import forwards, gate
 from headlamp_operator.scheduling import state as rt
 from headlamp_operator.status.outcomes import Result
@@ -56,14 +56,6 @@ def key_of(tracked: rt.TrackedForward) -> WatchKey | None:
     pods_namespace = (spec.namespace or namespace) if spec.pod else (spec.service_namespace or spec.namespace
                                                                       or namespace)
     return spec.cluster, namespace, repr(spec.credentials), pods_namespace
-
-
-def alive(pod: Mapping[str, Any]) -> bool:
-    """Running, Ready and not being deleted: a pod a forward can serve (as targets resolves a service's pods)."""
-    status = pod.get("status") or {}
-    if status.get("phase") != "Running" or (pod.get("metadata") or {}).get("deletionTimestamp"):
-        return False
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ())
 
 
 def why_dead(kind: str, pod: Mapping[str, Any]) -> str:
@@ -198,7 +190,7 @@ class PodWatches:
         """One event: a pod that stopped serving moves its forwards; one that started serving wakes the waiting."""
         metadata = pod.get("metadata") or {}
         name, uid = str(metadata.get("name") or ""), str(metadata.get("uid") or "")
-        serving = kind != "DELETED" and alive(pod)
+        serving = kind != "DELETED" and targets.pod_ready(pod)
         before = found.alive.get(name)
         if serving:
             found.alive[name] = uid
