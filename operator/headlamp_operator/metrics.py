@@ -15,6 +15,9 @@ headlamp_operator_reconciles_total              counter    kind, result (the pha
 headlamp_operator_backend_requests_total        counter    cluster, method, status
 headlamp_operator_backend_request_seconds       histogram  method
 headlamp_operator_build_info                    gauge (1)  version, python_version, kopf_version
+headlamp_operator_drift_corrections_total       counter    namespace, name (of the ResourcePatch): re-applies
+                                                           that changed the target (another writer undid
+                                                           the patch: docs/resourcepatch.md#drift)
 ==============================================  =========  ============================================
 
 The two resource gauges are read at scrape time from what the operator sees in the API (each
@@ -53,6 +56,10 @@ RECONCILE_SECONDS = prometheus_client.Histogram(
     "headlamp_operator_reconcile_duration_seconds",
     "Time one reconcile took, from the handler's start to its outcome, requests to Headlamp included.",
     ["kind"], buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
+DRIFT_CORRECTIONS = prometheus_client.Counter(
+    "headlamp_operator_drift_corrections_total",
+    "Re-applies of a ResourcePatch that changed its target: somebody else had undone the patch.",
+    ["namespace", "name"])
 BUILD_INFO = prometheus_client.Gauge(
     "headlamp_operator_build_info", "Always 1; the labels say which build of the operator runs.",
     ["version", "python_version", "kopf_version"])

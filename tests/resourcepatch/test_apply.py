@@ -25,7 +25,8 @@ def context(backend: Backend, spec: dict[str, Any], **previous: Any) -> resource
     parsed = specs.resourcepatch(spec)
     assert isinstance(parsed, specs.ResourcePatchSpec), parsed
     return resourcepatch.Context(backend=backend, settings=SETTINGS, spec=parsed, namespace="team-a",
-                                 credentials=Credentials(token=Secret(TOKEN_A)), previous_target=previous)
+                                 credentials=Credentials(token=Secret(TOKEN_A)),
+                                 status={"target": previous} if previous else {})
 
 
 @pytest.fixture()

@@ -1,20 +1,34 @@
 """ResourcePatch handlers: thin kopf registrations around :mod:`headlamp_operator.reconciling.resourcepatch`.
 
 Applied on create and on every spec change (kopf's last-handled configuration also catches a change made while the
-operator was down); never on a mere restart. Re-applying on ``reapplyInterval``, retries, and a resource blocked on
+operator was down); never on a mere restart. Restored on deletion when ``revertOnDelete`` asks (the one case that
+carries a finalizer). Re-applying on ``reapplyInterval``, retries, and a resource blocked on
 its credentials tried again when a Secret changes are the scheduler's (:mod:`headlamp_operator.scheduling.patches`).
 """
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 import kopf
 
 from headlamp_operator import crds, handlers, metrics
+from headlamp_operator.headlamp import errors
+from headlamp_operator.kube import objects
 from headlamp_operator.scheduling import gate, patches
 from headlamp_operator.scheduling import state as rt
-from headlamp_operator.status import report
+from headlamp_operator.status import outcomes, render, report
+
+
+def reverting(body: kopf.Body, **_: Any) -> bool:
+    """The undo handler's filter: a ResourcePatch with ``revertOnDelete`` that carries the finalizer.
+
+    So kopf never adds the finalizer itself (the first reconcile does, before the first record:
+    :func:`patches.finalize`), and takes it off a ResourcePatch whose ``revertOnDelete`` was turned off:
+    only a ResourcePatch with ``revertOnDelete`` ever blocks its deletion (docs/resourcepatch.md#undo).
+    """
+    return objects.has_finalizer(body, crds.FINALIZER) and (body.get("spec") or {}).get("revertOnDelete") is True
 
 
 async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, retry: int) -> None:
@@ -23,17 +37,40 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     uid = str(body["metadata"]["uid"])
     patches.retries(runtime).cancel(uid)  # the handler takes the resource over from a retry scheduled before
     spec = patches.parse(runtime, body)
+    if not isinstance(spec, list) and spec.revert_on_delete and not await patches.finalize(runtime, body):
+        return  # deleted meanwhile: nothing may be recorded that no undo would ever restore
     versions = await gate.secret_versions(runtime, body)
     with metrics.RECONCILE_SECONDS.labels("ResourcePatch").time(), handlers.started():
         result = await patches.apply(runtime, body, spec, attempt=retry)
     gate.remember(runtime, body, result, versions=versions)
-    new = report.status_update(body, result, events=runtime.events,
-                               time_field="lastAppliedTime" if result.outcome.ready else None)
+    new = report.status_update(body, result, events=runtime.events, time_field=patches.time_field(result))
     if new is not None:
         patch.status.update(new)
     patches.track(runtime, body, spec, patch.get("status") or {})
     patches.follow_up(runtime, uid, result, attempt=retry)
     handlers.conclude(result)
+
+
+async def undo(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger | kopf.Logger, *, retry: int) -> None:
+    """Deletion with ``revertOnDelete``: restore what the patch set; give up after the finalizer timeout."""
+    try:
+        with handlers.started():
+            message = await patches.undo(runtime, body)
+    except patches.Undone as e:
+        runtime.events.record(body, type="Warning", reason="RevertFailed", action="Delete", message=str(e))
+        return
+    except errors.ApiError as e:
+        since = render.parse_timestamp(body["metadata"].get("deletionTimestamp"))
+        waited = (render.now() - since).total_seconds() if since else 0.0
+        if e.transient and waited < runtime.settings.reconcile.finalizer_timeout:
+            # capped at a minute, as a PortForward's release: a deletion should notice a returning backend soon
+            delay = min(outcomes.delay(runtime.settings.reconcile, retry, retry_after=e.retry_after), 60.0)
+            raise kopf.TemporaryError(f"restoring what the patch set: {e}", delay=delay) from None
+        runtime.events.record(body, type="Warning", reason="RevertFailed", action="Delete",
+                              message=f"gave up restoring what the patch set after {waited:.0f}s: {e}; the target "
+                                      f"keeps the patched values")
+        return
+    logger.info(message)
 
 
 def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
@@ -53,6 +90,10 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
         patches.track(runtime, body, patches.parse(runtime, body))
         if (body.get("status") or {}).get("phase") == "Pending":  # its retry was lost with the last process
             patches.retries(runtime).schedule(str(body["metadata"]["uid"]), attempt=0, delay=0.0)
+
+    @kopf.on.delete(*resource, registry=registry, id="revert", when=reverting)
+    async def rp_revert(body: kopf.Body, logger: kopf.Logger, retry: int, **_: Any) -> None:
+        await undo(runtime, body, logger, retry=retry)
 
     @kopf.on.cleanup(registry=registry, id="resourcepatch-scheduler")
     async def stop_scheduler(**_: Any) -> None:

@@ -103,18 +103,21 @@ def forget_discovery(backend: Backend, cluster: str, *, api_version: str, creden
 
 
 async def patch(backend: Backend, path: str, body: Any, *, cluster: str, patch_type: PatchType = "merge",
-                credentials: Credentials = ANONYMOUS, auto_logout_on_auth_error: bool = True) -> Any:
+                credentials: Credentials = ANONYMOUS, auto_logout_on_auth_error: bool = True,
+                dry_run: bool = False) -> Any:
     """PATCH a Kubernetes object: serialise, pick the content type of ``patch_type``, return the new object.
 
     Every PATCH carries ``fieldManager=headlamp-operator``: the API server names the field manager after
     it (the real backend sends its own User-Agent, ``Headlamp <version>``, whatever the client's).
+    ``dry_run``: ``dryRun=All``, the API server runs admission and validation, stores nothing, and answers
+    the object as it would be (docs/resourcepatch.md#preview-specdryrun).
     """
     content_type = CONTENT_TYPES.get(patch_type)
     if content_type is None:
         raise errors.InvalidArgument(f"unknown patch type {patch_type!r}: one of {sorted(CONTENT_TYPES)}")
     return await cluster_request(backend, path, cluster=cluster, method="PATCH", body=json.dumps(body).encode(),
                                  headers={"Content-Type": content_type}, credentials=credentials,
-                                 query={"fieldManager": FIELD_MANAGER},
+                                 query={"fieldManager": FIELD_MANAGER} | ({"dryRun": "All"} if dry_run else {}),
                                  auto_logout_on_auth_error=auto_logout_on_auth_error)
 
 

@@ -86,7 +86,14 @@ class ResourcePatchSpec:
     patch_type: PatchType = "merge"
     subresource: str = ""  # "", "status" or "scale"
     reapply_interval: float | None = None  # seconds; None: applied on create and on spec changes only
+    dry_run: bool = False  # preview only: the PATCH carries dryRun=All (docs/resourcepatch.md#preview)
+    revert_on_delete: bool = False  # record the touched paths, restore them on deletion (docs/resourcepatch.md#undo)
     credentials: CredentialsSpec | None = None
+
+    @property
+    def secret(self) -> bool:
+        """Whether the target is a core v1 Secret: its ``data`` is never shown (docs/resourcepatch.md#secrets)."""
+        return self.target.api_version == "v1" and self.target.kind == "Secret"
 
 
 def _text(value: Any) -> str:
@@ -140,4 +147,6 @@ def resourcepatch(spec: Mapping[str, Any], *,
         target=TargetRef(api_version=str(target["apiVersion"]), kind=str(target["kind"]), name=str(target["name"]),
                          namespace=_text(target.get("namespace"))),
         patch=spec["patch"], patch_type=spec.get("patchType") or "merge", subresource=_text(spec.get("subresource")),
-        reapply_interval=validation.parse_duration(interval) if interval else None, credentials=credentials(spec))
+        reapply_interval=validation.parse_duration(interval) if interval else None,
+        dry_run=spec.get("dryRun") is True, revert_on_delete=spec.get("revertOnDelete") is True,
+        credentials=credentials(spec))

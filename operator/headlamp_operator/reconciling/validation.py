@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from headlamp_operator.headlamp import errors, paths
+from headlamp_operator.reconciling import pointers
 from headlamp_operator.settings import MIN_REAPPLY_SECONDS
 
 ETCD_REQUEST_LIMIT = 1_572_864  # bytes: etcd's default --max-request-bytes; a larger stored object is refused
@@ -147,6 +148,28 @@ def _json_patch_problems(patch: Any) -> list[str]:
     return problems
 
 
+REVERT_STRATEGIC = ("spec.revertOnDelete cannot undo a strategic merge patch exactly (its list semantics): "
+                    "use patchType merge or json")
+
+
+def _mode_problems(spec: Mapping[str, Any], patch_type: Any, patch: Any, found: list[str]) -> list[str]:
+    """Problems of ``dryRun`` and ``revertOnDelete`` (docs/resourcepatch.md#preview, #undo): a preview that
+    cannot fit its bound even with every value cut to a digest, an undo that cannot be exact."""
+    problems = [f"spec.{field} must be true or false" for field in ("dryRun", "revertOnDelete")
+                if spec.get(field) is not None and not isinstance(spec.get(field), bool)]
+    if spec.get("revertOnDelete") is True and patch_type == "strategic":
+        problems.append(REVERT_STRATEGIC)
+    if spec.get("dryRun") is True and not found:
+        target = spec.get("target") or {}
+        secret = target.get("apiVersion") == "v1" and target.get("kind") == "Secret"
+        touched = pointers.touched(patch, str(patch_type), secret=secret)
+        if (size := pointers.min_preview_bytes(touched)) > pointers.PREVIEW_LIMIT:
+            problems.append(f"spec.dryRun: the patch touches {len(touched)} paths, whose preview takes at least "
+                            f"{size} bytes with its paths alone (every value left out), over the "
+                            f"{pointers.PREVIEW_LIMIT}-byte limit of status.preview: preview a smaller patch")
+    return problems
+
+
 def resourcepatch_problems(spec: Mapping[str, Any], *, min_reapply: float = MIN_REAPPLY_SECONDS) -> list[str]:
     """Everything wrong with a ResourcePatch spec that the CRD schema cannot say."""
     problems: list[str] = []
@@ -181,6 +204,7 @@ def resourcepatch_problems(spec: Mapping[str, Any], *, min_reapply: float = MIN_
             problems.append(f"spec.patch is {size} bytes as JSON; at most {MAX_PATCH_BYTES} are allowed, so that the "
                             f"stored ResourcePatch (with its metadata, status and the operator's state) stays under "
                             f"etcd's {ETCD_REQUEST_LIMIT}-byte limit")
+    problems += _mode_problems(spec, patch_type, patch, problems)
     interval = spec.get("reapplyInterval") or ""
     if interval:
         try:

@@ -9,18 +9,21 @@ timers per resource: kopf puts a finalizer on every resource with a timer, and a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from headlamp_operator import crds
-from headlamp_operator.reconciling import resourcepatch, specs
+from headlamp_operator.kube import objects, revertsecrets
+from headlamp_operator.reconciling import resourcepatch, revert, specs
 from headlamp_operator.scheduling import gate
 from headlamp_operator.scheduling import state as rt
 from headlamp_operator.scheduling.retries import Retries, Retry
 from headlamp_operator.status import outcomes, render, report
 from headlamp_operator.status.outcomes import Result
 from headlamp_operator.status.write import StatusWriter
+from headlamp_operator.structs import Credentials
 
 PLURAL = crds.RESOURCEPATCH.plural
 logger = logging.getLogger("headlamp_operator.resourcepatches")
@@ -30,16 +33,55 @@ def parse(runtime: rt.Runtime, body: Mapping[str, Any]) -> specs.ResourcePatchSp
     return specs.resourcepatch(body.get("spec") or {}, min_reapply=runtime.settings.reconcile.min_reapply_interval)
 
 
+@dataclasses.dataclass(frozen=True)
+class Keeper:
+    """Where one ResourcePatch's undo record is kept (:class:`revert.Keeper`): its status, written at once with
+    the operator's own client, and a Secret target's prior values in a Secret it owns (:mod:`revertsecrets`)."""
+
+    runtime: rt.Runtime
+    body: Mapping[str, Any]
+
+    async def write(self, revert_status: Mapping[str, Any] | None) -> None:
+        metadata = self.body["metadata"]
+        writer = StatusWriter(self.runtime.kube, crds.GROUP, crds.VERSION)
+        await writer(PLURAL, metadata["namespace"], metadata["name"], {"revert": revert_status})
+
+    async def save_values(self, values: Mapping[str, str | None]) -> str:
+        return await revertsecrets.create(self.runtime.kube, self.body, values)
+
+    async def load_values(self, name: str) -> Mapping[str, str | None] | None:
+        return await revertsecrets.read(self.runtime.kube, self.body["metadata"]["namespace"], name)
+
+    async def drop_values(self, name: str) -> None:
+        await revertsecrets.delete(self.runtime.kube, self.body["metadata"]["namespace"], name)
+
+
+def context(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePatchSpec,
+            credentials: Credentials, *, reapply: bool = False) -> resourcepatch.Context:
+    """The reconciler's view of one ResourcePatch: its Events go to ``runtime.events``."""
+    def notify(kind: str, reason: str, message: str) -> None:
+        runtime.events.record(body, type=kind, reason=reason, message=message)
+
+    metadata = body["metadata"]
+    return resourcepatch.Context(backend=runtime.open_backend, settings=runtime.settings.reconcile, spec=spec,
+                                 namespace=metadata["namespace"], name=metadata["name"], credentials=credentials,
+                                 status=body.get("status") or {}, keeper=Keeper(runtime, body), notify=notify,
+                                 reapply=reapply)
+
+
 async def apply(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePatchSpec | list[str], *,
-                 attempt: int) -> Result:
+                attempt: int, reapply: bool = False) -> Result:
     loaded = await gate.prepare(runtime, spec, namespace=body["metadata"]["namespace"])
     if isinstance(loaded, Result):
         return loaded
     assert not isinstance(spec, list)  # prepare refused it otherwise
-    ctx = resourcepatch.Context(backend=runtime.open_backend, settings=runtime.settings.reconcile, spec=spec,
-                                namespace=body["metadata"]["namespace"], credentials=loaded.credentials,
-                                previous_target=(body.get("status") or {}).get("target") or {})
+    ctx = context(runtime, body, spec, loaded.credentials, reapply=reapply)
     return await resourcepatch.apply(ctx, attempt=attempt)
+
+
+def time_field(result: Result) -> str | None:
+    """``lastAppliedTime`` for an outcome that applied the patch (not for a preview, which stores nothing)."""
+    return "lastAppliedTime" if result.outcome.phase == "Applied" else None
 
 
 def retries(runtime: rt.Runtime) -> Retries:
@@ -89,8 +131,7 @@ async def record(runtime: rt.Runtime, uid: str, tracked: rt.TrackedPatch, result
     if runtime.patches.get(uid) is not tracked:
         return  # the resource changed (or went) meanwhile: its handler has it
     follow_up(runtime, uid, result, attempt=attempt)  # first: a failed write still has its retry
-    new = report.status_update(tracked.body, result, events=runtime.events,
-                                  time_field="lastAppliedTime" if result.outcome.ready else None)
+    new = report.status_update(tracked.body, result, events=runtime.events, time_field=time_field(result))
     if new is None:
         return
     metadata = tracked.body["metadata"]
@@ -138,7 +179,7 @@ async def due(runtime: rt.Runtime, uid: str, tracked: rt.TrackedPatch) -> Result
     last = render.parse_timestamp(current.get("lastAppliedTime"))
     if last is not None and (render.now() - last).total_seconds() < spec.reapply_interval:
         return None
-    return await apply(runtime, body, spec, attempt=0)
+    return await apply(runtime, body, spec, attempt=0, reapply=not spec.dry_run)
 
 
 async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
@@ -153,3 +194,45 @@ async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
                     await record(runtime, uid, tracked, result, write_status=write_status, attempt=0)
             except Exception:  # one resource's trouble never stops the others' schedule
                 logger.exception("ResourcePatch %s/%s: scheduled work failed", metadata["namespace"], metadata["name"])
+
+
+async def finalize(runtime: rt.Runtime, body: Mapping[str, Any]) -> bool:
+    """Put the finalizer on a ResourcePatch with ``revertOnDelete`` before its first record (see
+    :func:`objects.add_finalizer`); False: the resource is gone or going."""
+    metadata = body["metadata"]
+    path = objects.resource_path(crds.GROUP, crds.VERSION, PLURAL, metadata["namespace"], metadata["name"])
+    return await objects.add_finalizer(runtime.kube, path, body, crds.FINALIZER)
+
+
+async def undo(runtime: rt.Runtime, body: Mapping[str, Any]) -> str:
+    """Deletion of a ResourcePatch with ``revertOnDelete``: restore what its patch set (docs/resourcepatch.md#undo);
+    what was done, in words (its Events are recorded).
+
+    Raises:
+        errors.ApiError: a request failed (the handler retries a transient one up to the finalizer timeout).
+        Undone: nothing can be restored (no credentials, an invalid spec): the message says why.
+    """
+    uid = str(body["metadata"]["uid"])
+    runtime.patches.pop(uid, None)  # no re-apply or retry while it goes
+    if runtime.patch_retries is not None:
+        runtime.patch_retries.cancel(uid)
+    record = revert.from_status(body.get("status") or {})
+    if record is None:
+        return "nothing was recorded to restore"
+    spec = parse(runtime, body)
+    loaded = await gate.prepare(runtime, spec, namespace=body["metadata"]["namespace"])
+    if isinstance(loaded, Result):
+        raise Undone(f"cannot restore {record.target.shown()}: {loaded.outcome.message}")
+    assert not isinstance(spec, list)
+    ctx = context(runtime, body, spec, loaded.credentials)
+    keeper = Keeper(runtime, body)
+    values = await keeper.load_values(record.secret_name) if record.secret_name else None
+    if record.secret_name and values is None:
+        raise Undone(f"cannot restore {record.target.shown()}: the Secret {record.secret_name} that kept its "
+                     f"prior values is gone")
+    restored = await revert.restore(ctx.backend, spec.cluster, ctx.credentials, record, values)
+    return resourcepatch.report_restore(ctx.notify, record, restored, why="the ResourcePatch was deleted")
+
+
+class Undone(Exception):
+    """A deletion that cannot restore anything, for a reason no retry changes."""

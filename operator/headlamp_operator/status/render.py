@@ -12,13 +12,14 @@ import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-Phase = Literal["Pending", "Running", "Stopped", "Applied", "Failed"]
+Phase = Literal["Pending", "Running", "Stopped", "Applied", "Previewed", "Failed"]
 
 REASONS = frozenset({
-    "Started", "Adopted", "Stopped", "Applied", "Pending", "Unreachable", "Timeout", "Unauthorized",
+    "Started", "Adopted", "Stopped", "Applied", "Previewed", "Pending", "Unreachable", "Timeout", "Unauthorized",
     "Forbidden", "NotFound", "Conflict", "InvalidSpec", "InvalidCredentials", "BackendError",
 })
-SUCCESS_PHASES = frozenset({"Running", "Stopped", "Applied"})
+SUCCESS_PHASES = frozenset({"Running", "Stopped", "Applied", "Previewed"})  # Previewed: a dry run's preview is
+# what its spec asks for (docs/resourcepatch.md#preview-specdryrun)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
