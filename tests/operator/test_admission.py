@@ -64,6 +64,14 @@ CASES = [
      "a strategic patch must be an object"),
     ("resourcepatches", "ResourcePatch", {**RP, "reapplyInterval": "soon"}, False, "is not a duration"),
     ("resourcepatches", "ResourcePatch", {**RP, "reapplyInterval": "10s"}, False, "under the minimum of 30s"),
+    ("resourcepatches", "ResourcePatch", {**RP, "revertOnDelete": True}, True, ""),
+    ("resourcepatches", "ResourcePatch", {**RP, "patchType": "strategic", "revertOnDelete": True}, False,
+     validation.REVERT_STRATEGIC),
+    ("resourcepatches", "ResourcePatch", {**RP, "dryRun": "yes"}, False, "spec.dryRun must be true or false"),
+    ("resourcepatches", "ResourcePatch",
+     {**RP, "dryRun": True, "patchType": "json",
+      "patch": [{"op": "add", "path": f"/metadata/labels/label-{i}", "value": "x"} for i in range(400)]},
+     False, "over the 8192-byte limit of status.preview"),
 ]
 
 
