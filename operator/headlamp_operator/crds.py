@@ -25,5 +25,6 @@ RESOURCEPATCH = Kind(kind="ResourcePatch", plural="resourcepatches")
 KINDS = (PORTFORWARD, RESOURCEPATCH)
 PLURALS = {kind.kind: kind.plural for kind in KINDS}  # "PortForward" -> "portforwards"
 # A PortForward's finalizer: put on by its first reconcile, removed by kopf once the forward is released
-# (kopf's settings.persistence.finalizer). A ResourcePatch never carries one (docs/resourcepatch.md#when-it-is-applied).
+# (kopf's settings.persistence.finalizer). A ResourcePatch carries it only with revertOnDelete, put on likewise
+# (docs/resourcepatch.md#undo-specrevertondelete).
 FINALIZER = f"{GROUP}/finalizer"

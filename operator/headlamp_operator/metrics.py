@@ -60,6 +60,16 @@ DRIFT_CORRECTIONS = prometheus_client.Counter(
     "headlamp_operator_drift_corrections_total",
     "Re-applies of a ResourcePatch that changed its target: somebody else had undone the patch.",
     ["namespace", "name"])
+
+
+def forget_drift(namespace: str, name: str) -> None:
+    """A deleted ResourcePatch's drift series goes with it (a name reused later starts again at 0)."""
+    try:
+        DRIFT_CORRECTIONS.remove(namespace, name)
+    except KeyError:
+        pass  # it never corrected drift
+
+
 BUILD_INFO = prometheus_client.Gauge(
     "headlamp_operator_build_info", "Always 1; the labels say which build of the operator runs.",
     ["version", "python_version", "kopf_version"])

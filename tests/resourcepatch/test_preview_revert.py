@@ -9,9 +9,9 @@ import json
 import logging
 from typing import Any
 
+import prometheus_client
 import pytest
 
-from headlamp_operator import metrics
 from headlamp_operator.reconciling import validation
 from headlamp_operator_testing.headlamp import Fault
 from headlamp_operator_testing.kopf_harness import wait_until
@@ -183,6 +183,7 @@ async def test_a_secret_is_previewed_and_reverted_without_its_values_anywhere(
     await env.wait_gone(RP, "team-a", "secret")
     stored = env.hl.clusters["prod"].get("secrets", "shop", "db")
     assert stored is not None and base64.b64decode(stored["data"]["password"]).decode() == old
+    assert env.kube.get_object("", "v1", "secrets", "team-a", kept) is None  # the record goes with it
     await env.wait_events("secret", [("Normal", "Previewed"), ("Normal", "Applied"), ("Normal", "Reverted")])
     lines = [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.name.startswith(("headlamp_operator", "kopf"))]
     seen = json.dumps([status, env.events("secret")]) + "\n".join(lines)
@@ -198,8 +199,10 @@ async def test_drift_is_counted_named_and_exposed(start_operator: OperatorFactor
         await env.create(RP, "team-a", "fight", {"cluster": "prod", "target": TARGET, "reapplyInterval": "1s",
                                                  "patch": {"spec": {"replicas": 3}}, "credentials": CREDS})
         await env.wait_status(RP, "team-a", "fight", phase="Applied")
-        counter = metrics.DRIFT_CORRECTIONS.labels("team-a", "fight")
-        start = counter._value.get()
+        def corrections() -> float | None:
+            return prometheus_client.REGISTRY.get_sample_value("headlamp_operator_drift_corrections_total",
+                                                               {"namespace": "team-a", "name": "fight"})
+        assert corrections() is None
         changed = web(env)
         changed["spec"]["replicas"] = 1  # another controller undoes the patch
         env.hl.clusters["prod"].put(changed)
@@ -210,10 +213,13 @@ async def test_drift_is_counted_named_and_exposed(start_operator: OperatorFactor
                          message="a DriftCorrected Event")
         event = next(e for e in env.events("fight") if e["reason"] == "DriftCorrected")
         assert event["type"] == "Warning" and "/spec/replicas" in event["message"]
-        assert counter._value.get() == start + 1
+        assert corrections() == 1
         sent = len(env.hl.requests_for(method="PATCH"))
         await env.hl.wait_until(lambda: len(env.hl.requests_for(method="PATCH")) >= sent + 2, timeout=10)
         assert env.status(RP, "team-a", "fight")["driftCorrections"] == 1  # re-applies that changed nothing
+        await env.delete(RP, "team-a", "fight")
+        await env.wait_gone(RP, "team-a", "fight")
+        await wait_until(lambda: corrections() is None, within=5, message="the deleted patch's series gone")
 
 
 @pytest.mark.parametrize(("spec", "words"), [
@@ -229,3 +235,18 @@ async def test_what_cannot_work_is_refused_before_any_request(env: Env, spec: di
     status = await env.wait_status(RP, "team-a", "refused", phase="Failed")
     assert status["reason"] == "InvalidSpec" and words in status["message"], status
     assert env.hl.requests_for(method="PATCH") == []
+
+
+async def test_an_undo_record_that_cannot_fit_beside_the_patch_is_refused_naming_both_sizes(env: Env) -> None:
+    env.hl.clusters["prod"].add_configmap("shop", "big", data={"a": "a" * 700_000})
+    await env.create(RP, "team-a", "big", {
+        "cluster": "prod", "target": {"apiVersion": "v1", "kind": "ConfigMap", "name": "big", "namespace": "shop"},
+        "revertOnDelete": True, "patch": {"data": {"a": "b" * 700_000}}, "credentials": CREDS})
+    status = await env.wait_status(RP, "team-a", "big", phase="Failed")
+    assert status["reason"] == "InvalidSpec", status
+    room = validation.MAX_PATCH_BYTES - len(json.dumps({"data": {"a": "b" * 700_000}}, separators=(",", ":")))
+    record = [{"path": "/data/a", "before": json.dumps("a" * 700_000)}]
+    assert f"take {len(json.dumps(record, separators=(',', ':')))} bytes" in status["message"]
+    assert f"over the {room} bytes" in status["message"]
+    assert env.hl.requests_for(method="PATCH") == []
+    assert status.get("revert") is None

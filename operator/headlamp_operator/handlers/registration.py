@@ -143,6 +143,9 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
                 if retries is not None:
                     retries.cancel(uid)
             diffbase.forget(uid)
+            if body.get("kind") == crds.RESOURCEPATCH.kind:
+                metadata = body["metadata"]
+                metrics.forget_drift(str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
 
     if runtime.settings.webhook.port is not None:  # kopf refuses validation handlers without a server
         admission.register(registry, runtime)

@@ -3,8 +3,9 @@ again when a Secret changes, and the one way an outcome is recorded (:func:`reco
 
 ONE scheduler for all ResourcePatches (:func:`schedule`, every sync interval) and their :class:`Retries`, each
 transient outcome (a handler's too) retried with the delay its message says (docs/status.md#retries); not kopf
-timers per resource: kopf puts a finalizer on every resource with a timer, and a ResourcePatch never carries one
-(docs/resourcepatch.md#when-it-is-applied), so that deleting it is never blocked, even while the operator is down.
+timers per resource: kopf puts a finalizer on every resource with a timer, and only a ResourcePatch with
+``revertOnDelete`` carries one (docs/resourcepatch.md#when-it-is-applied): deleting any other is never blocked,
+even while the operator is down.
 """
 from __future__ import annotations
 
@@ -231,6 +232,8 @@ async def undo(runtime: rt.Runtime, body: Mapping[str, Any]) -> str:
         raise Undone(f"cannot restore {record.target.shown()}: the Secret {record.secret_name} that kept its "
                      f"prior values is gone")
     restored = await revert.restore(ctx.backend, spec.cluster, ctx.credentials, record, values)
+    if record.secret_name:  # its ownerReference is the safety net: the garbage collector may not run
+        await keeper.drop_values(record.secret_name)
     return resourcepatch.report_restore(ctx.notify, record, restored, why="the ResourcePatch was deleted")
 
 
