@@ -85,6 +85,16 @@ async def script(api: Api) -> dict[str, Any]:
     await step("noop", "PATCH", "/g", {"spec": {"size": 2}})
     await step("json-patch", "PATCH", "/g", [{"op": "replace", "path": "/spec/size", "value": 3}], JSON_PATCH)
     await step("json-test-fails", "PATCH", "/g", [{"op": "test", "path": "/spec/size", "value": 99}], JSON_PATCH)
+    # a ResourcePatch's preview (dryRun=All) and its guarded undo (docs/resourcepatch.md)
+    await step("dry-run", "PATCH", "/g?dryRun=All", {"spec": {"size": 10}})
+    await step("after-dry-run", "GET", "/g", None)
+    await step("dry-run-json-test-fails", "PATCH", "/g?dryRun=All",
+               [{"op": "test", "path": "/spec/size", "value": 99}], JSON_PATCH)
+    await step("guarded-undo", "PATCH", "/g", [{"op": "test", "path": "/spec/size", "value": 3},
+                                               {"op": "replace", "path": "/spec/size", "value": 1},
+                                               {"op": "add", "path": "/spec/extra", "value": {"a": 1}}], JSON_PATCH)
+    await step("guarded-remove", "PATCH", "/g", [{"op": "test", "path": "/spec/extra", "value": {"a": 1}},
+                                                 {"op": "remove", "path": "/spec/extra"}], JSON_PATCH)
     await step("strategic", "PATCH", "/g", {"spec": {"size": 4}}, STRATEGIC)
     await step("finalizer", "PATCH", "/g", {"metadata": {"finalizers": ["example.com/hold"]}})
     await step("delete", "DELETE", "/g", None)
