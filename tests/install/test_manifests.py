@@ -256,7 +256,7 @@ def schema_at(schema: Doc, json_path: str) -> Doc | None:
     ("kind", "columns"),
     [
         ("PortForward", ["Cluster", "Service", "Pod", "Port", "Ready", "Status", "Age"]),
-        ("ResourcePatch", ["Cluster", "Kind", "Target", "Type", "Ready", "Status", "Age"]),
+        ("ResourcePatch", ["Cluster", "Kind", "Target", "Type", "Dry-Run", "Ready", "Status", "Age"]),
     ],
 )
 def test_crd_printer_columns(kind: str, columns: list[str]) -> None:
@@ -399,6 +399,11 @@ CEL_MIRRORS: dict[str, Callable[[Any, Any], bool]] = {
     "self == oldSelf": lambda s, old: s == old,
     # ResourcePatch spec.reapplyInterval: empty, or at least 30 seconds (the operator's minimum too).
     "self == '' || duration(self) >= duration('30s')": lambda s, _: s == "" or go_duration_seconds(s) >= 30,
+    # ResourcePatch spec: revertOnDelete cannot undo a strategic merge patch (both fields have defaults,
+    # which kube-apiserver applies before the rule runs: the mirror applies them too).
+    "!(self.revertOnDelete && self.patchType == 'strategic')": lambda s, _: not (
+        s.get("revertOnDelete", False) and s.get("patchType", "merge") == "strategic"
+    ),
 }
 
 
@@ -454,6 +459,7 @@ def test_cel_rules_are_where_they_belong() -> None:
         (".spec.cluster", "self == oldSelf"),
     }
     assert rp == {
+        (".spec", "!(self.revertOnDelete && self.patchType == 'strategic')"),
         (".spec.cluster", "self == oldSelf"),
         (".spec.reapplyInterval", "self == '' || duration(self) >= duration('30s')"),
     }
@@ -675,6 +681,12 @@ INVALID_BY_SCHEMA: dict[str, Doc] = {
     "rp target kind lowercase": with_target(kind="deployment"),
     "rp target apiVersion not a version": with_target(apiVersion="apps/stable"),
     "rp status phase enum": {**base(RP), "status": {"phase": "Running"}},
+    "rp dryRun as a string": with_spec(RP, dryRun="true"),
+    "rp revertOnDelete as a number": with_spec(RP, revertOnDelete=1),
+    "rp status negative driftCorrections": {**base(RP), "status": {"driftCorrections": -1}},
+    "rp status preview without path": {**base(RP), "status": {"preview": [{"before": "1", "after": "2"}]}},
+    "rp status revert applied not a digest": {
+        **base(RP), "status": {"revert": {"paths": [{"path": "/spec/replicas", "applied": "3"}]}}},
 }
 
 
@@ -755,6 +767,11 @@ INVALID_AT: dict[str, str] = {
     "rp target kind lowercase": "spec.target.kind",
     "rp target apiVersion not a version": "spec.target.apiVersion",
     "rp status phase enum": "status.phase",
+    "rp dryRun as a string": "spec.dryRun",
+    "rp revertOnDelete as a number": "spec.revertOnDelete",
+    "rp status negative driftCorrections": "status.driftCorrections",
+    "rp status preview without path": "status.preview.0",
+    "rp status revert applied not a digest": "status.revert.paths.0.applied",
 }
 
 
@@ -774,6 +791,8 @@ INVALID_BY_CEL: dict[str, tuple[Doc, str]] = {
     "rp reapplyInterval 500ms": (with_spec(RP, reapplyInterval="500ms"), "at least 30s"),
     "rp reapplyInterval 29s": (with_spec(RP, reapplyInterval="29s"), "at least 30s"),
     "rp reapplyInterval 0s": (with_spec(RP, reapplyInterval="0s"), "at least 30s"),
+    "rp revertOnDelete strategic": (with_spec(RP, revertOnDelete=True, patchType="strategic"),
+                                    "cannot undo a strategic merge patch"),
 }
 
 
@@ -858,6 +877,39 @@ VALID_VARIANTS: dict[str, Doc] = {
     "rp target in a dotted group": with_target(apiVersion="example.com/v1beta1", kind="Widget", name="w"),
     "pf id at max length": with_spec(PF, id="i" * 253),
     "rp json patch list": with_spec(RP, patchType="json", patch=[{"op": "remove", "path": "/spec/paused"}]),
+    "rp dry run": with_spec(RP, dryRun=True),
+    "rp revertOnDelete merge": with_spec(RP, revertOnDelete=True, patchType="merge"),
+    "rp revertOnDelete json": with_spec(RP, revertOnDelete=True, patchType="json",
+                                        patch=[{"op": "replace", "path": "/spec/replicas", "value": 3}]),
+    "rp strategic without revertOnDelete": with_spec(RP, revertOnDelete=False, patchType="strategic"),
+    "rp previewed status": {
+        **with_spec(RP, dryRun=True),
+        "status": {
+            "phase": "Previewed",
+            "reason": "Previewed",
+            "preview": [
+                {"path": "/spec/replicas", "before": "1", "after": "3"},
+                {"path": "/metadata/labels/tier", "after": '"web"'},
+                {"path": "/data/password", "before": "[redacted: 8 bytes, sha256:" + "0" * 64 + "]"},
+            ],
+        },
+    },
+    "rp revert and drift status": {
+        **with_spec(RP, revertOnDelete=True),
+        "status": {
+            "phase": "Applied",
+            "driftCorrections": 2,
+            "lastDriftTime": "2026-11-22T10:05:00Z",
+            "revert": {
+                "patch": "sha256:" + "a" * 64,
+                "target": {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "shop", "name": "web",
+                           "subresource": "", "uid": "0b6e3c9e-5f3a-4d55-9a51-1d2f0c1e7a10"},
+                "paths": [{"path": "/spec/replicas", "before": "1", "applied": "sha256:" + "b" * 64},
+                          {"path": "/metadata/labels/tier"}],
+                "secretName": "scale-web-revert",
+            },
+        },
+    },
     "rp full status": {
         **base(RP),
         "status": {

@@ -72,6 +72,7 @@ def widget_crd() -> dict[str, Any]:
                      "names": {"kind": kind, "plural": "widgets", "singular": "widget", "listKind": "WidgetList"},
                      "versions": [{"name": version, "served": True, "storage": True, "subresources": {"status": {}},
                                    "schema": {"openAPIV3Schema": _widget_schema()}}]}}
+
 PF = {"cluster": "c1", "service": "web", "targetPort": 8080}
 RP = {"cluster": "c1", "target": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
       "patch": {"spec": {"replicas": 2}}}
@@ -167,6 +168,18 @@ CASES: tuple[Case, ...] = (
     _rp("rp-patch-null", patch=None),
     Case("rp-required-fields", "resourcepatches", {"cluster": "c1", "target": {"kind": "ConfigMap"}}),
     _rp("rp-target-pattern", target={"apiVersion": "apps/v1", "kind": "deployment", "name": "-web"}),
+    # dryRun and revertOnDelete (issue 26): booleans defaulted to false (rp-minimal), and the CEL rule
+    # that refuses to revert a strategic merge patch (it runs on the defaulted spec)
+    _rp("rp-revert-strategic", revertOnDelete=True, patchType="strategic"),
+    _rp("rp-revert-merge", revertOnDelete=True, patchType="merge"),
+    _rp("rp-revert-default-patch-type", revertOnDelete=True),
+    _rp("rp-revert-json-dry-run", revertOnDelete=True, dryRun=True, patchType="json",
+        patch=[{"op": "replace", "path": "/spec/replicas", "value": 2}]),
+    _rp("rp-strategic-without-revert", patchType="strategic", revertOnDelete=False),
+    _rp("rp-strategic-revert-defaulted", patchType="strategic"),  # the rule reads the defaulted revertOnDelete
+    _rp("rp-dry-run-string", dryRun="true"),
+    _rp("rp-revert-number", revertOnDelete=1),
+    _rp("rp-dry-run-and-revert-null-defaulted", dryRun=None, revertOnDelete=None),
     # updates of the stored objects
     Case("pf-cluster-changed", "portforwards", patch={"spec": {"cluster": "c2"}}),
     Case("pf-cluster-changed-json-patch", "portforwards", content_type=JSON_PATCH,
@@ -190,6 +203,31 @@ CASES: tuple[Case, ...] = (
     Case("rp-cluster-changed", "resourcepatches", patch={"spec": {"cluster": "c2"}}),
     Case("rp-reapply-10s-on-update", "resourcepatches", patch={"spec": {"reapplyInterval": "10s"}}),
     Case("rp-reapply-cleared", "resourcepatches", patch={"spec": {"reapplyInterval": ""}}),
+    Case("rp-revert-strategic-on-update", "resourcepatches",
+         patch={"spec": {"revertOnDelete": True, "patchType": "strategic"}}),
+    Case("rp-revert-on-update-then-strategic", "resourcepatches", content_type=JSON_PATCH, patch=[
+        {"op": "replace", "path": "/spec/revertOnDelete", "value": True},
+        {"op": "add", "path": "/spec/patchType", "value": "strategic"}]),
+    Case("rp-dry-run-removed-defaulted", "resourcepatches", patch={"spec": {"dryRun": None}}),
+    Case("rp-status-previewed", "resourcepatches", status=True, patch={"status": {
+        "phase": "Previewed", "reason": "Previewed", "preview": [
+            {"path": "/data/a", "before": '"b"', "after": '"c"'}, {"path": "/data/new", "after": '"x"'},
+            {"path": "/data/big", "before": "[1048576 bytes, sha256:" + "0" * 64 + "]"}]}}),
+    Case("rp-status-preview-too-long", "resourcepatches", status=True, patch={"status": {
+        "preview": [{"path": f"/data/k{i}", "after": "1"} for i in range(1025)]}}),
+    Case("rp-status-preview-without-path", "resourcepatches", status=True, patch={"status": {
+        "preview": [{"before": "1"}]}}),
+    Case("rp-status-revert", "resourcepatches", status=True, patch={"status": {
+        "driftCorrections": 3, "lastDriftTime": "2026-01-01T00:00:00Z", "revert": {
+            "patch": "sha256:" + "a" * 64, "secretName": "stored-revert",
+            "target": {"apiVersion": "v1", "kind": "ConfigMap", "namespace": NAMESPACE, "name": "x",
+                       "subresource": "", "uid": "0b6e3c9e-5f3a-4d55-9a51-1d2f0c1e7a10"},
+            "paths": [{"path": "/data/a", "before": '"old"', "applied": "sha256:" + "b" * 64},
+                      {"path": "/data/b"}]}}}),
+    Case("rp-status-revert-bad-digests", "resourcepatches", status=True, patch={"status": {"revert": {
+        "patch": "a" * 64, "paths": [{"path": "/data/a", "applied": "sha256:XYZ"}]}}}),
+    Case("rp-status-drift-negative", "resourcepatches", status=True, patch={"status": {
+        "driftCorrections": -1, "lastDriftTime": "yesterday"}}),
     Case("pf-put-cluster-changed", "portforwards", put={"cluster": "c2"}),
     Case("pf-put-port-string", "portforwards", put={"port": "x"}),
     Case("pf-put-without-resource-version", "portforwards", put={"port": 1}, keep_rv=False),
