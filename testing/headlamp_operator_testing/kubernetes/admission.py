@@ -10,7 +10,9 @@ For every resource served from a registered CRD version with an ``openAPIV3Schem
   schema error stopped it, the CEL rules with ``oldSelf`` on updates (:mod:`.cel`). On an update,
   errors in values the write did not change are dropped (CRD validation ratcheting, GA in
   Kubernetes 1.33), so an object stored under an older schema can still be written;
-- a refusal is ``422 Invalid`` with kube-apiserver's message and causes (:mod:`.fielderrors`).
+- a refusal is ``422 Invalid`` with kube-apiserver's message and causes (:mod:`.fielderrors`);
+- reading: kube-apiserver defaults what it reads from etcd too, with the CRD's current schema, so an
+  object stored before a CRD gained a default is served with that default, unwritten (:meth:`read`).
 """
 from __future__ import annotations
 
@@ -88,6 +90,15 @@ class CustomResourceAdmission:
             return body
         decoded = structural.prune(version.schema, structural.normalize_numbers(body), root=True)
         return dict(structural.default(version.schema, decoded))
+
+    def read(self, resource: kmock.resource, body: Body) -> Body:
+        """A stored body as the API server reads it from etcd: with its schema's defaults (unchanged for
+        other resources, and a new dict only when a default was missing)."""
+        version = self._versions.get(resource)
+        if version is None:
+            return body
+        defaulted = dict(structural.default(version.schema, body))
+        return body if defaulted == body else defaulted
 
     def check_replace(self, resource: kmock.resource, name: str, body: Body) -> None:
         """A PUT of a custom resource must name the resourceVersion it replaces (no unconditional update)."""

@@ -368,6 +368,7 @@ class KubernetesEmulator(kmock.KubernetesEmulator):
             for resource, info in served:
                 self._resources[resource] = info
                 new.add(resource)
+                self._state.reread(resource)  # objects stored before a new default are read with it
             if (storage := registration.crd_storage_version(event.object)) is not None:
                 self._preferred[event.object['spec']['group']] = storage
             self._crd_resources[name] = new

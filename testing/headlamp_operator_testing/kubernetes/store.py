@@ -86,6 +86,7 @@ class ClusterState:
         self.hooks: list[Callable[[WatchEvent], None]] = []  # called with every write, as it is made
         self.admission = CustomResourceAdmission()  # CRD schemas: pruning, defaults, validation
         self._rv = 0
+        self._defaulted_on_read: set[Key] = set()  # served with defaults that etcd's bytes lack (:meth:`reread`)
 
     @property
     def resource_version(self) -> str:
@@ -166,6 +167,21 @@ class ClusterState:
         found.sort(key=lambda item: (item[0][1] or '', item[0][2]))
         return [copy.deepcopy(body) for _, body in found]
 
+    def reread(self, resource: kmock.resource) -> int:
+        """After the CRD serving ``resource`` changed: its stored objects as kube-apiserver reads them from
+        then on (it defaults what it reads from etcd with the current schema). Not a write: no new
+        resourceVersion, no watch event. etcd's bytes still lack the defaults, so the next write of such an
+        object is a write even when it changes nothing else (kube-apiserver compares the bytes it would store
+        with etcd's). Returns how many objects gained a default."""
+        gained = 0
+        for key, body in list(self.iter_objects(resource)):
+            read = self.admission.read(resource, body)
+            if read is not body:
+                self.objects[key].create(read)  # a new version of kmock's object, as _commit makes it
+                self._defaulted_on_read.add(key)
+                gained += 1
+        return gained
+
     # -- writes ------------------------------------------------------------------------------
     def create(self, resource: kmock.resource, namespace: str | None, body: Any, *,
                dry_run: bool = False, manager: str | None = None) -> Body:
@@ -238,7 +254,7 @@ class ClusterState:
         if manager is not None:
             new['metadata']['managedFields'] = managedfields.update(
                 old, new, manager=manager, api_version=_api_version(resource), subresource=subresource)
-        if new == old:
+        if new == old and key not in self._defaulted_on_read:
             return copy.deepcopy(old)  # a no-op write: no new resourceVersion, no watch event
         if dry_run:
             return new
@@ -348,6 +364,7 @@ class ClusterState:
             raise api_error(500, 'InternalError', 'etcdserver: request is too large')
         self._rv += 1
         body['metadata']['resourceVersion'] = str(self._rv)
+        self._defaulted_on_read.discard(key)  # etcd now holds what is served
         # `body` is this write's own object (built from copies): it becomes the stored version and the
         # watch event's object, both read-only from now on; the caller gets a copy.
         if key not in self.objects:

@@ -115,6 +115,32 @@ async def test_cel_rules_on_values_stored_under_an_older_schema_are_ratcheted(ku
         ("spec.tags", "Invalid value: no bad tags")]
 
 
+async def test_objects_stored_before_a_crd_gained_defaults_are_read_with_them(kube: KubernetesEmulator,
+                                                                             url: str) -> None:
+    """kube-apiserver defaults what it reads from etcd: after a CRD upgrade that adds defaulted fields (as
+    issue 26 added ResourcePatch's spec.dryRun and spec.revertOnDelete), an object stored before is served
+    with them at its old resourceVersion, and its next write is a write even if it changes nothing else
+    (what kube-apiserver v1.36 answered: the real-peer test holds both servers to it)."""
+    async def apply_crd(crd: dict[str, Any]) -> None:
+        kube.register_crd(crd)
+
+    async with aiohttp.ClientSession() as session:
+        seen = await crd_cases.read_after_new_defaults(crd_cases.Api(session, url), apply_crd)
+    assert seen == crd_cases.READ_AFTER_NEW_DEFAULTS
+    older = next(crd for crd in documents(CRDS) if crd["spec"]["names"]["kind"] == "ResourcePatch")
+    spec = older["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    del spec["properties"]["dryRun"], spec["properties"]["revertOnDelete"], spec["x-kubernetes-validations"]
+    kube.register_crd(older)
+    stored = kube.create_object(crd_cases.GROUP, crd_cases.VERSION, "resourcepatches", crd_cases.NAMESPACE,
+                                crd_cases.obj("resourcepatches", "old", crd_cases.RP))
+    assert "dryRun" not in stored["spec"]
+    for crd in documents(CRDS):
+        kube.register_crd(crd)
+    read = kube.get_object(crd_cases.GROUP, crd_cases.VERSION, "resourcepatches", crd_cases.NAMESPACE, "old")
+    assert read is not None and (read["spec"]["dryRun"], read["spec"]["revertOnDelete"]) == (False, False)
+    assert read["metadata"]["resourceVersion"] == stored["metadata"]["resourceVersion"]
+
+
 def test_transition_rules_run_on_unchanged_values() -> None:
     """kube-apiserver never ratchets a transition rule's error (validation.go: ``!compiled.UsesOldSelf &&
     correlation.shouldRatchetError()``): ``self != oldSelf`` fails on an update that leaves the field alone."""

@@ -74,3 +74,28 @@ async def test_the_emulator_validates_custom_resources_as_kube_apiserver(world: 
     stale = differences(from_server, crd_cases.recorded(), ("kube-apiserver", str(pathlib.Path(
         crd_cases.ANSWERS).name)))
     assert not stale, "re-record with CRD_ANSWERS_RECORD=1:\n" + json.dumps(stale, indent=1, sort_keys=True)
+
+
+async def test_objects_stored_before_a_crd_gained_defaults_are_read_as_kube_apiserver_reads_them(world: World) -> None:
+    """A CRD upgrade that adds defaulted fields (issue 26's spec.dryRun and spec.revertOnDelete): the objects
+    already stored are served with the defaults, unwritten, by both servers."""
+    async def apply_real(crd: dict[str, Any]) -> None:
+        world.cp.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", input=json.dumps(crd))
+        world.cp.kubectl("wait", "--for=condition=Established", f"crd/{crd['metadata']['name']}", "--timeout=30s")
+
+    world.cp.kubectl("create", "namespace", crd_cases.NAMESPACE, check=False)
+    context = ssl.create_default_context(cafile=str(world.cp.ca_file))
+    headers = {"Authorization": f"Bearer {world.cp.admin_token}"}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context), headers=headers) as session:
+        from_server = await crd_cases.read_after_new_defaults(crd_cases.Api(session, world.cp.server), apply_real)
+
+    async with KubernetesEmulator() as kube:
+        async def apply_emulated(crd: dict[str, Any]) -> None:
+            kube.register_crd(crd)
+
+        kube.create_object("", "v1", "namespaces", None, {"metadata": {"name": crd_cases.NAMESPACE}})
+        async with kmock.Server(kube) as server, aiohttp.ClientSession() as session:
+            from_emulator = await crd_cases.read_after_new_defaults(crd_cases.Api(session, str(server.url)),
+                                                                    apply_emulated)
+    assert from_server == crd_cases.READ_AFTER_NEW_DEFAULTS, from_server
+    assert from_emulator == from_server
