@@ -34,7 +34,7 @@ def test_sandbox_once_exits_0_with_every_sample_ready() -> None:
     assert final[0].split() == ["KIND", "NS", "NAME", "CLUSTER", "PHASE", "REASON", "MESSAGE"]
     rows = {line.split()[2]: line.split()[4] for line in final[1:]}
     assert set(rows) == sample_names()
-    assert all(phase in ("Running", "Stopped", "Applied") for phase in rows.values()), rows
+    assert all(phase in ("Running", "Stopped", "Applied", "Previewed") for phase in rows.values()), rows
     assert "kubeconfig" in proc.stdout
     printed = re.search(r"--kubeconfig (\S+) get", proc.stdout)
     assert printed is not None
