@@ -424,4 +424,4 @@ def test_the_undo_of_a_random_merge_patch_gives_back_the_document() -> None:
         for path in paths:  # each touched path holds its prior value again, or is absent again
             assert pointers.get(undone, path) == pointers.get(document, path), (document, patch, path)
         leftovers += undone != document
-    assert leftovers  # the seed does exercise the exception
+    assert leftovers  # these documents do exercise the exception

@@ -119,12 +119,14 @@ async def test_a_spec_change_restores_the_old_paths_before_applying_the_new_patc
     assert not {"old", "new"} & set(web(env)["metadata"].get("labels") or {})
 
 
-async def test_turning_revert_off_drops_the_record_and_the_finalizer(env: Env) -> None:
+@pytest.mark.parametrize("change", [{"revertOnDelete": False}, {"revertOnDelete": False, "dryRun": True}])
+async def test_turning_revert_off_drops_the_record_and_the_finalizer(env: Env, change: dict[str, Any]) -> None:
     await env.create(RP, "team-a", "undo", {"cluster": "prod", "target": TARGET, "revertOnDelete": True,
                                             "patch": {"spec": {"replicas": 2}}, "credentials": CREDS})
     await env.wait_status(RP, "team-a", "undo", phase="Applied")
-    await env.patch_spec(RP, "team-a", "undo", {"revertOnDelete": False})
-    await env.wait_status(RP, "team-a", "undo", phase="Applied", observedGeneration=2)
+    await env.patch_spec(RP, "team-a", "undo", change)
+    await env.wait_status(RP, "team-a", "undo", phase="Previewed" if change.get("dryRun") else "Applied",
+                          observedGeneration=2)
     await wait_until(lambda: not finalizers(env, "undo") and env.status(RP, "team-a", "undo").get("revert") is None,
                      within=10, message="no finalizer and no record")
     assert web(env)["spec"]["replicas"] == 2  # kept: the patch stays in place

@@ -145,17 +145,18 @@ async def _settle_old_record(ctx: Context) -> revert.Record | None:
     """The undo record that belongs to this spec, if any; an older spec's is restored first (so that no field
     of the old patch stays behind: docs/resourcepatch.md#a-changed-spec), or dropped when revertOnDelete is off.
 
-    A preview leaves it alone: ``dryRun: true`` never writes the target.
+    A preview restores nothing (``dryRun: true`` never writes the target); with revertOnDelete off, the record
+    is dropped in any mode.
 
     Raises:
         errors.ApiError: the restore failed (its outcome is retried as any other).
     """
     spec, keeper = ctx.spec, ctx.keeper
     record = revert.from_status(ctx.status)
-    if record is None or keeper is None or spec.dry_run:
+    if record is None or keeper is None:
         return record
-    if spec.revert_on_delete and record.patch == revert.spec_digest(spec, ctx.namespace):
-        return record
+    if spec.revert_on_delete and (spec.dry_run or record.patch == revert.spec_digest(spec, ctx.namespace)):
+        return record  # its own; or a preview's, which never writes the target: the restore waits for the apply
     if spec.revert_on_delete:
         values = await keeper.load_values(record.secret_name) if record.secret_name else None
         restored = await revert.restore(ctx.backend, spec.cluster, ctx.credentials, record, values)

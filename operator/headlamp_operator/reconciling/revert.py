@@ -182,8 +182,13 @@ async def restore(backend: Backend, cluster: str, credentials: Credentials, reco
             read and planned again, ATTEMPTS times, then its paths are conflicts.
     """
     t = record.target
-    resource = await resources.discover(backend, cluster, api_version=t.api_version, kind=t.kind,
-                                        credentials=credentials)
+    try:
+        resource = await resources.discover(backend, cluster, api_version=t.api_version, kind=t.kind,
+                                            credentials=credentials)
+    except errors.NotFoundError as e:
+        if isinstance(e, errors.UnknownClusterError | errors.NoRouteError):
+            raise
+        return Restored(gone=True)  # the kind is served no more (its CRD went): nothing of it to restore
     path = resource.path(namespace=t.namespace or None, name=t.name, subresource=t.subresource or None)
     entries = _entries(record, values)
     for _ in range(ATTEMPTS):
