@@ -243,7 +243,7 @@ CASES: tuple[Case, ...] = (
         "preview": [{"before": "1"}]}}),
     Case("rp-status-revert", "resourcepatches", status=True, patch={"status": {
         "driftCorrections": 3, "lastDriftTime": "2026-01-01T00:00:00Z", "revert": {
-            "patch": "sha256:" + "a" * 64, "secretName": "stored-revert",
+            "patch": "sha256:" + "a" * 64, "complete": True, "secretName": "stored-revert",
             "target": {"apiVersion": "v1", "kind": "ConfigMap", "namespace": NAMESPACE, "name": "x",
                        "subresource": "", "uid": "0b6e3c9e-5f3a-4d55-9a51-1d2f0c1e7a10"},
             "paths": [{"path": "/data/a", "before": '"old"', "applied": "sha256:" + "b" * 64},
