@@ -963,9 +963,9 @@ def test_clusterrole_is_least_privilege() -> None:
     for plural in plurals:
         expected |= {(GROUP, plural, v) for v in ("get", "list", "watch", "patch")}
         expected |= {(GROUP, f"{plural}/status", v) for v in ("get", "patch")}
-    # get: credentials, by name only (never list or watch every Secret); create/update/patch/delete: the
-    # revert record of a ResourcePatch whose target is a Secret, a Secret the operator creates and owns
-    expected |= {("", "secrets", v) for v in ("get", "create", "update", "patch", "delete")}
+    # get: credentials, by name only (never list or watch every Secret); create/delete: the revert record
+    # of a ResourcePatch whose target is a Secret, a Secret the operator creates and owns (never rewritten)
+    expected |= {("", "secrets", v) for v in ("get", "create", "delete")}
     expected |= {("", "events", "create"), ("events.k8s.io", "events", "create")}
     expected |= {("", "namespaces", v) for v in ("list", "watch")}
     expected |= {("apiextensions.k8s.io", "customresourcedefinitions", v) for v in ("list", "watch")}
