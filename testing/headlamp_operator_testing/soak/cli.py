@@ -2,9 +2,10 @@
 
 Prints its random seed first (``SOAK_SEED=<it>`` replays the same resources and the same fault schedule),
 then, once the faults stopped and every resource had its deadline, each stuck resource with its
-status, the faults by kind, and as the LAST line ``soak: N resources, F faults, S stuck``. Exit code 0
-when nothing is stuck, 1 otherwise (the operator logs are then kept and their directory printed), 2 for
-bad arguments.
+status, what the faults met of undo (revertOnDelete), preview (dryRun) and drift (``revert:``,
+``preview:``, ``drift:``), the faults by kind, and as the LAST line ``soak: N resources, F faults,
+S stuck``. Exit code 0 when nothing is stuck, 1 otherwise (the operator logs are then kept and their
+directory printed), 2 for bad arguments.
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the operator's --sync-interval")
     parser.add_argument("--backoff-max", type=float, default=w.OperatorConfig.backoff_max, metavar="SECONDS",
                         help="the operator's --backoff-max")
+    parser.add_argument("--finalizer-timeout", type=float, default=w.OperatorConfig.finalizer_timeout,
+                        metavar="SECONDS", help="the operator's --finalizer-timeout (default %(default)g)")
     parser.add_argument("--workdir", type=pathlib.Path, default=None,
                         help="where the operator's logs go (default: a temporary directory, kept when stuck)")
     return parser
@@ -73,7 +76,8 @@ async def soak(*, seconds: float, seed: int, resources: int, config: w.OperatorC
     say(f"soak: seed {seed} (replay: make soak SOAK_SEED={seed} SOAK_SECONDS={seconds:g}{extra}); "
         f"{len(items)} resources, {len(schedule)} faults planned over {seconds:g} s; operator logs in {workdir}")
     say(f"soak: operator with --sync-interval {config.sync_interval:g} --backoff-min {config.backoff_min:g} "
-        f"--backoff-max {config.backoff_max:g} --request-timeout {config.request_timeout:g}: each resource must "
+        f"--backoff-max {config.backoff_max:g} --request-timeout {config.request_timeout:g} "
+        f"--finalizer-timeout {config.finalizer_timeout:g}: each resource must "
         f"converge within {config.settle_time:g} s of the faults stopping "
         f"({config.settle_time + workload.REAPPLY_INTERVAL:g} s for a re-applied patch whose target drifted)")
     async with w.world(workdir, config=config) as world:
@@ -90,9 +94,12 @@ async def soak(*, seconds: float, seed: int, resources: int, config: w.OperatorC
             f"and late targets meanwhile; the operator started {world.operator.starts} times); world restored")
         findings = await expectations.settle(world, items, config)
         world.journal.note(f"settled: {len(findings)} stuck")
+        counted = expectations.summary(world, items, config, now=asyncio.get_running_loop().time())
     for finding in findings:
         for line in finding.lines():
             say(line)
+    for line in counted:
+        say(line)
     say("faults: " + " ".join(f"{kind}={injector.counts[kind]}" for kind in faults.KINDS))
     say(f"soak: wall time {time.monotonic() - began:.0f} s, seed {seed}")
     say(f"soak: {len(items)} resources, {injector.total} faults, {len(findings)} stuck")
@@ -103,7 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: 0 when nothing is stuck, 1 otherwise."""
     args = build_parser().parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 10**6)
-    config = w.OperatorConfig(sync_interval=args.sync_interval, backoff_max=args.backoff_max)
+    config = w.OperatorConfig(sync_interval=args.sync_interval, backoff_max=args.backoff_max,
+                              finalizer_timeout=args.finalizer_timeout)
     if args.resources < len(workload.ROLES):
         print(f"--resources: at least {len(workload.ROLES)} (one per role)", file=sys.stderr)
         return 2

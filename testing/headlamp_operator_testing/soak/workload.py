@@ -1,9 +1,11 @@
 """The soak's resources, and what a person does to them while the faults run.
 
 Every resource has a role (:data:`ROLES`): what it exercises (a service or a pod, token or kubeconfig
-credentials, a fixed local port, Stopped, adopted, re-applied, deleted with a policy, invalid) and so
-what its end state must be (:mod:`.expectations`). The mix is drawn from a random seed: the same seed and
-count give the same resources and the same timeline of deletions, state flips, drift and late targets.
+credentials, a fixed local port, Stopped, adopted, re-applied, deleted with a policy, undone on deletion
+(``revertOnDelete``), previewed (``dryRun``), invalid) and so what its end state must be
+(:mod:`.expectations`). The mix is drawn from a random seed: the same seed and count give the same
+resources and the same timeline of deletions, state flips, drift, late targets and patches moved to
+another key.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import socket
 from collections.abc import Callable
 from typing import Any, Literal
 
+from headlamp_operator_testing.kubernetes.patches import JSON_PATCH
 from headlamp_operator_testing.soak import world as w
 
 Kind = Literal["PortForward", "ResourcePatch"]
@@ -44,7 +47,13 @@ ROLES = (
     Role("rp-reapply", "ResourcePatch", 8), Role("rp-late-target", "ResourcePatch", 3),
     Role("rp-delete", "ResourcePatch", 5), Role("rp-invalid-status", "ResourcePatch", 2),
     Role("rp-invalid-json", "ResourcePatch", 2),
+    # revertOnDelete (docs/resourcepatch.md#undo-specrevertondelete): deleted during the faults, its key must be
+    # gone from the target again; kept, maybe moved to another key meanwhile (the old key restored first);
+    # dryRun (docs/resourcepatch.md#preview-specdryrun): Previewed, its key never written
+    Role("rp-revert-delete", "ResourcePatch", 3), Role("rp-revert-kept", "ResourcePatch", 3),
+    Role("rp-preview", "ResourcePatch", 2),
 )
+MOVE_SHARE = 0.6  # of the rp-revert-kept resources, those whose patch moves to another key during the faults
 
 
 @dataclasses.dataclass
@@ -60,9 +69,12 @@ class Item:
     flips_at: list[float] = dataclasses.field(default_factory=list)  # fractions at which spec.state flips
     drifts_at: list[float] = dataclasses.field(default_factory=list)  # fractions at which its target drifts
     create_target_at: float | None = None  # fraction at which its (late) target ConfigMap is created
+    move_at: float | None = None  # fraction at which its patch moves from :attr:`key` to :attr:`moved_key`
     desk: str | None = None  # an adopting one: the pod its forward, started "from Headlamp's UI", runs to
     uid: str = ""
     deleted: bool = False
+    moved: bool = False  # its patch now writes :attr:`moved_key`
+    drifted: list[float] = dataclasses.field(default_factory=list)  # loop times its patched key was removed by hand
 
     @property
     def plural(self) -> str:
@@ -78,6 +90,16 @@ class Item:
     def key(self) -> str:
         """What its patch writes in the target: a data key or a label, unique over the namespaces."""
         return f"{self.namespace}.{self.name}"
+
+    @property
+    def moved_key(self) -> str:
+        """The data key its patch writes once moved (``move_at``)."""
+        return f"{self.key}.moved"
+
+    @property
+    def data_key(self) -> str:
+        """The key its patch writes now: :attr:`moved_key` once moved, else :attr:`key`."""
+        return self.moved_key if self.moved else self.key
 
     @property
     def forward_id(self) -> str:
@@ -163,6 +185,10 @@ def _patch_spec(item: Item, rng: random.Random) -> dict[str, Any]:
     # A json patch must be a list of operations (docs/operations.md#validation-and-the-admission-webhook).
     if role == "rp-invalid-json":
         return {**merge, "patchType": "json", "patch": {"data": {item.key: value}}}
+    if role in ("rp-revert-delete", "rp-revert-kept"):
+        return {**merge, "revertOnDelete": True}
+    if role == "rp-preview":
+        return {**merge, "dryRun": True}
     return merge  # rp-configmap-token, rp-delete
 
 
@@ -206,7 +232,7 @@ def plan(n: int, rng: random.Random) -> list[Item]:
                 desks += 1
             else:
                 item.spec = _forward_spec(name, rng, ports)
-            if name.startswith(("pf-delete-", "rp-delete")):
+            if name.startswith(("pf-delete-", "rp-delete", "rp-revert-delete")):
                 item.delete_at = rng.uniform(0.05, 0.95)
             if name == "pf-flipped":
                 item.flips_at = sorted(rng.uniform(0.05, 0.95) for _ in range(rng.randint(1, 3)))
@@ -214,6 +240,8 @@ def plan(n: int, rng: random.Random) -> list[Item]:
                 item.drifts_at = sorted(rng.uniform(0.05, 0.95) for _ in range(rng.randint(1, 2)))
             if name == "rp-late-target":
                 item.create_target_at = rng.uniform(0.1, 0.9)
+            if name == "rp-revert-kept" and rng.random() < MOVE_SHARE:
+                item.move_at = rng.uniform(0.05, 0.9)
             items.append(item)
     rng.shuffle(items)
     return items
@@ -243,14 +271,27 @@ def _drift(world: w.World, item: Item) -> None:
         changed = copy.deepcopy(current)
         del changed["data"][item.key]
         world.cluster.put(changed)
+        item.drifted.append(asyncio.get_running_loop().time())
+
+
+async def _move(world: w.World, item: Item) -> None:
+    """Change the patch to write the same value under another key (``kubectl edit``): with revertOnDelete the
+    operator must first restore the old key (absent again), then apply the new patch."""
+    value = item.spec["patch"]["data"][item.key]
+    item.spec["patch"] = {"data": {item.moved_key: value}}
+    item.moved = True
+    await world.api.patch(w.GROUP, w.VERSION, item.plural, item.namespace, item.name,
+                          [{"op": "replace", "path": "/spec/patch", "value": item.spec["patch"]}],
+                          content_type=JSON_PATCH)
 
 
 def timeline(items: list[Item]) -> list[tuple[float, str, Item]]:
-    """(fraction of the fault phase, action, item), in order: delete, flip, drift, create-target."""
+    """(fraction of the fault phase, action, item), in order: delete, flip, drift, create-target, move."""
     events = [(item.delete_at, "delete", item) for item in items if item.delete_at is not None]
     events += [(at, "flip", item) for item in items for at in item.flips_at]
     events += [(at, "drift", item) for item in items for at in item.drifts_at]
     events += [(item.create_target_at, "create-target", item) for item in items if item.create_target_at is not None]
+    events += [(item.move_at, "move", item) for item in items if item.move_at is not None]
     return sorted(events, key=lambda event: event[0])
 
 
@@ -271,6 +312,8 @@ async def churn(world: w.World, items: list[Item], seconds: float) -> int:
             await _flip(world, item)
         elif action == "drift":
             _drift(world, item)
+        elif action == "move":
+            await _move(world, item)
         else:
             world.cluster.add_configmap(w.APPS, item.spec["target"]["name"], data={"seeded": "late"})
         done += 1

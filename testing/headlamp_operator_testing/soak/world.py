@@ -50,12 +50,17 @@ class OperatorConfig:
     backoff_min: float = 0.5  # seconds, --backoff-min
     backoff_max: float = 8.0  # seconds, --backoff-max
     request_timeout: float = 3.0  # seconds, --request-timeout: "slow" faults go past it
+    # seconds, --finalizer-timeout: how long a deletion retries an unreachable Headlamp before it lets go
+    # (PortForward: Orphaned; ResourcePatch with revertOnDelete: RevertFailed). The operator's default, a hundred
+    # times the longest outage a fault makes: a soak shorter than it never lets go for a transient error.
+    finalizer_timeout: float = 600.0
 
     def args(self) -> list[str]:
         """The command line of ``headlamp-operator run`` (after ``run``)."""
         return ["--standalone", "--all-namespaces", "--sync-interval", f"{self.sync_interval:g}",
                 "--backoff-min", f"{self.backoff_min:g}", "--backoff-max", f"{self.backoff_max:g}",
-                "--request-timeout", f"{self.request_timeout:g}"]
+                "--request-timeout", f"{self.request_timeout:g}",
+                "--finalizer-timeout", f"{self.finalizer_timeout:g}"]
 
     @property
     def settle_time(self) -> float:
@@ -199,6 +204,19 @@ class World:
     wanted_pods: dict[tuple[str, str], dict[str, Any]] = dataclasses.field(default_factory=dict)
     tokens: dict[str, int] = dataclasses.field(default_factory=dict)  # namespace -> rotations so far
     bad: set[str] = dataclasses.field(default_factory=set)  # namespaces whose Secrets hold a refused token now
+    # every data key any write ever stored in a ConfigMap of APPS (a preview's key must never be among them)
+    keys_written: set[str] = dataclasses.field(default_factory=set)
+
+    def saw_write(self, event: WatchEvent) -> None:
+        """The target cluster's hook: remember the data keys of every ConfigMap written in :data:`APPS`."""
+        if event.type != "DELETED" and event.resource.plural == "configmaps" and event.namespace == APPS:
+            self.keys_written.update((event.object.get("data") or {}).keys())
+
+    def events(self, namespace: str, uid: str) -> list[dict[str, Any]]:
+        """The Events the operator posted about the object of that uid, oldest first."""
+        found = [event for event in self.kube.list_objects("", "v1", "events", namespace)
+                 if (event.get("involvedObject") or {}).get("uid") == uid]
+        return sorted(found, key=lambda event: str(event.get("eventTime") or event.get("firstTimestamp") or ""))
 
     # -- the target cluster's pods ------------------------------------------------------------------
     def pods(self, prefix: str) -> list[tuple[str, str]]:
@@ -297,6 +315,7 @@ async def world(workdir: pathlib.Path, *, config: OperatorConfig) -> AsyncIterat
         async with KubeClient(url) as api:
             result = World(kube=kube, hl=hl, cluster=cluster, api=api, operator=operator, workdir=workdir,
                            journal=journal, wanted_pods=wanted)
+            cluster.api.state.hooks.append(result.saw_write)
             for namespace in NAMESPACES:
                 await api.create("", "v1", "namespaces", None, {"metadata": {"name": namespace}})
                 await result.rotate(namespace, good=True)
