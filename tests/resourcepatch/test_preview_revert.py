@@ -156,8 +156,24 @@ async def test_deletion_gives_up_after_the_finalizer_timeout(start_operator: Ope
         await env.hl.stop_listening()
         await env.delete(RP, "team-a", "undo")
         await env.wait_gone(RP, "team-a", "undo", within=15)
-        await env.wait_events("undo", [("Normal", "Applied"), ("Warning", "RevertFailed")])
+        await env.wait_events("undo", [("Normal", "Applied"), ("Warning", "Unreachable"), ("Warning", "RevertFailed")])
         assert "keeps the patched values" in env.events("undo")[-1]["message"]
+
+
+async def test_a_token_refused_during_the_deletion_is_waited_for(env: Env) -> None:
+    """A token being rotated (401) must not cost the undo: the deletion retries until it is good again."""
+    await env.create(RP, "team-a", "undo", {"cluster": "prod", "target": TARGET, "revertOnDelete": True,
+                                            "patch": {"spec": {"replicas": 5}}, "credentials": CREDS})
+    await env.wait_status(RP, "team-a", "undo", phase="Applied")
+    env.hl.clusters["prod"].refuse_token(TOKEN_A)
+    await env.delete(RP, "team-a", "undo")
+    status = await env.wait_status(RP, "team-a", "undo", phase="Pending", reason="Unauthorized")
+    assert status["message"].startswith("deleting: restoring what the patch set: the token was refused"), status
+    assert "retrying in" in status["message"] and "then the target keeps the patched values" in status["message"]
+    assert web(env)["spec"]["replicas"] == 5
+    env.hl.clusters["prod"].allow_token(TOKEN_A)
+    await env.wait_gone(RP, "team-a", "undo", within=15)
+    assert web(env)["spec"]["replicas"] == 1
 
 
 async def test_a_secret_is_previewed_and_reverted_without_its_values_anywhere(

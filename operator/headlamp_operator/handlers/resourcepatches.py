@@ -19,6 +19,7 @@ from headlamp_operator.kube import objects
 from headlamp_operator.scheduling import gate, patches
 from headlamp_operator.scheduling import state as rt
 from headlamp_operator.status import outcomes, render, report
+from headlamp_operator.status.outcomes import Result
 
 
 def reverting(body: kopf.Body, **_: Any) -> bool:
@@ -51,24 +52,37 @@ async def reconcile(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, ret
     handlers.conclude(result)
 
 
-async def undo(runtime: rt.Runtime, body: kopf.Body, logger: logging.Logger | kopf.Logger, *, retry: int) -> None:
-    """Deletion with ``revertOnDelete``: restore what the patch set; give up after the finalizer timeout."""
+async def undo(runtime: rt.Runtime, body: kopf.Body, patch: kopf.Patch, logger: logging.Logger | kopf.Logger, *,
+               retry: int) -> None:
+    """Deletion with ``revertOnDelete``: restore what the patch set; retried whatever failed (an unreachable backend,
+    a token refused while it is being rotated, a spec being fixed), until the finalizer timeout; then the resource
+    goes with a ``RevertFailed`` Warning (docs/resourcepatch.md#undo-specrevertondelete).
+
+    While it is retried, the status says why and when the next attempt comes.
+    """
     try:
         with handlers.started():
             message = await patches.undo(runtime, body)
-    except patches.Undone as e:
-        runtime.events.record(body, type="Warning", reason="RevertFailed", action="Delete", message=str(e))
-        return
-    except errors.ApiError as e:
+    except (errors.ApiError, patches.Undone) as e:
         since = render.parse_timestamp(body["metadata"].get("deletionTimestamp"))
         waited = (render.now() - since).total_seconds() if since else 0.0
-        if e.transient and waited < runtime.settings.reconcile.finalizer_timeout:
+        timeout = runtime.settings.reconcile.finalizer_timeout
+        final = isinstance(e, patches.Undone) and e.final
+        text = str(e) if isinstance(e, patches.Undone) else f"restoring what the patch set: {outcomes.describe(e)}"
+        if not final and waited < timeout:
             # capped at a minute, as a PortForward's release: a deletion should notice a returning backend soon
-            delay = min(outcomes.delay(runtime.settings.reconcile, retry, retry_after=e.retry_after), 60.0)
-            raise kopf.TemporaryError(f"restoring what the patch set: {e}", delay=delay) from None
+            retry_after = e.retry_after if isinstance(e, errors.ApiError) else None
+            delay = min(outcomes.delay(runtime.settings.reconcile, retry, retry_after=retry_after), 60.0)
+            waiting = Result(outcome=render.Outcome(
+                phase="Pending", reason=outcomes.reason_for(e) if isinstance(e, errors.ApiError) else "Pending",
+                message=f"deleting: {text}; attempt {retry + 1}, retrying in {delay:g}s, for up to {timeout:g}s "
+                        f"after the deletion (then the target keeps the patched values)"))
+            if (new := report.status_update(body, waiting, events=runtime.events)) is not None:
+                patch.status.update(new)
+            raise kopf.TemporaryError(text, delay=delay) from None
         runtime.events.record(body, type="Warning", reason="RevertFailed", action="Delete",
-                              message=f"gave up restoring what the patch set after {waited:.0f}s: {e}; the target "
-                                      f"keeps the patched values")
+                              message=(f"gave up after {waited:.0f}s: " if not final else "") +
+                              f"{text}; the target keeps the patched values")
         return
     logger.info(message)
 
@@ -92,8 +106,8 @@ def register(registry: kopf.OperatorRegistry, runtime: rt.Runtime) -> None:
             patches.retries(runtime).schedule(str(body["metadata"]["uid"]), attempt=0, delay=0.0)
 
     @kopf.on.delete(*resource, registry=registry, id="revert", when=reverting)
-    async def rp_revert(body: kopf.Body, logger: kopf.Logger, retry: int, **_: Any) -> None:
-        await undo(runtime, body, logger, retry=retry)
+    async def rp_revert(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, retry: int, **_: Any) -> None:
+        await undo(runtime, body, patch, logger, retry=retry)
 
     @kopf.on.cleanup(registry=registry, id="resourcepatch-scheduler")
     async def stop_scheduler(**_: Any) -> None:

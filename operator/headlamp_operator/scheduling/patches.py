@@ -211,7 +211,8 @@ async def undo(runtime: rt.Runtime, body: Mapping[str, Any]) -> str:
 
     Raises:
         errors.ApiError: a request failed (the handler retries a transient one up to the finalizer timeout).
-        Undone: nothing can be restored (no credentials, an invalid spec): the message says why.
+        Undone: nothing can be restored now (no credentials, an invalid spec), or ever (``final``: the Secret that
+            kept a Secret target's prior values is gone): the message says why.
     """
     uid = str(body["metadata"]["uid"])
     runtime.patches.pop(uid, None)  # no re-apply or retry while it goes
@@ -230,7 +231,7 @@ async def undo(runtime: rt.Runtime, body: Mapping[str, Any]) -> str:
     values = await keeper.load_values(record.secret_name) if record.secret_name else None
     if record.secret_name and values is None:
         raise Undone(f"cannot restore {record.target.shown()}: the Secret {record.secret_name} that kept its "
-                     f"prior values is gone")
+                     f"prior values is gone", final=True)
     restored = await revert.restore(ctx.backend, spec.cluster, ctx.credentials, record, values)
     if record.secret_name:  # its ownerReference is the safety net: the garbage collector may not run
         await keeper.drop_values(record.secret_name)
@@ -238,4 +239,8 @@ async def undo(runtime: rt.Runtime, body: Mapping[str, Any]) -> str:
 
 
 class Undone(Exception):
-    """A deletion that cannot restore anything, for a reason no retry changes."""
+    """A deletion that cannot restore anything now (``final``: nor ever); the message says why."""
+
+    def __init__(self, message: str, *, final: bool = False) -> None:
+        super().__init__(message)
+        self.final = final
