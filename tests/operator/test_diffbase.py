@@ -41,6 +41,16 @@ def test_what_earlier_versions_stored_compares_equal_so_an_upgrade_changes_nothi
         assert storage.fetch(body=body(SPEC, json.dumps(stored))) == built
 
 
+def test_a_field_a_crd_upgrade_defaulted_changes_nothing_at_its_default() -> None:
+    """kube-apiserver reads an object stored before the CRD gained ``dryRun``/``revertOnDelete`` with their
+    defaults filled in: that is no spec change (no ResourcePatch is applied again after the upgrade)."""
+    storage = DigestedDiffBaseStorage(name="kopf")
+    built = storage.build(body=body(SPEC))
+    assert storage.build(body=body({**SPEC, "dryRun": False, "revertOnDelete": False}))["spec"] == built["spec"]
+    for changed in ({**SPEC, "dryRun": True}, {**SPEC, "revertOnDelete": True}):
+        assert storage.build(body=body(changed))["spec"] != built["spec"]
+
+
 def test_any_change_of_the_spec_changes_the_digest() -> None:
     storage = DigestedDiffBaseStorage(name="kopf")
     built = storage.build(body=body(SPEC))

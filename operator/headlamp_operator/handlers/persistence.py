@@ -14,6 +14,11 @@ from typing import Any, cast
 import kopf
 
 
+# Spec fields a CRD upgrade added with a default (manifests/crds/resourcepatches.yaml): at the default, as if absent
+DEFAULTS: dict[str, Any] = {"dryRun": False, "revertOnDelete": False}
+_NONE = object()
+
+
 class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
     """kopf's last-handled spec in ``status.kopf``, kept as a SHA-256 digest of the spec only.
 
@@ -22,7 +27,10 @@ class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
     double a large patch in the stored object, past etcd's request limit (docs/resourcepatch.md#its-size), and fill
     ``kubectl describe`` with a JSON copy of the spec. ``spec.patch`` is digested first, so what
     earlier versions stored (the full spec, or the spec with only its patch digested) compares equal
-    to the digest of the same spec: an upgrade sees no spurious change.
+    to the digest of the same spec: an upgrade sees no spurious change. Nor does a CRD upgrade that adds a
+    field with a default (``dryRun: false``, ``revertOnDelete: false``): the API server fills it into every
+    stored object as it reads it, so a field at its default is digested as if absent (:data:`DEFAULTS`),
+    and no ResourcePatch is applied again for it.
 
     The digest is computed once per spec: kopf builds the essence on every event (the echoes of the
     operator's own writes too), and the spec of one object is the same while its
@@ -59,6 +67,7 @@ class DigestedDiffBaseStorage(kopf.StatusDiffBaseStorage):
     def _digested(essence: Any) -> Any:
         spec = essence.get("spec") if isinstance(essence, dict) else None
         if isinstance(spec, dict) and not _is_digest(spec):
+            spec = {key: value for key, value in spec.items() if DEFAULTS.get(key, _NONE) != value}
             if "patch" in spec and not _is_digest(spec["patch"]):
                 spec = {**spec, "patch": {"sha256": _sha256(spec["patch"])}}
             essence = {**essence, "spec": {"sha256": _sha256(spec)}}
