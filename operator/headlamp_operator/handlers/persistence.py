@@ -13,7 +13,6 @@ from typing import Any, cast
 
 import kopf
 
-
 # Spec fields a CRD upgrade added with a default (manifests/crds/resourcepatches.yaml): at the default, as if absent
 DEFAULTS: dict[str, Any] = {"dryRun": False, "revertOnDelete": False}
 _NONE = object()
