@@ -117,21 +117,25 @@ def track(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePatc
     return tracked
 
 
-def follow_up(runtime: rt.Runtime, uid: str, result: Result, *, attempt: int) -> None:
-    """Schedule the next attempt of a transient outcome, ``result.retry_in`` from now (what its message says)."""
+REAPPLY = "reapply"  # a Retry's cause: it retries a scheduled re-apply, whose change of the target is drift
+
+
+def follow_up(runtime: rt.Runtime, uid: str, result: Result, *, attempt: int, cause: str = "") -> None:
+    """Schedule the next attempt of a transient outcome, ``result.retry_in`` from now (what its message says);
+    ``cause``: what the retry retries (:data:`REAPPLY`, or "" for a create or a spec change)."""
     if result.retry_in is not None:
-        retries(runtime).schedule(uid, attempt=attempt + 1, delay=result.retry_in)
+        retries(runtime).schedule(uid, attempt=attempt + 1, delay=result.retry_in, cause=cause)
 
 
 async def record(runtime: rt.Runtime, uid: str, tracked: rt.TrackedPatch, result: Result, *,
-                 write_status: StatusWriter, attempt: int) -> None:
+                 write_status: StatusWriter, attempt: int, cause: str = "") -> None:
     """Write what the scheduler or a retry got (unless the resource changed meanwhile), and schedule its retry.
 
     Raises what the status write raised (the caller logs it; a retry's failure is retried again).
     """
     if runtime.patches.get(uid) is not tracked:
         return  # the resource changed (or went) meanwhile: its handler has it
-    follow_up(runtime, uid, result, attempt=attempt)  # first: a failed write still has its retry
+    follow_up(runtime, uid, result, attempt=attempt, cause=cause)  # first: a failed write still has its retry
     new = report.status_update(tracked.body, result, events=runtime.events, time_field=time_field(result))
     if new is None:
         return
@@ -147,9 +151,9 @@ async def retry(runtime: rt.Runtime, uid: str, due: Retry, *, write_status: Stat
     if tracked is None:
         return
     versions = await gate.secret_versions(runtime, tracked.body)
-    result = await apply(runtime, tracked.body, tracked.spec, attempt=due.attempt)
+    result = await apply(runtime, tracked.body, tracked.spec, attempt=due.attempt, reapply=due.cause == REAPPLY)
     gate.remember(runtime, tracked.body, result, versions=versions)
-    await record(runtime, uid, tracked, result, write_status=write_status, attempt=due.attempt)
+    await record(runtime, uid, tracked, result, write_status=write_status, attempt=due.attempt, cause=due.cause)
 
 
 async def due(runtime: rt.Runtime, uid: str, tracked: rt.TrackedPatch) -> Result | None:
@@ -180,7 +184,7 @@ async def due(runtime: rt.Runtime, uid: str, tracked: rt.TrackedPatch) -> Result
     last = render.parse_timestamp(current.get("lastAppliedTime"))
     if last is not None and (render.now() - last).total_seconds() < spec.reapply_interval:
         return None
-    return await apply(runtime, body, spec, attempt=0, reapply=not spec.dry_run)
+    return await apply(runtime, body, spec, attempt=0, reapply=True)
 
 
 async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
@@ -192,7 +196,8 @@ async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
             try:
                 result = await due(runtime, uid, tracked)
                 if result is not None:
-                    await record(runtime, uid, tracked, result, write_status=write_status, attempt=0)
+                    cause = REAPPLY if (tracked.body.get("status") or {}).get("phase") == "Applied" else ""
+                    await record(runtime, uid, tracked, result, write_status=write_status, attempt=0, cause=cause)
             except Exception:  # one resource's trouble never stops the others' schedule
                 logger.exception("ResourcePatch %s/%s: scheduled work failed", metadata["namespace"], metadata["name"])
 
