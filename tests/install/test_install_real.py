@@ -86,6 +86,10 @@ def test_kubectl_get_headlamp_lists_both_kinds_with_the_printer_columns(world: W
         assert all(column in line for line in header), (column, out)
     wide = world.cp.kubectl("get", "headlamp", "-n", namespace, "-o", "wide").stdout
     assert all(column in wide for column in ("PHASE", "REASON")), wide
+    rpatches = world.cp.kubectl("get", "rpatch", "-n", namespace, "-o", "wide").stdout.splitlines()
+    columns = rpatches[0].split()
+    assert "DRY-RUN" in columns and "DRIFT" in columns, rpatches  # the mode, and drift corrected
+    assert rpatches[1].split()[columns.index("DRY-RUN")] == "false", rpatches  # the CRD's default, shown
     # Both are anonymous, so refused at once: Ready False, and Status says why, in kubectl's own table.
     deadline = time.monotonic() + 30
     while True:
