@@ -270,18 +270,28 @@ async def test_an_undo_record_that_cannot_fit_beside_the_patch_is_refused_naming
     assert status.get("revert") is None
 
 
-async def test_drift_corrected_by_the_retry_of_a_failed_re_apply_counts_too(start_operator: OperatorFactory) -> None:
+@pytest.mark.parametrize("failure", ["503", "token refused, then rotated"])
+async def test_drift_corrected_by_the_retry_of_a_failed_re_apply_counts_too(start_operator: OperatorFactory,
+                                                                            failure: str) -> None:
+    """However the re-apply's retry comes (after a 503, after the Secret was fixed), what it changes is drift."""
     async with start_operator(sync_interval=0.5, min_reapply_interval=1.0) as env:
         env.relax_crds()
         await env.put_secret("team-a", "viewer", token=TOKEN_A)
         await env.create(RP, "team-a", "fight", {"cluster": "prod", "target": TARGET, "reapplyInterval": "1s",
                                                  "patch": {"spec": {"replicas": 3}}, "credentials": CREDS})
         await env.wait_status(RP, "team-a", "fight", phase="Applied")
-        env.hl.fault = Fault(status=503, method="PATCH")  # the next re-apply fails: it is retried
+        if failure == "503":
+            env.hl.fault = Fault(status=503, method="PATCH")  # the next re-apply fails: it is retried
+        else:
+            env.hl.clusters["prod"].refuse_token(TOKEN_A)
         changed = web(env)
         changed["spec"]["replicas"] = 1
         env.hl.clusters["prod"].put(changed)
-        await env.wait_status(RP, "team-a", "fight", phase="Pending", within=10)
-        env.hl.fault = None
+        if failure == "503":
+            await env.wait_status(RP, "team-a", "fight", phase="Pending", within=10)
+            env.hl.fault = None
+        else:
+            await env.wait_status(RP, "team-a", "fight", phase="Failed", within=10)
+            await env.put_secret("team-a", "viewer", token="rotated-token-0123456789")
         status = await env.wait_status(RP, "team-a", "fight", phase="Applied", driftCorrections=1, within=10)
         assert "drift corrected (1 so far)" in status["message"] and web(env)["spec"]["replicas"] == 3

@@ -43,10 +43,18 @@ class Context:
     status: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # the status as last written
     keeper: revert.Keeper | None = None  # where an undo record is kept (needed with revertOnDelete)
     notify: Notify = _quiet
-    reapply: bool = False  # a scheduled re-apply (reapplyInterval): what it changes is drift
+    generation: int | None = None  # the ResourcePatch's metadata.generation: the spec this apply sends
     # what the steps wrote to the status on their own (the undo record, before the PATCH): the outcome carries
     # it too, so that whoever tracks the status from the outcome sees it
     written: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def drift_watched(self) -> bool:
+        """Whether what this apply changes is drift (docs/resourcepatch.md#drift): ``reapplyInterval`` is set and this
+        spec was applied before (``status.appliedGeneration``), so it is a re-apply, or the retry of one, whatever
+        path led to it (a retry after a 503, after a Secret was fixed, a retry-now annotation)."""
+        applied = self.status.get("appliedGeneration")
+        return self.spec.reapply_interval is not None and self.generation is not None and applied == self.generation
 
     @property
     def previous_target(self) -> Mapping[str, Any]:
@@ -109,7 +117,8 @@ async def _apply(ctx: Context, *, attempt: int) -> Result:
                                                    f"use subresource: status")
         path = resource.path(namespace=namespace, name=name, subresource=subresource or None)
         record = await _settle_old_record(ctx)
-        before = await _read_before(ctx, path) if spec.dry_run or spec.revert_on_delete or ctx.reapply else None
+        watched = ctx.drift_watched
+        before = await _read_before(ctx, path) if spec.dry_run or spec.revert_on_delete or watched else None
         touched = pointers.normalise(pointers.touched(spec.patch, spec.patch_type, secret=spec.secret), before)
         if spec.revert_on_delete and not spec.dry_run and record is None:
             taken = await _take_record(ctx, namespace, touched, before)
@@ -242,11 +251,12 @@ def _applied(ctx: Context, namespace: str | None, touched: list[str], before: An
     message = f"patched {_shown(ctx.spec, namespace)}"
     uid, version = str(metadata.get("uid") or ""), str(metadata.get("resourceVersion") or "")
     previous = ctx.previous_target
-    fields: dict[str, Any] = {"target": {"uid": uid, "resourceVersion": version}, "preview": None}
+    fields: dict[str, Any] = {"target": {"uid": uid, "resourceVersion": version}, "preview": None,
+                              "appliedGeneration": ctx.generation}
     if uid and version and previous.get("uid") == uid and previous.get("resourceVersion") == version:
         # docs/resourcepatch.md#what-the-answer-says
         message += f": nothing changed (resourceVersion {version} as before)"
-    elif ctx.reapply and isinstance(before, Mapping) and version and \
+    elif ctx.drift_watched and isinstance(before, Mapping) and version and \
             str((before.get("metadata") or {}).get("resourceVersion") or "") != version:
         fields |= _drift(ctx, touched, before, answer)
         message += f": drift corrected ({fields['driftCorrections']} so far)"

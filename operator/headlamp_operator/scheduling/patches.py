@@ -58,7 +58,7 @@ class Keeper:
 
 
 def context(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePatchSpec,
-            credentials: Credentials, *, reapply: bool = False) -> resourcepatch.Context:
+            credentials: Credentials) -> resourcepatch.Context:
     """The reconciler's view of one ResourcePatch: its Events go to ``runtime.events``."""
     def notify(kind: str, reason: str, message: str) -> None:
         runtime.events.record(body, type=kind, reason=reason, message=message)
@@ -67,16 +67,16 @@ def context(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePa
     return resourcepatch.Context(backend=runtime.open_backend, settings=runtime.settings.reconcile, spec=spec,
                                  namespace=metadata["namespace"], name=metadata["name"], credentials=credentials,
                                  status=body.get("status") or {}, keeper=Keeper(runtime, body), notify=notify,
-                                 reapply=reapply)
+                                 generation=metadata.get("generation"))
 
 
 async def apply(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePatchSpec | list[str], *,
-                attempt: int, reapply: bool = False) -> Result:
+                attempt: int) -> Result:
     loaded = await gate.prepare(runtime, spec, namespace=body["metadata"]["namespace"])
     if isinstance(loaded, Result):
         return loaded
     assert not isinstance(spec, list)  # prepare refused it otherwise
-    ctx = context(runtime, body, spec, loaded.credentials, reapply=reapply)
+    ctx = context(runtime, body, spec, loaded.credentials)
     return await resourcepatch.apply(ctx, attempt=attempt)
 
 
@@ -117,25 +117,21 @@ def track(runtime: rt.Runtime, body: Mapping[str, Any], spec: specs.ResourcePatc
     return tracked
 
 
-REAPPLY = "reapply"  # a Retry's cause: it retries a scheduled re-apply, whose change of the target is drift
-
-
-def follow_up(runtime: rt.Runtime, uid: str, result: Result, *, attempt: int, cause: str = "") -> None:
-    """Schedule the next attempt of a transient outcome, ``result.retry_in`` from now (what its message says);
-    ``cause``: what the retry retries (:data:`REAPPLY`, or "" for a create or a spec change)."""
+def follow_up(runtime: rt.Runtime, uid: str, result: Result, *, attempt: int) -> None:
+    """Schedule the next attempt of a transient outcome, ``result.retry_in`` from now (what its message says)."""
     if result.retry_in is not None:
-        retries(runtime).schedule(uid, attempt=attempt + 1, delay=result.retry_in, cause=cause)
+        retries(runtime).schedule(uid, attempt=attempt + 1, delay=result.retry_in)
 
 
 async def record(runtime: rt.Runtime, uid: str, tracked: rt.TrackedPatch, result: Result, *,
-                 write_status: StatusWriter, attempt: int, cause: str = "") -> None:
+                 write_status: StatusWriter, attempt: int) -> None:
     """Write what the scheduler or a retry got (unless the resource changed meanwhile), and schedule its retry.
 
     Raises what the status write raised (the caller logs it; a retry's failure is retried again).
     """
     if runtime.patches.get(uid) is not tracked:
         return  # the resource changed (or went) meanwhile: its handler has it
-    follow_up(runtime, uid, result, attempt=attempt, cause=cause)  # first: a failed write still has its retry
+    follow_up(runtime, uid, result, attempt=attempt)  # first: a failed write still has its retry
     new = report.status_update(tracked.body, result, events=runtime.events, time_field=time_field(result))
     if new is None:
         return
@@ -151,9 +147,9 @@ async def retry(runtime: rt.Runtime, uid: str, due: Retry, *, write_status: Stat
     if tracked is None:
         return
     versions = await gate.secret_versions(runtime, tracked.body)
-    result = await apply(runtime, tracked.body, tracked.spec, attempt=due.attempt, reapply=due.cause == REAPPLY)
+    result = await apply(runtime, tracked.body, tracked.spec, attempt=due.attempt)
     gate.remember(runtime, tracked.body, result, versions=versions)
-    await record(runtime, uid, tracked, result, write_status=write_status, attempt=due.attempt, cause=due.cause)
+    await record(runtime, uid, tracked, result, write_status=write_status, attempt=due.attempt)
 
 
 async def due(runtime: rt.Runtime, uid: str, tracked: rt.TrackedPatch) -> Result | None:
@@ -184,7 +180,7 @@ async def due(runtime: rt.Runtime, uid: str, tracked: rt.TrackedPatch) -> Result
     last = render.parse_timestamp(current.get("lastAppliedTime"))
     if last is not None and (render.now() - last).total_seconds() < spec.reapply_interval:
         return None
-    return await apply(runtime, body, spec, attempt=0, reapply=True)
+    return await apply(runtime, body, spec, attempt=0)
 
 
 async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
@@ -196,8 +192,7 @@ async def schedule(runtime: rt.Runtime, write_status: StatusWriter) -> None:
             try:
                 result = await due(runtime, uid, tracked)
                 if result is not None:
-                    cause = REAPPLY if (tracked.body.get("status") or {}).get("phase") == "Applied" else ""
-                    await record(runtime, uid, tracked, result, write_status=write_status, attempt=0, cause=cause)
+                    await record(runtime, uid, tracked, result, write_status=write_status, attempt=0)
             except Exception:  # one resource's trouble never stops the others' schedule
                 logger.exception("ResourcePatch %s/%s: scheduled work failed", metadata["namespace"], metadata["name"])
 
