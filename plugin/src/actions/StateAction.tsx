@@ -1,0 +1,29 @@
+/*
+ * Stop / Start a PortForward: a merge patch of `spec.state` (the operator stops the forward at the
+ * backend, or starts it again under the same id and local port).
+ */
+import { desiredState, PortForward } from '../resources/portForward';
+import { authRequestForItem } from './authorization';
+import { AuthorizedActionButton } from './AuthorizedActionButton';
+import { stateBody } from './patches';
+import { useWrite } from './useWrite';
+
+export function StateAction({ item }: { item: PortForward }) {
+  const write = useWrite();
+  const stopped = desiredState(item.jsonData) === 'Stopped';
+  const next = stopped ? 'Running' : 'Stopped';
+  const description = stopped ? 'Start' : 'Stop';
+  return (
+    <AuthorizedActionButton
+      auth={authRequestForItem(item, 'patch')}
+      description={description}
+      longDescription={
+        stopped
+          ? 'Start the forward again (spec.state: Running)'
+          : 'Stop the forward (spec.state: Stopped)'
+      }
+      icon={stopped ? 'mdi:play' : 'mdi:stop'}
+      onClick={() => write(`${description} ${item.getName()}`, () => item.patch(stateBody(next)))}
+    />
+  );
+}
