@@ -17,8 +17,8 @@ export interface AuthState {
 export function deniedText(
   verb: string,
   resource: string,
-  namespace: string | undefined,
-  name: string | undefined,
+  namespace?: string,
+  name?: string,
   reason?: string
 ): string {
   const what = name ? `${resource} "${name}"` : resource;

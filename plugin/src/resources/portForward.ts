@@ -2,7 +2,9 @@
  * The PortForward custom resource (manifests/crds/portforwards.yaml, docs/portforward.md): a
  * KubeObject class for Headlamp's lists, details and API calls, and the pure functions the views use.
  */
-import { KubeObject } from '@kinvolk/headlamp-plugin/lib/k8s/cluster';
+// KubeObject is reached through the lib's K8s namespace (Headlamp's pluginLib.K8s.cluster at run time),
+// an import that also resolves in the unit tests, where the lib is replaced by stand-ins.
+import { K8s } from '@kinvolk/headlamp-plugin/lib';
 import { API_VERSION, OperatorResourceInterface, OperatorStatus } from './common';
 
 export interface PortForwardSpec {
@@ -39,7 +41,7 @@ export interface KubePortForward extends OperatorResourceInterface {
 export const PORTFORWARD_LIST_ROUTE = '/headlamp-operator/portforwards';
 export const PORTFORWARD_DETAILS_ROUTE = '/headlamp-operator/portforwards/:namespace/:name';
 
-export class PortForward extends KubeObject<KubePortForward> {
+export class PortForward extends K8s.cluster.KubeObject<KubePortForward> {
   static kind = 'PortForward';
   static apiName = 'portforwards';
   static apiVersion = API_VERSION;

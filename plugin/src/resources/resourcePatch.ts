@@ -2,7 +2,9 @@
  * The ResourcePatch custom resource (manifests/crds/resourcepatches.yaml, docs/resourcepatch.md): a
  * KubeObject class for Headlamp's lists, details and API calls, and the pure functions the views use.
  */
-import { KubeObject } from '@kinvolk/headlamp-plugin/lib/k8s/cluster';
+// KubeObject is reached through the lib's K8s namespace (Headlamp's pluginLib.K8s.cluster at run time),
+// an import that also resolves in the unit tests, where the lib is replaced by stand-ins.
+import { K8s } from '@kinvolk/headlamp-plugin/lib';
 import { API_VERSION, OperatorResourceInterface, OperatorStatus } from './common';
 
 export interface PatchTarget {
@@ -64,7 +66,7 @@ export interface KubeResourcePatch extends OperatorResourceInterface {
 export const RESOURCEPATCH_LIST_ROUTE = '/headlamp-operator/resourcepatches';
 export const RESOURCEPATCH_DETAILS_ROUTE = '/headlamp-operator/resourcepatches/:namespace/:name';
 
-export class ResourcePatch extends KubeObject<KubeResourcePatch> {
+export class ResourcePatch extends K8s.cluster.KubeObject<KubeResourcePatch> {
   static kind = 'ResourcePatch';
   static apiName = 'resourcepatches';
   static apiVersion = API_VERSION;
