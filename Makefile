@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test soak e2e peers test-real record-headlamp cluster bench bench-real bench-heal lint deploy undeploy image clean
+.PHONY: help venv run test test-plugin soak e2e peers test-real record-headlamp cluster bench bench-real bench-heal lint deploy undeploy image clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -22,8 +22,16 @@ venv: $(STAMP)  ## create the virtual environment with the project and its test/
 run: $(STAMP)  ## the embedded sandbox: in-memory Kubernetes + Headlamp emulator + the operator
 	$(BIN)/headlamp-operator-sandbox
 
-test: $(STAMP)  ## everything that needs no real cluster
+test: test-plugin $(STAMP)  ## everything that needs no real cluster: the plugin's checks first, then pytest
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The Headlamp plugin (plugin/, TypeScript, @kinvolk/headlamp-plugin): a clean install from package-lock.json (no
+# browser download: none can be fetched here), type check, lint, its vitest tests (CI=true: one run, not watch
+# mode), then the production build, plugin/dist/main.js. `npm run package` in plugin/ makes the archive.
+PLUGIN_NPM_ENV := PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1
+
+test-plugin:  ## the Headlamp plugin: npm ci, tsc, lint, its unit tests (vitest), build
+	cd plugin && $(PLUGIN_NPM_ENV) npm ci --no-audit --no-fund && npm run tsc && npm run lint && CI=true npm test && npm run build
 
 # The fault soak: SOAK_SECONDS of random faults, then every resource must converge. An empty SOAK_SEED
 # draws one; the soak prints it, and SOAK_SEED=<it> replays the same faults on the same resources.
