@@ -21,7 +21,7 @@ export function ApplyPreviewAction({ item }: { item: ResourcePatch }) {
         auth={authRequestForItem(item, 'patch')}
         description="Apply"
         longDescription="Apply the previewed patch (spec.dryRun: false)"
-        icon="mdi:check-decagram"
+        icon="mdi:check-circle"
         onClick={() => setOpen(true)}
       />
       <ConfirmDialog

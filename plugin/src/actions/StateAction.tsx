@@ -22,7 +22,8 @@ export function StateAction({ item }: { item: PortForward }) {
           ? 'Start the forward again (spec.state: Running)'
           : 'Stop the forward (spec.state: Stopped)'
       }
-      icon={stopped ? 'mdi:play' : 'mdi:stop'}
+      // Icons Headlamp bundles: others are fetched from api.iconify.design, and offline show nothing.
+      icon={stopped ? 'mdi:play-circle' : 'mdi:stop-circle-outline'}
       onClick={() => write(`${description} ${item.getName()}`, () => item.patch(stateBody(next)))}
     />
   );
