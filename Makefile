@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-plugin soak e2e peers test-real record-headlamp cluster bench bench-real bench-heal lint deploy undeploy image clean
+.PHONY: help venv run test test-plugin test-plugin-ui soak e2e peers test-real record-headlamp cluster bench bench-real bench-heal lint deploy undeploy image clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,22 @@ PLUGIN_NPM_ENV := PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1
 
 test-plugin:  ## the Headlamp plugin: npm ci, tsc, lint, its unit tests (vitest), build
 	cd plugin && $(PLUGIN_NPM_ENV) npm ci --no-audit --no-fund && npm run tsc && npm run lint && CI=true npm test && npm run build
+
+# The plugin in the real Headlamp web UI, driven by headless Chromium (tests/plugin_ui/): the real-peer world with
+# the real headlamp-server serving a built Headlamp frontend (HEADLAMP_UI: the folder with index.html, built from
+# kubernetes-sigs/headlamp's frontend/) with plugin/dist/main.js in its plugins folder. Both are the person's.
+ifneq ($(filter test-plugin-ui,$(MAKECMDGOALS)),)
+ifeq ($(strip $(HEADLAMP_UI)),)
+$(error make test-plugin-ui: set HEADLAMP_UI to a built Headlamp frontend (a folder with index.html))
+endif
+ifeq ($(strip $(HEADLAMP_SERVER)),)
+$(error make test-plugin-ui: set HEADLAMP_SERVER to a headlamp-server binary)
+endif
+endif
+
+test-plugin-ui: $(STAMP) peers  ## the plugin in the real Headlamp UI (HEADLAMP_UI=frontend HEADLAMP_SERVER=binary), headless Chromium
+	cd plugin && $(PLUGIN_NPM_ENV) npm ci --no-audit --no-fund && npm run build
+	REAL_PEERS=1 HEADLAMP_UI=$(HEADLAMP_UI) HEADLAMP_SERVER=$(HEADLAMP_SERVER) $(BIN)/python -m pytest -p tests.harness.realpeers.plugin -m plugin_ui $(PYTEST_ARGS)
 
 # The fault soak: SOAK_SECONDS of random faults, then every resource must converge. An empty SOAK_SEED
 # draws one; the soak prints it, and SOAK_SEED=<it> replays the same faults on the same resources.

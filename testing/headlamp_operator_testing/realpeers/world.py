@@ -12,7 +12,10 @@
   front of the real API server (``python -m headlamp_operator_testing.headlamp``, which takes
   headlamp-server's flags), or, with ``HEADLAMP_SERVER=/path/to/headlamp-server``, the real one
   (the Go module proxy refuses ``github.com/kubernetes-sigs/headlamp/backend``: a person brings the
-  binary, from Headlamp's release archives or built from its source; docs/development.md).
+  binary, from Headlamp's release archives or built from its source; docs/development.md); with
+  ``HEADLAMP_UI=/path/to/built/frontend`` too, the real one (without a backend token) also serves Headlamp's
+  web UI with this project's plugin (``plugin/dist/main.js``, ``make test-plugin``) in its plugins folder,
+  for ``make test-plugin-ui`` (``tests/plugin_ui/``).
 
 :meth:`World.e2e_environ` gives the ``E2E_*`` variables that point the e2e scenarios at this world.
 """
@@ -22,6 +25,7 @@ import contextlib
 import dataclasses
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import threading
@@ -38,6 +42,8 @@ CLUSTER = "real"  # the cluster's name in Headlamp: the context name of Headlamp
 BACKEND_TOKEN = "real-peers-backend-token"
 SYNC_INTERVAL = "5"
 HEADLAMP_SERVER = "HEADLAMP_SERVER"  # the variable naming a real headlamp-server binary to run instead of the emulator
+HEADLAMP_UI = "HEADLAMP_UI"  # the variable naming a built Headlamp frontend for the real headlamp-server to serve
+PLUGIN_NAME = "headlamp-operator"  # the plugin's folder under the world's -plugins-dir
 
 
 def headlamp_server() -> pathlib.Path | None:
@@ -54,6 +60,38 @@ def headlamp_server() -> pathlib.Path | None:
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise FileNotFoundError(f"{HEADLAMP_SERVER}={value}: not an executable file")
     return path.resolve()
+
+
+def headlamp_ui() -> pathlib.Path | None:
+    """The built Headlamp frontend to serve (``$HEADLAMP_UI``: the folder with ``index.html``), or None.
+
+    Raises:
+        FileNotFoundError: the variable names no folder with an ``index.html``.
+    """
+    value = os.environ.get(HEADLAMP_UI, "").strip()
+    if not value:
+        return None
+    path = pathlib.Path(value).expanduser()
+    if not (path / "index.html").is_file():
+        raise FileNotFoundError(f"{HEADLAMP_UI}={value}: not a built Headlamp frontend (no index.html)")
+    return path.resolve()
+
+
+def install_plugin(plugins: pathlib.Path, source: pathlib.Path = ROOT / "plugin") -> pathlib.Path:
+    """Copy the built plugin (``plugin/dist/main.js`` and ``plugin/package.json``) into ``plugins``, as
+    Headlamp's plugin manager unpacks its archive; returns the plugin's folder.
+
+    Raises:
+        FileNotFoundError: the plugin is not built (``make test-plugin``).
+    """
+    main = source / "dist" / "main.js"
+    if not main.is_file():
+        raise FileNotFoundError(f"{main}: the plugin is not built (make test-plugin)")
+    folder = plugins / PLUGIN_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(main, folder / "main.js")
+    shutil.copyfile(source / "package.json", folder / "package.json")
+    return folder
 
 
 def headlamp_server_version(binary: pathlib.Path) -> str:
@@ -135,6 +173,7 @@ class World:
         self._stopping = threading.Event()
         self.install_log: list[str] = []
         self.headlamp_server = headlamp_server()  # None: the emulator
+        self.headlamp_ui = headlamp_ui()  # with the real headlamp-server: its web UI and the plugin, served
 
     @property
     def headlamp_url(self) -> str:
@@ -179,7 +218,8 @@ class World:
         """Which Headlamp backend the world runs, for the suite's banner."""
         if self.headlamp_server is None:
             return "headlamp: emulator"
-        return f"headlamp-server: {headlamp_server_version(self.headlamp_server)} ({self.headlamp_server})"
+        served = f"; web UI {self.headlamp_ui} with the plugin" if self.headlamp_ui is not None else ""
+        return f"headlamp-server: {headlamp_server_version(self.headlamp_server)} ({self.headlamp_server}){served}"
 
     def _headlamp(self, name: str, port: int, kubeconfig: pathlib.Path, *, backend_token: str | None) -> Process:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HEADLAMP_", "KUBECONFIG"))}
@@ -191,6 +231,12 @@ class World:
             home = self.workdir / f"{name}-home"  # its plugin and kubeconfig folders, not the person's
             home.mkdir(exist_ok=True)
             env["HOME"] = str(home)
+            if self.headlamp_ui is not None and backend_token is None:  # the UI a browser opens, with the plugin
+                plugins, user_plugins = self.workdir / "plugins", self.workdir / "user-plugins"
+                install_plugin(plugins)
+                user_plugins.mkdir(exist_ok=True)
+                flags += ["-html-static-dir", str(self.headlamp_ui), "-plugins-dir", str(plugins),
+                          "-user-plugins-dir", str(user_plugins)]
             command = [str(self.headlamp_server), *flags]
         else:
             command = [sys.executable, "-m", "headlamp_operator_testing.headlamp", *flags,
