@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv run test test-plugin test-plugin-ui soak e2e peers test-real record-headlamp cluster bench bench-real bench-heal lint deploy undeploy image clean
+.PHONY: help venv run test test-plugin test-plugin-browser test-plugin-ui soak e2e peers test-real record-headlamp cluster bench bench-real bench-heal lint deploy undeploy image clean
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,16 @@ PLUGIN_NPM_ENV := PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1
 
 test-plugin:  ## the Headlamp plugin: npm ci, tsc, lint, its unit tests (vitest), build
 	cd plugin && $(PLUGIN_NPM_ENV) npm ci --no-audit --no-fund && npm run tsc && npm run lint && CI=true npm test && npm run build
+
+# The plugin's views in a real browser (plugin/browser/stories.browser.mjs): its Storybook build (the views with Headlamp's
+# real components, the API answered with bodies read from a real API server) opened in Debian's Chromium, driven by
+# playwright-core (no browser download: the system's, installed here if missing); screenshots to docs/images/plugin/.
+CHROMIUM ?= $(shell command -v chromium 2>/dev/null || echo /usr/bin/chromium)
+
+test-plugin-browser:  ## the plugin's stories in a real Chromium: what they show, RBAC, no plugin error; screenshots
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium fonts-liberation)
+	cd plugin && { test -d node_modules/playwright-core -a -x node_modules/.bin/storybook || $(PLUGIN_NPM_ENV) npm ci --no-audit --no-fund; } \
+		&& npm run storybook-build && CHROMIUM=$(CHROMIUM) node --test browser/stories.browser.mjs
 
 # The plugin in the real Headlamp web UI, driven by headless Chromium (tests/plugin_ui/): the real-peer world with
 # the real headlamp-server serving a built Headlamp frontend (HEADLAMP_UI: the folder with index.html, built from
