@@ -126,6 +126,19 @@ describe('the PortForward details', () => {
     expect(screen.queryByRole('link')).toBeNull();
   });
 
+  test('a stopped forward says it is not running, without a link', async () => {
+    const stopped = {
+      ...grafanaForward,
+      spec: { ...grafanaForward.spec, state: 'Stopped' },
+      status: { ...grafanaForward.status, phase: 'Stopped', reason: 'Stopped' },
+    };
+    api.forwards = headlampForwards.map(f => ({ ...f, status: 'Stopped' }));
+    api.gets['portforwards/demo/grafana'] = stopped;
+    renderInHeadlamp(<PortForwardDetail namespace="demo" name="grafana" />);
+    await screen.findByText('The forward is not running.');
+    expect(screen.queryByRole('link', { name: /localhost/ })).toBeNull();
+  });
+
   test('Stop sends spec.state Stopped as a merge patch', async () => {
     showGrafana();
     fireEvent.click(await enabledButton('Stop'));

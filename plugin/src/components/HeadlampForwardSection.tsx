@@ -53,6 +53,8 @@ export function HeadlampForwardView(props: {
             <Link href={url} target="_blank" rel="noopener noreferrer">
               {url}
             </Link>
+          ) : pf.status?.phase !== 'Running' || (forward.status && forward.status !== 'Running') ? (
+            'The forward is not running.'
           ) : (
             'The forward listens on the host of the Headlamp backend, not on this machine.'
           ),
