@@ -128,9 +128,8 @@ def from_status(status: Mapping[str, Any]) -> Record | None:
 
 def take(spec: ResourcePatchSpec, namespace: str, *, target: Target, paths: Sequence[str], before: Any) -> Record:
     """The record of an object read before the first apply (``before``), for the normalised touched ``paths``."""
-    entries = pointers.record(paths, before, pointers.ABSENT)
-    return Record(patch=spec_digest(spec, namespace), target=target,
-                  entries=tuple(dataclasses.replace(entry, applied=None) for entry in entries))
+    entries = pointers.record(paths, before, pointers.ABSENT)  # what the patch sets is known once it answered
+    return Record(patch=spec_digest(spec, namespace), target=target, entries=tuple(entries))
 
 
 def complete(record: Record, answer: Any) -> Record:
