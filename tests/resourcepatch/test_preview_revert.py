@@ -119,6 +119,21 @@ async def test_a_spec_change_restores_the_old_paths_before_applying_the_new_patc
     assert not {"old", "new"} & set(web(env)["metadata"].get("labels") or {})
 
 
+async def test_a_restore_before_a_new_spec_that_fails_says_so_and_is_retried(env: Env) -> None:
+    await env.create(RP, "team-a", "undo", {"cluster": "prod", "target": TARGET, "revertOnDelete": True,
+                                            "patch": {"metadata": {"labels": {"old": "1"}}}, "credentials": CREDS})
+    await env.wait_status(RP, "team-a", "undo", phase="Applied")
+    env.hl.fault = Fault(status=503, method="PATCH")
+    await env.patch_spec(RP, "team-a", "undo", {"patch": {"metadata": {"labels": {"old": None, "new": "2"}}}})
+    status = await env.wait_status(RP, "team-a", "undo", phase="Pending", observedGeneration=2)
+    assert status["message"].startswith("restoring what the previous spec's patch set, before applying this one")
+    assert "retrying in" in status["message"] and web(env)["metadata"]["labels"]["old"] == "1"
+    env.hl.fault = None
+    await env.wait_status(RP, "team-a", "undo", phase="Applied", observedGeneration=2, within=15)
+    labels = web(env)["metadata"]["labels"]
+    assert "old" not in labels and labels["new"] == "2"
+
+
 @pytest.mark.parametrize("change", [{"revertOnDelete": False}, {"revertOnDelete": False, "dryRun": True}])
 async def test_turning_revert_off_drops_the_record_and_the_finalizer(env: Env, change: dict[str, Any]) -> None:
     await env.create(RP, "team-a", "undo", {"cluster": "prod", "target": TARGET, "revertOnDelete": True,

@@ -116,7 +116,11 @@ async def _apply(ctx: Context, *, attempt: int) -> Result:
                                                    f"in a status subresource: its main endpoint ignores it; "
                                                    f"use subresource: status")
         path = resource.path(namespace=namespace, name=name, subresource=subresource or None)
-        record = await _settle_old_record(ctx)
+        try:
+            record = await _settle_old_record(ctx)
+        except errors.ApiError as e:  # the old patch's target, not this one: said so
+            return outcomes.from_error(e, attempt=attempt, settings=ctx.settings,
+                                       action="restoring what the previous spec's patch set, before applying this one")
         watched = ctx.drift_watched
         before = await _read_before(ctx, path) if spec.dry_run or spec.revert_on_delete or watched else None
         touched = pointers.normalise(pointers.touched(spec.patch, spec.patch_type, secret=spec.secret), before)
