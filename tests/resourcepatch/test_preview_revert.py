@@ -75,6 +75,12 @@ async def test_revert_on_delete_restores_what_the_patch_replaced(env: Env) -> No
     assert [p["path"] for p in record["paths"]] == ["/metadata/labels/patched", "/spec/replicas"]
     assert record["paths"][1]["before"] == "1" and "before" not in record["paths"][0]  # the label was absent
     assert web(env)["spec"]["replicas"] == 4
+    await env.api.patch(GROUP, "v1alpha1", RP, "team-a", "undo",  # retry now: applied again, record kept
+                        {"metadata": {"annotations": {"reconcile.headlamp-operator.dev/requestedAt": "now"}}})
+    await env.wait_status(RP, "team-a", "undo", lastHandledReconcileAt="now")
+    reads = env.hl.requests_for(method="GET", path="/clusters/prod/apis/apps/v1/namespaces/shop/deployments/web")
+    assert len(reads) == 1  # the record's read; the second apply needs no read of the object
+    assert len(env.hl.requests_for(method="PATCH")) == 2
     await env.delete(RP, "team-a", "undo")
     await env.wait_gone(RP, "team-a", "undo")
     assert web(env)["spec"]["replicas"] == 1 and "patched" not in (web(env)["metadata"].get("labels") or {})

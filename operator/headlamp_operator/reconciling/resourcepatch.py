@@ -121,10 +121,11 @@ async def _apply(ctx: Context, *, attempt: int) -> Result:
         except errors.ApiError as e:  # the old patch's target, not this one: said so
             return outcomes.from_error(e, attempt=attempt, settings=ctx.settings,
                                        action="restoring what the previous spec's patch set, before applying this one")
-        watched = ctx.drift_watched
-        before = await _read_before(ctx, path) if spec.dry_run or spec.revert_on_delete or watched else None
+        recording = spec.revert_on_delete and not spec.dry_run and record is None
+        # one read, and only when something needs the object as it is: a preview, a new record, or telling drift
+        before = await _read_before(ctx, path) if spec.dry_run or recording or ctx.drift_watched else None
         touched = pointers.normalise(pointers.touched(spec.patch, spec.patch_type, secret=spec.secret), before)
-        if spec.revert_on_delete and not spec.dry_run and record is None:
+        if recording:
             taken = await _take_record(ctx, namespace, touched, before)
             if isinstance(taken, Result):
                 return taken
