@@ -191,6 +191,11 @@ def normalise(pointers: Sequence[str], document: Any) -> list[str]:
     return _outermost(cut)
 
 
+def secret_kind(api_version: Any, kind: Any) -> bool:
+    """Whether a target is a core v1 Secret, whose ``data`` is never shown (docs/resourcepatch.md#secrets)."""
+    return bool(api_version == "v1" and kind == "Secret")
+
+
 def redacted(pointer: str, *, secret: bool) -> bool:
     """Whether a Secret's preview must hide the value at a pointer: at or under ``/data`` or ``/stringData``, or an
     ancestor of them (the whole object). Always False when the target is not a Secret (``secret`` false)."""

@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from headlamp_operator.reconciling import validation
+from headlamp_operator.reconciling import pointers, validation
 from headlamp_operator.settings import MIN_REAPPLY_SECONDS
 
 State = Literal["Running", "Stopped"]
@@ -93,7 +93,7 @@ class ResourcePatchSpec:
     @property
     def secret(self) -> bool:
         """Whether the target is a core v1 Secret: its ``data`` is never shown (docs/resourcepatch.md#secrets)."""
-        return self.target.api_version == "v1" and self.target.kind == "Secret"
+        return pointers.secret_kind(self.target.api_version, self.target.kind)
 
 
 def _text(value: Any) -> str:

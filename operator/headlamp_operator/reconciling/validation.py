@@ -161,7 +161,7 @@ def _mode_problems(spec: Mapping[str, Any], patch_type: Any, patch: Any, found: 
         problems.append(REVERT_STRATEGIC)
     if spec.get("dryRun") is True and not found:
         target = spec.get("target") or {}
-        secret = target.get("apiVersion") == "v1" and target.get("kind") == "Secret"
+        secret = pointers.secret_kind(target.get("apiVersion"), target.get("kind"))
         touched = pointers.touched(patch, str(patch_type), secret=secret)
         if (size := pointers.min_preview_bytes(touched)) > pointers.PREVIEW_LIMIT:
             problems.append(f"spec.dryRun: the patch touches {len(touched)} paths, whose preview takes at least "
